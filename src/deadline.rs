@@ -1,0 +1,35 @@
+//! The one deadline every check of an invocation runs under.
+
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline {
+    start: Instant,
+    end: Instant,
+}
+
+impl Deadline {
+    /// Starts the clock now. `budget` has already been bounded by the CLI, so the
+    /// addition cannot overflow; should it ever, the deadline is "now".
+    pub fn start(budget: Duration) -> Self {
+        let start = Instant::now();
+        let end = start.checked_add(budget).unwrap_or(start);
+        Deadline { start, end }
+    }
+
+    pub fn remaining(&self) -> Duration {
+        self.end.saturating_duration_since(Instant::now())
+    }
+
+    pub fn expired(&self) -> bool {
+        self.remaining().is_zero()
+    }
+
+    pub fn elapsed(&self) -> Duration {
+        self.start.elapsed()
+    }
+
+    pub fn budget(&self) -> Duration {
+        self.end - self.start
+    }
+}

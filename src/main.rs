@@ -1,0 +1,172 @@
+//! healthprobe: a container health check that runs its checks under one
+//! deadline, prints one honest line and exits 0 (healthy), 1 (unhealthy) or,
+//! only with --start-period, 2 (starting).
+
+mod cli;
+mod deadline;
+mod net;
+mod outcome;
+mod probe;
+mod redacted;
+mod report;
+mod target;
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+
+use cli::{Cli, Command, Options};
+use deadline::Deadline;
+use probe::Check;
+use report::Verdict;
+
+fn main() -> ExitCode {
+    // A panic must not become exit code 101 (or 134 under panic=abort).
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        print_and_flush(&format!("healthprobe: internal error: {}\n", report::cut(&msg, 300)));
+        std::process::exit(1);
+    }));
+    match run() {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            print_and_flush(&format!("healthprobe: error: {}\n", report::cut(&format!("{e:#}"), report::MAX_LINE)));
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Reads the command line, runs the checks, prints the report; returns the exit code.
+fn run() -> Result<u8> {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return Ok(usage_error(&e)),
+    };
+    let deadline = Deadline::start(cli.options.timeout);
+    let checks = checks(cli.command, cli.targets, &cli.options)?;
+    let reports = probe::run_all(&checks, &deadline);
+    let healthy = reports.iter().all(|r| r.healthy);
+    let verdict = Verdict::decide(healthy, cli.options.start_period);
+    if !cli.options.quiet {
+        print_and_flush(&report::render(verdict, &reports, deadline.elapsed(), cli.options.verbose));
+    }
+    Ok(verdict.exit_code() as u8)
+}
+
+/// clap's own errors exit 2, which Docker reserves: print them and exit 1.
+/// --help and --version are not errors: they exit 0.
+fn usage_error(e: &clap::Error) -> u8 {
+    use clap::error::ErrorKind;
+    let text = e.render().to_string();
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            print_and_flush(&text);
+            0
+        }
+        _ => {
+            // clap's message is several lines; keep its first (the error) and point at --help.
+            let first = text.lines().next().unwrap_or("bad usage").trim_start_matches("error: ");
+            print_and_flush(&format!(
+                "healthprobe: error: {} (see healthprobe --help)\n",
+                report::cut(first, report::MAX_LINE)
+            ));
+            1
+        }
+    }
+}
+
+/// Turns the parsed command line into checks.
+fn checks(command: Option<Command>, targets: Vec<String>, opts: &Options) -> Result<Vec<Check>> {
+    let ca_certs = match &opts.cacert {
+        Some(path) => Some(load_ca_certs(path)?),
+        None => None,
+    };
+    let http = |url: &str| -> Result<Check> {
+        Ok(Check::Http(Box::new(probe::http::HttpCheck {
+            url: target::parse_url(url)?,
+            method: opts.method.clone(),
+            status: opts.status.clone(),
+            headers: opts.headers.clone(),
+            host: opts.host.clone(),
+            body_contains: opts.body_contains.clone(),
+            basic_auth: opts.basic_auth.clone(),
+            insecure: opts.insecure,
+            ca_certs: ca_certs.clone(),
+        })))
+    };
+    match command {
+        Some(Command::Http { url }) => Ok(vec![http(&url)?]),
+        Some(Command::Tcp { address }) => Ok(vec![Check::Tcp(target::parse_host_port(&address)?)]),
+        Some(Command::Exec { command }) => {
+            let mut parts = command.into_iter();
+            let program = parts.next().context("exec needs a program to run")?;
+            if program.is_empty() {
+                bail!("exec: the program name is empty");
+            }
+            Ok(vec![Check::Exec(probe::exec::ExecCheck { program, args: parts.collect() })])
+        }
+        None => {
+            let targets = if targets.is_empty() { targets_from_env()? } else { targets };
+            targets
+                .iter()
+                .map(|t| {
+                    let lower = t.to_ascii_lowercase();
+                    if lower.starts_with("http://") || lower.starts_with("https://") {
+                        http(t)
+                    } else if lower.starts_with("tcp://") {
+                        Ok(Check::Tcp(target::parse_host_port(t)?))
+                    } else {
+                        bail!(
+                            "don't know how to check {}: use http://, https:// or tcp://, or a subcommand (http, tcp, exec)",
+                            target::shown(&target::redact_userinfo(t))
+                        )
+                    }
+                })
+                .collect()
+        }
+    }
+}
+
+fn targets_from_env() -> Result<Vec<String>> {
+    let value = match std::env::var("HEALTHPROBE_URL") {
+        Ok(v) => v,
+        Err(std::env::VarError::NotPresent) => {
+            bail!("nothing to check: give a target (e.g. http://localhost:8080/health) or set HEALTHPROBE_URL")
+        }
+        Err(std::env::VarError::NotUnicode(_)) => bail!("HEALTHPROBE_URL is not valid UTF-8"),
+    };
+    let targets: Vec<String> = value.split_whitespace().map(String::from).collect();
+    if targets.is_empty() {
+        bail!("HEALTHPROBE_URL is empty: nothing to check");
+    }
+    Ok(targets)
+}
+
+fn load_ca_certs(path: &std::path::Path) -> Result<Arc<Vec<ureq::tls::Certificate<'static>>>> {
+    let pem = std::fs::read(path).with_context(|| format!("--cacert {}", path.display()))?;
+    let certs: Vec<_> = ureq::tls::parse_pem(&pem)
+        .filter_map(|item| match item {
+            Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+            _ => None,
+        })
+        .collect();
+    if certs.is_empty() {
+        bail!("--cacert {}: no PEM certificate in the file", path.display());
+    }
+    Ok(Arc::new(certs))
+}
+
+/// One write; a closed stdout (EPIPE) is not worth a panic.
+fn print_and_flush(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}

@@ -1,0 +1,342 @@
+//! `http URL`: one request through ureq, with our own resolver (no thread, no
+//! /etc/hosts for localhost) and our own address loop (so the report can name
+//! every address tried).
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use ureq::config::Config;
+use ureq::http;
+use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{ConnectionDetails, Connector, NextTimeout, TcpConnector, Transport};
+use ureq::{Agent, Timeout};
+
+use crate::cli::{BasicAuth, Header, StatusSet, is_secret_header};
+use crate::deadline::Deadline;
+use crate::net::{self, ConnectFailures};
+use crate::redacted::{SecretString, basic_credentials};
+use crate::report::{CheckReport, format_duration};
+use crate::target::{Scheme, Url};
+
+/// How much of the body `--body-contains` looks at.
+const BODY_SEARCH_LIMIT: u64 = 64 * 1024;
+/// How much of a failing response's body is read for the excerpt.
+const EXCERPT_READ: u64 = 512;
+/// Response headers listed with -v.
+const VERBOSE_HEADERS: usize = 24;
+
+#[derive(Debug, Clone)]
+pub struct HttpCheck {
+    pub url: Url,
+    pub method: String,
+    pub status: StatusSet,
+    pub headers: Vec<Header>,
+    pub host: Option<String>,
+    pub body_contains: Option<String>,
+    pub basic_auth: Option<BasicAuth>,
+    pub insecure: bool,
+    pub ca_certs: Option<Arc<Vec<ureq::tls::Certificate<'static>>>>,
+}
+
+pub fn check(c: &HttpCheck, deadline: &Deadline) -> CheckReport {
+    let started = Instant::now();
+    let mut report = CheckReport::new(format!("{} {}", c.method, c.url));
+    let outcome = run(c, deadline, started, &mut report);
+    report.healthy = outcome.is_ok();
+    report.result = match outcome {
+        Ok(text) | Err(text) => text,
+    };
+    report.elapsed = started.elapsed();
+    report
+}
+
+/// Ok(result) when healthy, Err(result) when not.
+fn run(c: &HttpCheck, deadline: &Deadline, started: Instant, report: &mut CheckReport) -> Result<String, String> {
+    if c.url.scheme == Scheme::Https && !cfg!(feature = "tls") {
+        return Err("https is not supported by this build (built without the tls feature)".into());
+    }
+    let addrs = net::resolve(&c.url.host_port(), deadline)?;
+    report.details.push(format!("resolved {} to {} in {}", c.url.host, list(&addrs), since(started)));
+
+    let log = Arc::new(Mutex::new(ConnectLog::default()));
+    let agent = agent(c, deadline, &addrs, &log);
+    let request = request(c, report).map_err(|e| format!("cannot build the request: {e}"))?;
+
+    let response = agent.run(request);
+    let connect = log.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    for f in &connect.failures.0 {
+        report.details.push(format!("connect {}: {}", f.addr, f.reason));
+    }
+    let Some((addr, connected_at)) = connect.connected else {
+        return Err(match response {
+            Err(e) if connect.failures.0.is_empty() => describe(&e, deadline, "connecting"),
+            _ if deadline.expired() => format!("timed out after {} connecting: {}", budget(deadline), connect.failures),
+            _ => connect.failures.to_string(),
+        });
+    };
+    report.details.push(format!("connected to {addr} at {}", format_duration(connected_at)));
+    let mut response = response.map_err(|e| describe(&e, deadline, "waiting for the response"))?;
+    report.details.push(format!("response head at {}", since(started)));
+
+    let status = response.status();
+    let status_text = format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or(""))
+        .trim_end()
+        .to_string();
+    for (name, value) in response.headers().iter().take(VERBOSE_HEADERS) {
+        let value = if is_secret_header(name.as_str()) || name == "set-cookie" {
+            "(redacted)".into()
+        } else {
+            String::from_utf8_lossy(value.as_bytes()).into_owned()
+        };
+        report.details.push(format!("< {name}: {value}"));
+    }
+    if response.headers().len() > VERBOSE_HEADERS {
+        report.details.push(format!("< ... {} more headers", response.headers().len() - VERBOSE_HEADERS));
+    }
+
+    if !c.status.contains(status.as_u16()) {
+        let (excerpt, _) = read_body(response.body_mut().as_reader(), EXCERPT_READ, None);
+        report.excerpt = Some(excerpt);
+        return Err(status_text);
+    }
+    let Some(needle) = &c.body_contains else {
+        return Ok(status_text);
+    };
+    let (body, error) = read_body(response.body_mut().as_reader(), BODY_SEARCH_LIMIT, Some(needle.as_bytes()));
+    report.details.push(format!("read {} bytes of body by {}", body.len(), since(started)));
+    if contains(&body, needle.as_bytes()) {
+        return Ok(format!("{status_text}, body contains {}", crate::target::shown(needle)));
+    }
+    let why = match error {
+        Some(e) => format!("; reading stopped: {}", describe(&e, deadline, "reading the body")),
+        None => String::new(),
+    };
+    report.excerpt = Some(body.iter().copied().take(EXCERPT_READ as usize).collect());
+    Err(format!(
+        "{status_text}, but {} not in the first {} bytes of the body{why}",
+        crate::target::shown(needle),
+        body.len()
+    ))
+}
+
+/// Reads up to `limit` bytes, stopping early once `needle` is seen. Keeps what
+/// it got if the read fails (deadline, reset).
+fn read_body(reader: impl Read, limit: u64, needle: Option<&[u8]>) -> (Vec<u8>, Option<ureq::Error>) {
+    let mut reader = reader.take(limit);
+    let mut body = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        match reader.read(&mut chunk) {
+            Ok(0) => return (body, None),
+            Ok(n) => {
+                body.extend_from_slice(&chunk[..n]);
+                if needle.is_some_and(|n| contains(&body, n)) {
+                    return (body, None);
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return (body, Some(ureq::Error::Io(e))),
+        }
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+fn agent(c: &HttpCheck, deadline: &Deadline, addrs: &[SocketAddr], log: &Arc<Mutex<ConnectLog>>) -> Agent {
+    let mut tls = ureq::tls::TlsConfig::builder().disable_verification(c.insecure);
+    if let Some(certs) = &c.ca_certs {
+        tls = tls.root_certs(ureq::tls::RootCerts::Specific(certs.clone()));
+    }
+    let config = Config::builder()
+        .timeout_global(Some(deadline.remaining()))
+        .proxy(None) // HTTP_PROXY & co. are ignored: a health check talks to its own container.
+        .http_status_as_error(false)
+        .max_redirects(0) // a 3xx is a verdict, as with curl without -L
+        .save_redirect_history(false)
+        .user_agent(concat!("healthprobe/", env!("CARGO_PKG_VERSION")))
+        .accept("*/*")
+        .allow_non_standard_methods(true)
+        .max_idle_connections(0)
+        .tls_config(tls.build())
+        .build();
+    let connector = ProbeConnector { deadline: *deadline, log: log.clone() };
+    #[cfg(feature = "tls")]
+    let connector = ().chain(connector).chain(ureq::unversioned::transport::RustlsConnector::default());
+    Agent::with_parts(config, connector, FixedResolver(addrs.to_vec()))
+}
+
+fn request(c: &HttpCheck, report: &mut CheckReport) -> Result<http::Request<()>, http::Error> {
+    // --host (or -H Host) also picks the TLS server name: put it in the URL and let
+    // the resolver map it to the target's addresses.
+    let host_header = c.headers.iter().rev().find(|h| h.name.eq_ignore_ascii_case("host"));
+    let host = host_header
+        .map(|h| h.value.expose().to_string())
+        .or_else(|| c.host.clone())
+        .unwrap_or_else(|| c.url.host.clone());
+    let mut builder = http::Request::builder()
+        .method(c.method.as_str())
+        .uri(c.url.request_uri(&host))
+        .header("connection", "close");
+    let mut shown = vec![format!("> {} {}", c.method, c.url.path), format!("> host: {host}")];
+    let mut add = |name: &str, value: &str, printable: String| {
+        builder = std::mem::take(&mut builder).header(name, value);
+        shown.push(format!("> {name}: {printable}"));
+    };
+    let auth = match (&c.basic_auth, &c.url.user) {
+        (Some(a), _) => Some(basic_credentials(&a.user, a.password.expose())),
+        (None, Some(user)) => Some(basic_credentials(
+            user,
+            c.url.password.as_ref().map(SecretString::expose).unwrap_or(""),
+        )),
+        (None, None) => None,
+    };
+    let user_sets_auth = c.headers.iter().any(|h| h.name.eq_ignore_ascii_case("authorization"));
+    if let (Some(auth), false) = (&auth, user_sets_auth) {
+        add("authorization", auth.expose(), auth.to_string());
+    }
+    for h in c.headers.iter().filter(|h| !h.name.eq_ignore_ascii_case("host")) {
+        add(&h.name, h.value.expose(), h.value.to_string());
+    }
+    report.details.extend(shown);
+    builder.body(())
+}
+
+/// A ureq error as the reason in the report line.
+fn describe(e: &ureq::Error, deadline: &Deadline, phase: &str) -> String {
+    match e {
+        ureq::Error::Timeout(_) => format!("timed out after {} {phase}", budget(deadline)),
+        ureq::Error::Io(io) if matches!(io.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock) => {
+            format!("timed out after {} {phase}", budget(deadline))
+        }
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            format!("connection closed {phase}")
+        }
+        ureq::Error::Io(io) => {
+            let text = io.to_string();
+            match tls_reason(&text) {
+                Some(tls) => tls,
+                None if io.raw_os_error().is_some() => format!("{} {phase}", net::io_reason(io)),
+                None => format!("{text} {phase}"),
+            }
+        }
+        ureq::Error::Protocol(p) => format!("not a valid HTTP response: {p}"),
+        ureq::Error::LargeResponseHeader(_, limit) => {
+            format!("response headers larger than {} KiB", limit / 1024)
+        }
+        #[cfg(feature = "tls")]
+        ureq::Error::Rustls(t) => tls_reason(&t.to_string()).unwrap_or_else(|| format!("TLS: {t}")),
+        other => other.to_string(),
+    }
+}
+
+/// rustls' certificate complaints, in words a person can act on.
+fn tls_reason(text: &str) -> Option<String> {
+    let detail = text.split_once("invalid peer certificate: ")?.1;
+    let reason = if detail.contains("UnknownIssuer") {
+        "certificate not trusted (unknown issuer; use --cacert FILE or --insecure)".to_string()
+    } else if detail.contains("Expired") {
+        "certificate has expired".to_string()
+    } else if detail.contains("NotValidYet") {
+        "certificate is not valid yet".to_string()
+    } else if detail.contains("CaUsedAsEndEntity") {
+        "certificate is a CA certificate, not a server certificate (use --insecure, or serve a leaf certificate)"
+            .to_string()
+    } else if detail.contains("BadSignature") {
+        "certificate has a bad signature".to_string()
+    } else {
+        format!("certificate rejected: {detail}")
+    };
+    Some(format!("TLS: {reason}"))
+}
+
+fn budget(deadline: &Deadline) -> String {
+    humantime::format_duration(deadline.budget()).to_string()
+}
+
+fn since(t: Instant) -> String {
+    format_duration(t.elapsed())
+}
+
+fn list(addrs: &[SocketAddr]) -> String {
+    addrs.iter().map(SocketAddr::to_string).collect::<Vec<_>>().join(", ")
+}
+
+/// What the connector saw, for the report.
+#[derive(Debug, Clone, Default)]
+struct ConnectLog {
+    failures: ConnectFailures,
+    connected: Option<(SocketAddr, Duration)>,
+}
+
+/// Hands ureq the addresses we resolved ourselves, whatever host the URL names.
+#[derive(Debug)]
+struct FixedResolver(Vec<SocketAddr>);
+
+impl Resolver for FixedResolver {
+    fn resolve(&self, _: &http::Uri, _: &Config, _: NextTimeout) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let mut out = self.empty();
+        for addr in self.0.iter().take(16) {
+            out.push(*addr);
+        }
+        Ok(out)
+    }
+}
+
+/// Connects through ureq's own TCP transport one address at a time, each with
+/// its share of the deadline, recording why each failed.
+#[derive(Debug)]
+struct ProbeConnector {
+    deadline: Deadline,
+    log: Arc<Mutex<ConnectLog>>,
+}
+
+impl<In: Transport> Connector<In> for ProbeConnector {
+    type Out = <TcpConnector as Connector<In>>::Out;
+
+    fn connect(&self, details: &ConnectionDetails, chained: Option<In>) -> Result<Option<Self::Out>, ureq::Error> {
+        if chained.is_some() {
+            return TcpConnector::default().connect(details, chained);
+        }
+        let outcome = net::connect_any(
+            &details.addrs,
+            &self.deadline,
+            |addr, share| {
+                let mut one = details.resolver.empty();
+                one.push(addr);
+                let single = ConnectionDetails {
+                    uri: details.uri,
+                    addrs: one,
+                    config: details.config,
+                    request_level: details.request_level,
+                    resolver: details.resolver,
+                    now: details.now,
+                    timeout: NextTimeout { after: share.into(), reason: Timeout::Connect, ..details.timeout },
+                    current_time: details.current_time.clone(),
+                    run_connector: details.run_connector.clone(),
+                    register_shutdown: details.register_shutdown.clone(),
+                };
+                TcpConnector::default().connect(&single, None)?.ok_or(ureq::Error::ConnectionFailed)
+            },
+            |e| match e {
+                ureq::Error::Io(io) => net::io_reason(io),
+                ureq::Error::Timeout(_) => "timed out".into(),
+                other => other.to_string(),
+            },
+        );
+        let mut log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
+        match outcome {
+            Ok((transport, addr)) => {
+                log.connected = Some((addr, self.deadline.elapsed()));
+                Ok(Some(transport))
+            }
+            Err(failures) => {
+                log.failures = failures;
+                Err(ureq::Error::ConnectionFailed)
+            }
+        }
+    }
+}

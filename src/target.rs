@@ -1,0 +1,326 @@
+//! What to check: parsing of URLs and `HOST:PORT` arguments, strictly and with
+//! messages that name the bad part.
+
+use std::fmt;
+
+use anyhow::{Context, Result, bail};
+
+use crate::redacted::SecretString;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    Http,
+    Https,
+}
+
+impl Scheme {
+    fn default_port(self) -> u16 {
+        match self {
+            Scheme::Http => 80,
+            Scheme::Https => 443,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        }
+    }
+}
+
+/// A host (an IP literal without brackets, or a name) and a port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostPort {
+    pub host: String,
+    pub port: u16,
+}
+
+impl fmt::Display for HostPort {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.host.contains(':') {
+            write!(f, "[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// An http(s) URL. The password, if any, is a secret; `Display` redacts it.
+#[derive(Debug, Clone)]
+pub struct Url {
+    pub scheme: Scheme,
+    pub user: Option<String>,
+    pub password: Option<SecretString>,
+    pub host: String,
+    pub port: u16,
+    explicit_port: bool,
+    /// Path and query, starting with `/`. Never empty.
+    pub path: String,
+}
+
+impl Url {
+    /// The URL to put on the wire, for `host` (the target's own, or `--host`).
+    /// Credentials are not part of it; they travel in the Authorization header.
+    pub fn request_uri(&self, host: &str) -> String {
+        let host = if host.contains(':') { format!("[{host}]") } else { host.to_string() };
+        format!("{}://{}:{}{}", self.scheme.as_str(), host, self.port, self.path)
+    }
+
+    pub fn host_port(&self) -> HostPort {
+        HostPort { host: self.host.clone(), port: self.port }
+    }
+}
+
+impl fmt::Display for Url {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}://", self.scheme.as_str())?;
+        if let Some(user) = &self.user {
+            f.write_str(user)?;
+            if self.password.is_some() {
+                f.write_str(":***")?;
+            }
+            f.write_str("@")?;
+        }
+        if self.host.contains(':') {
+            write!(f, "[{}]", self.host)?;
+        } else {
+            f.write_str(&self.host)?;
+        }
+        if self.explicit_port {
+            write!(f, ":{}", self.port)?;
+        }
+        f.write_str(&self.path)
+    }
+}
+
+/// Parses `http://...` / `https://...`.
+pub fn parse_url(input: &str) -> Result<Url> {
+    let (scheme, rest) = if let Some(rest) = strip_prefix_ignore_case(input, "http://") {
+        (Scheme::Http, rest)
+    } else if let Some(rest) = strip_prefix_ignore_case(input, "https://") {
+        (Scheme::Https, rest)
+    } else {
+        bail!("bad URL {}: must start with http:// or https://", shown(input));
+    };
+    if let Some(bad) = input.chars().find(|c| c.is_whitespace() || c.is_control()) {
+        bail!("bad URL {}: contains {:?}; percent-encode it", shown(input), bad);
+    }
+    let split = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(split);
+    let tail = tail.split('#').next().unwrap_or("");
+    let path = if tail.is_empty() {
+        "/".to_string()
+    } else if tail.starts_with('?') {
+        format!("/{tail}")
+    } else {
+        tail.to_string()
+    };
+    let (userinfo, hostport) = match authority.rsplit_once('@') {
+        Some((u, h)) => (Some(u), h),
+        None => (None, authority),
+    };
+    let (user, password) = match userinfo {
+        None => (None, None),
+        Some(u) => match u.split_once(':') {
+            Some((user, pass)) => (
+                Some(percent_decode(user)),
+                Some(SecretString::new(percent_decode(pass))),
+            ),
+            None => (Some(percent_decode(u)), None),
+        },
+    };
+    let shown_input = redact_userinfo(input);
+    let (host, port) = split_host_port(hostport)
+        .with_context(|| format!("bad URL {}", shown(&shown_input)))?;
+    Ok(Url {
+        scheme,
+        user,
+        password,
+        host,
+        port: port.unwrap_or(scheme.default_port()),
+        explicit_port: port.is_some(),
+        path,
+    })
+}
+
+/// Parses `HOST:PORT` or `tcp://HOST:PORT`.
+pub fn parse_host_port(input: &str) -> Result<HostPort> {
+    let bare = strip_prefix_ignore_case(input, "tcp://").unwrap_or(input);
+    let bare = bare.strip_suffix('/').unwrap_or(bare);
+    let (host, port) =
+        split_host_port(bare).with_context(|| format!("bad address {}", shown(input)))?;
+    match port {
+        Some(port) => Ok(HostPort { host, port }),
+        None => bail!("bad address {}: expected HOST:PORT", shown(input)),
+    }
+}
+
+/// Splits `host[:port]` / `[v6][:port]` and checks both halves.
+fn split_host_port(s: &str) -> Result<(String, Option<u16>)> {
+    let (host, port) = if let Some(rest) = s.strip_prefix('[') {
+        let Some((v6, after)) = rest.split_once(']') else {
+            bail!("missing ']' after IPv6 address");
+        };
+        if v6.contains('%') {
+            bail!("IPv6 zone identifiers ({v6}) are not supported");
+        }
+        if v6.parse::<std::net::Ipv6Addr>().is_err() {
+            bail!("{v6:?} is not an IPv6 address");
+        }
+        let port = match after {
+            "" => None,
+            p => Some(p.strip_prefix(':').context("unexpected text after ']'")?),
+        };
+        (v6, port)
+    } else {
+        if s.matches(':').count() > 1 {
+            bail!("IPv6 addresses go in brackets, as in [::1]:8080");
+        }
+        match s.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (s, None),
+        }
+    };
+    if host.is_empty() {
+        bail!("no host");
+    }
+    if !host.is_ascii() {
+        bail!("host {host:?} is not ASCII; write international names in punycode (xn--...)");
+    }
+    if let Some(bad) = host
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | ':')))
+    {
+        bail!("host {host:?} contains {bad:?}");
+    }
+    let port = port.map(parse_port).transpose()?;
+    Ok((host.to_ascii_lowercase(), port))
+}
+
+fn parse_port(p: &str) -> Result<u16> {
+    if p.is_empty() {
+        bail!("empty port");
+    }
+    if !p.bytes().all(|b| b.is_ascii_digit()) || p.len() > 5 {
+        bail!("port {p:?} is not a number from 1 to 65535");
+    }
+    match p.parse::<u32>() {
+        Ok(n @ 1..=65535) => Ok(n as u16),
+        _ => bail!("port {p} is out of range (1 to 65535)"),
+    }
+}
+
+fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = s.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The input with any `user:password@` reduced to `user:***@`, for messages.
+pub fn redact_userinfo(input: &str) -> String {
+    let Some(scheme_end) = input.find("://") else {
+        return input.to_string();
+    };
+    let rest = &input[scheme_end + 3..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rsplit_once('@') {
+        Some((userinfo, _)) => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
+            let masked = if userinfo.contains(':') { format!("{user}:***") } else { user.to_string() };
+            format!("{}{}{}", &input[..scheme_end + 3], masked, &rest[userinfo.len()..])
+        }
+        None => input.to_string(),
+    }
+}
+
+/// A user-supplied value quoted for a message, cut short if it is long.
+pub fn shown(value: &str) -> String {
+    const MAX: usize = 120;
+    if value.len() <= MAX {
+        return format!("{value:?}");
+    }
+    let mut cut = MAX;
+    while !value.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{:?}... ({} bytes)", &value[..cut], value.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_parts() {
+        let u = parse_url("http://localhost:8080/health?x=1").unwrap();
+        assert_eq!((u.host.as_str(), u.port, u.path.as_str()), ("localhost", 8080, "/health?x=1"));
+        assert_eq!(u.to_string(), "http://localhost:8080/health?x=1");
+        let u = parse_url("HTTPS://[::1]").unwrap();
+        assert_eq!((u.scheme, u.host.as_str(), u.port, u.path.as_str()), (Scheme::Https, "::1", 443, "/"));
+        assert_eq!(u.request_uri("::1"), "https://[::1]:443/");
+        let u = parse_url("http://127.0.0.1:1?q").unwrap();
+        assert_eq!(u.path, "/?q");
+    }
+
+    #[test]
+    fn url_password_is_never_displayed() {
+        let u = parse_url("http://admin:s%40cret@localhost/").unwrap();
+        assert_eq!(u.to_string(), "http://admin:***@localhost/");
+        assert_eq!(u.password.as_ref().map(|p| p.expose()), Some("s@cret"));
+        assert_eq!(redact_userinfo("http://a:b@h/x@y"), "http://a:***@h/x@y");
+        let err = parse_url("http://a:hunter2@[::1/").unwrap_err();
+        assert!(!format!("{err:#}").contains("hunter2"), "{err:#}");
+    }
+
+    #[test]
+    fn bad_urls_name_the_problem() {
+        for (input, needle) in [
+            ("ftp://x/", "must start with"),
+            ("http:///health", "no host"),
+            ("http://localhost:0/", "out of range"),
+            ("http://localhost:65536/", "out of range"),
+            ("http://localhost:80a/", "not a number"),
+            ("http://local host/", "percent-encode"),
+            ("http://bücher.example/", "punycode"),
+            ("http://[fe80::1%25eth0]:80/", "zone"),
+            ("http://::1:80/", "brackets"),
+        ] {
+            let err = format!("{:#}", parse_url(input).unwrap_err());
+            assert!(err.contains(needle), "{input}: {err}");
+        }
+    }
+
+    #[test]
+    fn host_port_forms() {
+        assert_eq!(parse_host_port("db:5432").unwrap().to_string(), "db:5432");
+        assert_eq!(parse_host_port("tcp://[::1]:5432").unwrap().host, "::1");
+        assert!(parse_host_port("localhost").is_err());
+        assert!(parse_host_port(":80").is_err());
+    }
+
+    #[test]
+    fn long_values_are_cut_on_a_char_boundary() {
+        let long = "é".repeat(200);
+        let s = shown(&long);
+        assert!(s.len() < 160 && s.ends_with("(400 bytes)"), "{s}");
+    }
+}
