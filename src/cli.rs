@@ -60,7 +60,12 @@ pub enum Command {
     /// Runs PROGRAM (no shell); healthy when it exits 0.
     Exec {
         /// The program and its arguments. Put `--` before it if an argument starts with `-`.
-        #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "PROGRAM")]
+        #[arg(
+            required = true,
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "PROGRAM"
+        )]
         command: Vec<OsString>,
     },
 }
@@ -74,7 +79,13 @@ pub struct Options {
     pub timeout: Duration,
 
     /// Print nothing; the exit status says it all.
-    #[arg(short, long, global = true, conflicts_with = "verbose", env = "HEALTHPROBE_QUIET")]
+    #[arg(
+        short,
+        long,
+        global = true,
+        conflicts_with = "verbose",
+        env = "HEALTHPROBE_QUIET"
+    )]
     pub quiet: bool,
 
     /// Also print addresses, phase timings and response headers (for people).
@@ -118,11 +129,23 @@ pub struct Options {
     pub basic_auth: Option<BasicAuth>,
 
     /// https: do not verify the server's certificate.
-    #[arg(long, short = 'k', global = true, env = "HEALTHPROBE_INSECURE", help_heading = "HTTP")]
+    #[arg(
+        long,
+        short = 'k',
+        global = true,
+        env = "HEALTHPROBE_INSECURE",
+        help_heading = "HTTP"
+    )]
     pub insecure: bool,
 
     /// https: trust the CA certificates in this PEM file instead of the bundled roots.
-    #[arg(long, global = true, value_name = "FILE", env = "HEALTHPROBE_CACERT", help_heading = "HTTP")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        env = "HEALTHPROBE_CACERT",
+        help_heading = "HTTP"
+    )]
     pub cacert: Option<PathBuf>,
 }
 
@@ -130,9 +153,8 @@ pub struct Options {
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
-    let d = humantime::parse_duration(s.trim()).map_err(|e| {
-        format!("{e} (write durations like 500ms, 2s or 1m)")
-    })?;
+    let d = humantime::parse_duration(s.trim())
+        .map_err(|e| format!("{e} (write durations like 500ms, 2s or 1m)"))?;
     if d > MAX_TIMEOUT {
         return Err(format!("{s} is longer than the 24h maximum"));
     }
@@ -162,7 +184,12 @@ fn parse_nonempty(s: &str) -> Result<String, String> {
 }
 
 fn parse_host_name(s: &str) -> Result<String, String> {
-    if s.is_empty() || s.len() > 255 || !s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._:[]".contains(&b)) {
+    if s.is_empty()
+        || s.len() > 255
+        || !s
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._:[]".contains(&b))
+    {
         return Err("a host name is ASCII letters, digits, '-', '.', and an optional :port".into());
     }
     Ok(s.to_string())
@@ -266,7 +293,10 @@ impl Header {
         } else {
             HeaderValue::Plain(value.to_string())
         };
-        Ok(Header { name: name.to_string(), value })
+        Ok(Header {
+            name: name.to_string(),
+            value,
+        })
     }
 }
 
@@ -283,7 +313,10 @@ fn parse_basic_auth(s: &str) -> Result<BasicAuth, String> {
     if s.bytes().any(|b| b.is_ascii_control()) {
         return Err("contains a control character".into());
     }
-    Ok(BasicAuth { user: user.to_string(), password: SecretString::new(password.to_string()) })
+    Ok(BasicAuth {
+        user: user.to_string(),
+        password: SecretString::new(password.to_string()),
+    })
 }
 
 #[cfg(test)]
@@ -299,9 +332,19 @@ mod tests {
     #[test]
     fn status_lists() {
         let s = StatusSet::parse("200,204,300-399").unwrap();
-        assert!(s.contains(200) && s.contains(204) && s.contains(302) && !s.contains(201) && !s.contains(400));
+        assert!(
+            s.contains(200)
+                && s.contains(204)
+                && s.contains(302)
+                && !s.contains(201)
+                && !s.contains(400)
+        );
         assert!(StatusSet::parse("999").unwrap_err().contains("999"));
-        assert!(StatusSet::parse("400-200").unwrap_err().contains("backwards"));
+        assert!(
+            StatusSet::parse("400-200")
+                .unwrap_err()
+                .contains("backwards")
+        );
         assert!(StatusSet::parse("").is_err());
         assert!(StatusSet::parse("200,").is_err());
     }

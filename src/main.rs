@@ -32,13 +32,19 @@ fn main() -> ExitCode {
             .map(|s| s.to_string())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_default();
-        print_and_flush(&format!("healthprobe: internal error: {}\n", report::cut(&msg, 300)));
+        print_and_flush(&format!(
+            "healthprobe: internal error: {}\n",
+            report::cut(&msg, 300)
+        ));
         std::process::exit(1);
     }));
     match run() {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            print_and_flush(&format!("healthprobe: error: {}\n", report::cut(&format!("{e:#}"), report::MAX_LINE)));
+            print_and_flush(&format!(
+                "healthprobe: error: {}\n",
+                report::cut(&format!("{e:#}"), report::MAX_LINE)
+            ));
             ExitCode::from(1)
         }
     }
@@ -56,7 +62,12 @@ fn run() -> Result<u8> {
     let healthy = reports.iter().all(|r| r.healthy);
     let verdict = Verdict::decide(healthy, cli.options.start_period);
     if !cli.options.quiet {
-        print_and_flush(&report::render(verdict, &reports, deadline.elapsed(), cli.options.verbose));
+        print_and_flush(&report::render(
+            verdict,
+            &reports,
+            deadline.elapsed(),
+            cli.options.verbose,
+        ));
     }
     Ok(verdict.exit_code() as u8)
 }
@@ -71,9 +82,42 @@ fn usage_error(e: &clap::Error) -> u8 {
             print_and_flush(&text);
             0
         }
+        ErrorKind::ValueValidation => {
+            // Our own message says what is wrong; the value is quoted escaped and
+            // cut, or not at all where it may be a credential.
+            use clap::error::{ContextKind, ContextValue};
+            let context = |kind| match e.get(kind) {
+                Some(ContextValue::String(s)) => s.clone(),
+                _ => String::new(),
+            };
+            let arg = context(ContextKind::InvalidArg);
+            let value = context(ContextKind::InvalidValue);
+            let reason = std::error::Error::source(e)
+                .map(|s| s.to_string())
+                .unwrap_or_default();
+            let message = if arg.starts_with("--header") || arg.starts_with("--basic-auth") {
+                format!("invalid {arg}: {reason}")
+            } else {
+                format!(
+                    "invalid value {} for {arg}: {reason}",
+                    target::shown(&value)
+                )
+            };
+            print_and_flush(&format!(
+                "healthprobe: error: {}\n",
+                report::cut(&message, report::MAX_LINE)
+            ));
+            1
+        }
         _ => {
-            // clap's message is several lines; keep its first (the error) and point at --help.
-            let first = text.lines().next().unwrap_or("bad usage").trim_start_matches("error: ");
+            // clap's message is several lines; keep its first paragraph (the error) on one line.
+            let first: Vec<&str> = text
+                .lines()
+                .take_while(|l| !l.trim().is_empty())
+                .map(str::trim)
+                .collect();
+            let first = first.join(" ");
+            let first = first.trim_start_matches("error: ");
             print_and_flush(&format!(
                 "healthprobe: error: {} (see healthprobe --help)\n",
                 report::cut(first, report::MAX_LINE)
@@ -111,10 +155,17 @@ fn checks(command: Option<Command>, targets: Vec<String>, opts: &Options) -> Res
             if program.is_empty() {
                 bail!("exec: the program name is empty");
             }
-            Ok(vec![Check::Exec(probe::exec::ExecCheck { program, args: parts.collect() })])
+            Ok(vec![Check::Exec(probe::exec::ExecCheck {
+                program,
+                args: parts.collect(),
+            })])
         }
         None => {
-            let targets = if targets.is_empty() { targets_from_env()? } else { targets };
+            let targets = if targets.is_empty() {
+                targets_from_env()?
+            } else {
+                targets
+            };
             targets
                 .iter()
                 .map(|t| {
@@ -139,7 +190,9 @@ fn targets_from_env() -> Result<Vec<String>> {
     let value = match std::env::var("HEALTHPROBE_URL") {
         Ok(v) => v,
         Err(std::env::VarError::NotPresent) => {
-            bail!("nothing to check: give a target (e.g. http://localhost:8080/health) or set HEALTHPROBE_URL")
+            bail!(
+                "nothing to check: give a target (e.g. http://localhost:8080/health) or set HEALTHPROBE_URL"
+            )
         }
         Err(std::env::VarError::NotUnicode(_)) => bail!("HEALTHPROBE_URL is not valid UTF-8"),
     };
@@ -159,7 +212,10 @@ fn load_ca_certs(path: &std::path::Path) -> Result<Arc<Vec<ureq::tls::Certificat
         })
         .collect();
     if certs.is_empty() {
-        bail!("--cacert {}: no PEM certificate in the file", path.display());
+        bail!(
+            "--cacert {}: no PEM certificate in the file",
+            path.display()
+        );
     }
     Ok(Arc::new(certs))
 }

@@ -33,7 +33,11 @@ pub fn resolve(target: &HostPort, deadline: &Deadline) -> Result<Vec<SocketAddr>
                 Ok(addrs)
             }
         }
-        Ok(Err(e)) => Err(format!("cannot resolve {}: {}", target.host, resolve_error(&e))),
+        Ok(Err(e)) => Err(format!(
+            "cannot resolve {}: {}",
+            target.host,
+            resolve_error(&e)
+        )),
         Err(_) => Err(format!("timed out resolving {}", target.host)),
     }
 }
@@ -45,7 +49,9 @@ fn resolve_without_resolver(host: &str, port: u16) -> Option<Vec<SocketAddr>> {
             SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), port),
         ]);
     }
-    host.parse::<IpAddr>().ok().map(|ip| vec![SocketAddr::new(ip, port)])
+    host.parse::<IpAddr>()
+        .ok()
+        .map(|ip| vec![SocketAddr::new(ip, port)])
 }
 
 fn dedup(addrs: &mut Vec<SocketAddr>) {
@@ -114,14 +120,20 @@ pub fn connect_any<T, E>(
     for (i, &addr) in addrs.iter().enumerate() {
         let remaining = deadline.remaining();
         if remaining.is_zero() {
-            failures.0.push(AddrFailure { addr, reason: "not tried (deadline reached)".into() });
+            failures.0.push(AddrFailure {
+                addr,
+                reason: "not tried (deadline reached)".into(),
+            });
             continue;
         }
         let left = (addrs.len() - i) as u32;
         let share = (remaining / left).max(MIN_SHARE).min(remaining);
         match connect(addr, share) {
             Ok(t) => return Ok((t, addr)),
-            Err(e) => failures.0.push(AddrFailure { addr, reason: describe(&e) }),
+            Err(e) => failures.0.push(AddrFailure {
+                addr,
+                reason: describe(&e),
+            }),
         }
     }
     Err(failures)
@@ -149,17 +161,38 @@ mod tests {
     #[test]
     fn localhost_is_both_loopbacks_without_a_resolver() {
         let addrs = resolve_without_resolver("LOCALHOST", 80).unwrap();
-        assert_eq!(addrs, vec!["127.0.0.1:80".parse().unwrap(), "[::1]:80".parse().unwrap()]);
+        assert_eq!(
+            addrs,
+            vec!["127.0.0.1:80".parse().unwrap(), "[::1]:80".parse().unwrap()]
+        );
         assert!(resolve_without_resolver("db", 80).is_none());
-        assert_eq!(resolve_without_resolver("::1", 9).unwrap(), vec!["[::1]:9".parse().unwrap()]);
+        assert_eq!(
+            resolve_without_resolver("::1", 9).unwrap(),
+            vec!["[::1]:9".parse().unwrap()]
+        );
     }
 
     #[test]
     fn failures_read_as_one_phrase() {
-        let a = |s: &str, r: &str| AddrFailure { addr: s.parse().unwrap(), reason: r.into() };
-        let same = ConnectFailures(vec![a("127.0.0.1:1", "connection refused"), a("[::1]:1", "connection refused")]);
-        assert_eq!(same.to_string(), "connection refused (127.0.0.1:1, [::1]:1)");
-        let mixed = ConnectFailures(vec![a("127.0.0.1:1", "connection refused"), a("[::1]:1", "timed out")]);
-        assert_eq!(mixed.to_string(), "127.0.0.1:1 connection refused, [::1]:1 timed out");
+        let a = |s: &str, r: &str| AddrFailure {
+            addr: s.parse().unwrap(),
+            reason: r.into(),
+        };
+        let same = ConnectFailures(vec![
+            a("127.0.0.1:1", "connection refused"),
+            a("[::1]:1", "connection refused"),
+        ]);
+        assert_eq!(
+            same.to_string(),
+            "connection refused (127.0.0.1:1, [::1]:1)"
+        );
+        let mixed = ConnectFailures(vec![
+            a("127.0.0.1:1", "connection refused"),
+            a("[::1]:1", "timed out"),
+        ]);
+        assert_eq!(
+            mixed.to_string(),
+            "127.0.0.1:1 connection refused, [::1]:1 timed out"
+        );
     }
 }

@@ -58,13 +58,19 @@ mod tests {
     #[test]
     fn age_counts_from_pid1_start_time() {
         let stat = "1 (my (odd) init) S 0 1 1 0 -1 4194560 1 2 3 4 5 6 7 8 20 0 1 0 5000 1000 100";
-        assert_eq!(age_from_proc("100.00 50.0", stat, 100), Some(Duration::from_secs(50)));
+        assert_eq!(
+            age_from_proc("100.00 50.0", stat, 100),
+            Some(Duration::from_secs(50))
+        );
         assert_eq!(age_from_proc("garbage", stat, 100), None);
     }
 
     #[test]
     fn codes() {
-        assert_eq!(Verdict::decide(true, Some(Duration::from_secs(1))).exit_code(), 0);
+        assert_eq!(
+            Verdict::decide(true, Some(Duration::from_secs(1))).exit_code(),
+            0
+        );
         assert_eq!(Verdict::decide(false, None).exit_code(), 1);
         assert_eq!(Verdict::decide(false, Some(Duration::ZERO)).exit_code(), 1);
     }

@@ -30,14 +30,21 @@ impl fmt::Display for SecretString {
 
 /// `Authorization: Basic ...` credentials for `user:password`.
 pub fn basic_credentials(user: &str, password: &str) -> SecretString {
-    SecretString(format!("Basic {}", base64(format!("{user}:{password}").as_bytes())))
+    SecretString(format!(
+        "Basic {}",
+        base64(format!("{user}:{password}").as_bytes())
+    ))
 }
 
 fn base64(input: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
     for chunk in input.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {

@@ -64,11 +64,19 @@ pub enum Verdict {
     Healthy,
     Unhealthy,
     /// Failed, but within --start-period: `starting (up 4s of 30s)`.
-    Starting { up: Duration, of: Duration },
+    Starting {
+        up: Duration,
+        of: Duration,
+    },
 }
 
 /// Renders the whole output for `reports` (one per target).
-pub fn render(verdict: Verdict, reports: &[CheckReport], elapsed: Duration, verbose: bool) -> String {
+pub fn render(
+    verdict: Verdict,
+    reports: &[CheckReport],
+    elapsed: Duration,
+    verbose: bool,
+) -> String {
     let word = match verdict {
         Verdict::Healthy => "healthy".to_string(),
         Verdict::Unhealthy => "unhealthy".to_string(),
@@ -90,7 +98,12 @@ pub fn render(verdict: Verdict, reports: &[CheckReport], elapsed: Duration, verb
             let head = if failed.is_empty() {
                 format!("{} checks in {}", many.len(), format_duration(elapsed))
             } else {
-                format!("{} of {} checks failed in {}", failed.len(), many.len(), format_duration(elapsed))
+                format!(
+                    "{} of {} checks failed in {}",
+                    failed.len(),
+                    many.len(),
+                    format_duration(elapsed)
+                )
             };
             format!("{word}: {head}: {}", shown.join("; "))
         }
@@ -194,11 +207,17 @@ mod tests {
     fn several_targets_name_only_the_failing_ones() {
         let out = render(
             Verdict::Unhealthy,
-            &[report(true, "tcp a:1", "connected"), report(false, "tcp b:2", "connection refused")],
+            &[
+                report(true, "tcp a:1", "connected"),
+                report(false, "tcp b:2", "connection refused"),
+            ],
             Duration::from_millis(3),
             false,
         );
-        assert_eq!(out, "unhealthy: 1 of 2 checks failed in 3.0ms: tcp b:2 -> connection refused in 1.8ms\n");
+        assert_eq!(
+            out,
+            "unhealthy: 1 of 2 checks failed in 3.0ms: tcp b:2 -> connection refused in 1.8ms\n"
+        );
     }
 
     #[test]
@@ -213,7 +232,9 @@ mod tests {
     fn output_is_bounded_even_for_huge_subjects() {
         let mut r = report(false, &"x".repeat(100_000), &"y".repeat(100_000));
         r.details = vec!["z".repeat(100_000); 100];
-        assert!(render(Verdict::Unhealthy, &[r.clone()], Duration::ZERO, false).len() <= MAX_LINE + 1);
+        assert!(
+            render(Verdict::Unhealthy, &[r.clone()], Duration::ZERO, false).len() <= MAX_LINE + 1
+        );
         assert!(render(Verdict::Unhealthy, &[r], Duration::ZERO, true).len() <= MAX_OUTPUT);
     }
 

@@ -63,12 +63,25 @@ impl Url {
     /// The URL to put on the wire, for `host` (the target's own, or `--host`).
     /// Credentials are not part of it; they travel in the Authorization header.
     pub fn request_uri(&self, host: &str) -> String {
-        let host = if host.contains(':') { format!("[{host}]") } else { host.to_string() };
-        format!("{}://{}:{}{}", self.scheme.as_str(), host, self.port, self.path)
+        let host = if host.contains(':') {
+            format!("[{host}]")
+        } else {
+            host.to_string()
+        };
+        format!(
+            "{}://{}:{}{}",
+            self.scheme.as_str(),
+            host,
+            self.port,
+            self.path
+        )
     }
 
     pub fn host_port(&self) -> HostPort {
-        HostPort { host: self.host.clone(), port: self.port }
+        HostPort {
+            host: self.host.clone(),
+            port: self.port,
+        }
     }
 }
 
@@ -101,10 +114,17 @@ pub fn parse_url(input: &str) -> Result<Url> {
     } else if let Some(rest) = strip_prefix_ignore_case(input, "https://") {
         (Scheme::Https, rest)
     } else {
-        bail!("bad URL {}: must start with http:// or https://", shown(input));
+        bail!(
+            "bad URL {}: must start with http:// or https://",
+            shown(input)
+        );
     };
     if let Some(bad) = input.chars().find(|c| c.is_whitespace() || c.is_control()) {
-        bail!("bad URL {}: contains {:?}; percent-encode it", shown(input), bad);
+        bail!(
+            "bad URL {}: contains {:?}; percent-encode it",
+            shown(input),
+            bad
+        );
     }
     let split = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(split);
@@ -131,8 +151,8 @@ pub fn parse_url(input: &str) -> Result<Url> {
         },
     };
     let shown_input = redact_userinfo(input);
-    let (host, port) = split_host_port(hostport)
-        .with_context(|| format!("bad URL {}", shown(&shown_input)))?;
+    let (host, port) =
+        split_host_port(hostport).with_context(|| format!("bad URL {}", shown(&shown_input)))?;
     Ok(Url {
         scheme,
         user,
@@ -213,7 +233,8 @@ fn parse_port(p: &str) -> Result<u16> {
 
 fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &s[prefix.len()..])
 }
 
 fn percent_decode(s: &str) -> String {
@@ -245,8 +266,17 @@ pub fn redact_userinfo(input: &str) -> String {
     match rest[..authority_end].rsplit_once('@') {
         Some((userinfo, _)) => {
             let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
-            let masked = if userinfo.contains(':') { format!("{user}:***") } else { user.to_string() };
-            format!("{}{}{}", &input[..scheme_end + 3], masked, &rest[userinfo.len()..])
+            let masked = if userinfo.contains(':') {
+                format!("{user}:***")
+            } else {
+                user.to_string()
+            };
+            format!(
+                "{}{}{}",
+                &input[..scheme_end + 3],
+                masked,
+                &rest[userinfo.len()..]
+            )
         }
         None => input.to_string(),
     }
@@ -272,10 +302,16 @@ mod tests {
     #[test]
     fn url_parts() {
         let u = parse_url("http://localhost:8080/health?x=1").unwrap();
-        assert_eq!((u.host.as_str(), u.port, u.path.as_str()), ("localhost", 8080, "/health?x=1"));
+        assert_eq!(
+            (u.host.as_str(), u.port, u.path.as_str()),
+            ("localhost", 8080, "/health?x=1")
+        );
         assert_eq!(u.to_string(), "http://localhost:8080/health?x=1");
         let u = parse_url("HTTPS://[::1]").unwrap();
-        assert_eq!((u.scheme, u.host.as_str(), u.port, u.path.as_str()), (Scheme::Https, "::1", 443, "/"));
+        assert_eq!(
+            (u.scheme, u.host.as_str(), u.port, u.path.as_str()),
+            (Scheme::Https, "::1", 443, "/")
+        );
         assert_eq!(u.request_uri("::1"), "https://[::1]:443/");
         let u = parse_url("http://127.0.0.1:1?q").unwrap();
         assert_eq!(u.path, "/?q");

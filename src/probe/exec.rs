@@ -54,7 +54,9 @@ pub fn check(c: &ExecCheck, deadline: &Deadline) -> CheckReport {
 fn run(c: &ExecCheck, deadline: &Deadline, report: &mut CheckReport) -> Result<ExitStatus, String> {
     become_subreaper();
     let (reader, writer) = io::pipe().map_err(|e| format!("cannot create a pipe: {e}"))?;
-    let writer2 = writer.try_clone().map_err(|e| format!("cannot create a pipe: {e}"))?;
+    let writer2 = writer
+        .try_clone()
+        .map_err(|e| format!("cannot create a pipe: {e}"))?;
     let mut command = Command::new(&c.program);
     command
         .args(&c.args)
@@ -91,14 +93,21 @@ fn run(c: &ExecCheck, deadline: &Deadline, report: &mut CheckReport) -> Result<E
         }
     };
     reap_group(group);
-    report.details.push(format!("output {} bytes", output.total));
+    report
+        .details
+        .push(format!("output {} bytes", output.total));
     report.excerpt = Some(output.kept);
     status
 }
 
 /// Waits for the child to exit while draining its output, until the deadline.
 /// Returns `None` on timeout.
-fn supervise(child: &mut Child, reader: io::PipeReader, deadline: &Deadline, output: &mut Output) -> Option<ExitStatus> {
+fn supervise(
+    child: &mut Child,
+    reader: io::PipeReader,
+    deadline: &Deadline,
+    output: &mut Output,
+) -> Option<ExitStatus> {
     let pidfd = pidfd_open(child.id());
     let mut pipe_open = true;
     let mut status = None;
@@ -133,7 +142,11 @@ fn supervise(child: &mut Child, reader: io::PipeReader, deadline: &Deadline, out
             _ => remaining.min(Duration::from_millis(10)),
         };
         let mut fds = [
-            libc::pollfd { fd: if pipe_open { reader.as_raw_fd() } else { -1 }, events: libc::POLLIN, revents: 0 },
+            libc::pollfd {
+                fd: if pipe_open { reader.as_raw_fd() } else { -1 },
+                events: libc::POLLIN,
+                revents: 0,
+            },
             libc::pollfd {
                 fd: match (&pidfd, status) {
                     (Some(fd), None) => fd.as_raw_fd(),
@@ -238,7 +251,10 @@ fn kill_group(group: libc::pid_t) {
 fn reap_group(group: libc::pid_t) {
     let give_up = Instant::now() + Duration::from_millis(100);
     loop {
-        let members: Vec<libc::pid_t> = our_children().into_iter().filter(|&p| process_group_of(p) == Some(group)).collect();
+        let members: Vec<libc::pid_t> = our_children()
+            .into_iter()
+            .filter(|&p| process_group_of(p) == Some(group))
+            .collect();
         if members.is_empty() {
             return;
         }
@@ -265,7 +281,10 @@ fn our_children() -> Vec<libc::pid_t> {
     let mut pids = Vec::new();
     for task in tasks.flatten() {
         if let Ok(list) = std::fs::read_to_string(task.path().join("children")) {
-            pids.extend(list.split_whitespace().filter_map(|p| p.parse::<libc::pid_t>().ok()));
+            pids.extend(
+                list.split_whitespace()
+                    .filter_map(|p| p.parse::<libc::pid_t>().ok()),
+            );
         }
     }
     pids
@@ -274,7 +293,11 @@ fn our_children() -> Vec<libc::pid_t> {
 fn process_group_of(pid: libc::pid_t) -> Option<libc::pid_t> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // Fields after the command name: state, ppid, pgrp.
-    stat[stat.rfind(')')? + 1..].split_whitespace().nth(2)?.parse().ok()
+    stat[stat.rfind(')')? + 1..]
+        .split_whitespace()
+        .nth(2)?
+        .parse()
+        .ok()
 }
 
 #[cfg(test)]

@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 use ureq::config::Config;
 use ureq::http;
 use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
-use ureq::unversioned::transport::{ConnectionDetails, Connector, NextTimeout, TcpConnector, Transport};
+use ureq::unversioned::transport::{
+    ConnectionDetails, Connector, NextTimeout, TcpConnector, Transport,
+};
 use ureq::{Agent, Timeout};
 
 use crate::cli::{BasicAuth, Header, StatusSet, is_secret_header};
@@ -53,12 +55,22 @@ pub fn check(c: &HttpCheck, deadline: &Deadline) -> CheckReport {
 }
 
 /// Ok(result) when healthy, Err(result) when not.
-fn run(c: &HttpCheck, deadline: &Deadline, started: Instant, report: &mut CheckReport) -> Result<String, String> {
+fn run(
+    c: &HttpCheck,
+    deadline: &Deadline,
+    started: Instant,
+    report: &mut CheckReport,
+) -> Result<String, String> {
     if c.url.scheme == Scheme::Https && !cfg!(feature = "tls") {
         return Err("https is not supported by this build (built without the tls feature)".into());
     }
     let addrs = net::resolve(&c.url.host_port(), deadline)?;
-    report.details.push(format!("resolved {} to {} in {}", c.url.host, list(&addrs), since(started)));
+    report.details.push(format!(
+        "resolved {} to {} in {}",
+        c.url.host,
+        list(&addrs),
+        since(started)
+    ));
 
     let log = Arc::new(Mutex::new(ConnectLog::default()));
     let agent = agent(c, deadline, &addrs, &log);
@@ -67,23 +79,38 @@ fn run(c: &HttpCheck, deadline: &Deadline, started: Instant, report: &mut CheckR
     let response = agent.run(request);
     let connect = log.lock().unwrap_or_else(PoisonError::into_inner).clone();
     for f in &connect.failures.0 {
-        report.details.push(format!("connect {}: {}", f.addr, f.reason));
+        report
+            .details
+            .push(format!("connect {}: {}", f.addr, f.reason));
     }
     let Some((addr, connected_at)) = connect.connected else {
         return Err(match response {
             Err(e) if connect.failures.0.is_empty() => describe(&e, deadline, "connecting"),
-            _ if deadline.expired() => format!("timed out after {} connecting: {}", budget(deadline), connect.failures),
+            _ if deadline.expired() => format!(
+                "timed out after {} connecting: {}",
+                budget(deadline),
+                connect.failures
+            ),
             _ => connect.failures.to_string(),
         });
     };
-    report.details.push(format!("connected to {addr} at {}", format_duration(connected_at)));
+    report.details.push(format!(
+        "connected to {addr} at {}",
+        format_duration(connected_at)
+    ));
     let mut response = response.map_err(|e| describe(&e, deadline, "waiting for the response"))?;
-    report.details.push(format!("response head at {}", since(started)));
+    report
+        .details
+        .push(format!("response head at {}", since(started)));
 
     let status = response.status();
-    let status_text = format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or(""))
-        .trim_end()
-        .to_string();
+    let status_text = format!(
+        "{} {}",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("")
+    )
+    .trim_end()
+    .to_string();
     for (name, value) in response.headers().iter().take(VERBOSE_HEADERS) {
         let value = if is_secret_header(name.as_str()) || name == "set-cookie" {
             "(redacted)".into()
@@ -93,7 +120,10 @@ fn run(c: &HttpCheck, deadline: &Deadline, started: Instant, report: &mut CheckR
         report.details.push(format!("< {name}: {value}"));
     }
     if response.headers().len() > VERBOSE_HEADERS {
-        report.details.push(format!("< ... {} more headers", response.headers().len() - VERBOSE_HEADERS));
+        report.details.push(format!(
+            "< ... {} more headers",
+            response.headers().len() - VERBOSE_HEADERS
+        ));
     }
 
     if !c.status.contains(status.as_u16()) {
@@ -104,13 +134,27 @@ fn run(c: &HttpCheck, deadline: &Deadline, started: Instant, report: &mut CheckR
     let Some(needle) = &c.body_contains else {
         return Ok(status_text);
     };
-    let (body, error) = read_body(response.body_mut().as_reader(), BODY_SEARCH_LIMIT, Some(needle.as_bytes()));
-    report.details.push(format!("read {} bytes of body by {}", body.len(), since(started)));
+    let (body, error) = read_body(
+        response.body_mut().as_reader(),
+        BODY_SEARCH_LIMIT,
+        Some(needle.as_bytes()),
+    );
+    report.details.push(format!(
+        "read {} bytes of body by {}",
+        body.len(),
+        since(started)
+    ));
     if contains(&body, needle.as_bytes()) {
-        return Ok(format!("{status_text}, body contains {}", crate::target::shown(needle)));
+        return Ok(format!(
+            "{status_text}, body contains {}",
+            crate::target::shown(needle)
+        ));
     }
     let why = match error {
-        Some(e) => format!("; reading stopped: {}", describe(&e, deadline, "reading the body")),
+        Some(e) => format!(
+            "; reading stopped: {}",
+            describe(&e, deadline, "reading the body")
+        ),
         None => String::new(),
     };
     report.excerpt = Some(body.iter().copied().take(EXCERPT_READ as usize).collect());
@@ -123,7 +167,11 @@ fn run(c: &HttpCheck, deadline: &Deadline, started: Instant, report: &mut CheckR
 
 /// Reads up to `limit` bytes, stopping early once `needle` is seen. Keeps what
 /// it got if the read fails (deadline, reset).
-fn read_body(reader: impl Read, limit: u64, needle: Option<&[u8]>) -> (Vec<u8>, Option<ureq::Error>) {
+fn read_body(
+    reader: impl Read,
+    limit: u64,
+    needle: Option<&[u8]>,
+) -> (Vec<u8>, Option<ureq::Error>) {
     let mut reader = reader.take(limit);
     let mut body = Vec::new();
     let mut chunk = [0u8; 8192];
@@ -146,7 +194,12 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-fn agent(c: &HttpCheck, deadline: &Deadline, addrs: &[SocketAddr], log: &Arc<Mutex<ConnectLog>>) -> Agent {
+fn agent(
+    c: &HttpCheck,
+    deadline: &Deadline,
+    addrs: &[SocketAddr],
+    log: &Arc<Mutex<ConnectLog>>,
+) -> Agent {
     let mut tls = ureq::tls::TlsConfig::builder().disable_verification(c.insecure);
     if let Some(certs) = &c.ca_certs {
         tls = tls.root_certs(ureq::tls::RootCerts::Specific(certs.clone()));
@@ -163,16 +216,25 @@ fn agent(c: &HttpCheck, deadline: &Deadline, addrs: &[SocketAddr], log: &Arc<Mut
         .max_idle_connections(0)
         .tls_config(tls.build())
         .build();
-    let connector = ProbeConnector { deadline: *deadline, log: log.clone() };
+    let connector = ProbeConnector {
+        deadline: *deadline,
+        log: log.clone(),
+    };
     #[cfg(feature = "tls")]
-    let connector = ().chain(connector).chain(ureq::unversioned::transport::RustlsConnector::default());
+    let connector = ()
+        .chain(connector)
+        .chain(ureq::unversioned::transport::RustlsConnector::default());
     Agent::with_parts(config, connector, FixedResolver(addrs.to_vec()))
 }
 
 fn request(c: &HttpCheck, report: &mut CheckReport) -> Result<http::Request<()>, http::Error> {
     // --host (or -H Host) also picks the TLS server name: put it in the URL and let
     // the resolver map it to the target's addresses.
-    let host_header = c.headers.iter().rev().find(|h| h.name.eq_ignore_ascii_case("host"));
+    let host_header = c
+        .headers
+        .iter()
+        .rev()
+        .find(|h| h.name.eq_ignore_ascii_case("host"));
     let host = host_header
         .map(|h| h.value.expose().to_string())
         .or_else(|| c.host.clone())
@@ -181,7 +243,10 @@ fn request(c: &HttpCheck, report: &mut CheckReport) -> Result<http::Request<()>,
         .method(c.method.as_str())
         .uri(c.url.request_uri(&host))
         .header("connection", "close");
-    let mut shown = vec![format!("> {} {}", c.method, c.url.path), format!("> host: {host}")];
+    let mut shown = vec![
+        format!("> {} {}", c.method, c.url.path),
+        format!("> host: {host}"),
+    ];
     let mut add = |name: &str, value: &str, printable: String| {
         builder = std::mem::take(&mut builder).header(name, value);
         shown.push(format!("> {name}: {printable}"));
@@ -190,15 +255,26 @@ fn request(c: &HttpCheck, report: &mut CheckReport) -> Result<http::Request<()>,
         (Some(a), _) => Some(basic_credentials(&a.user, a.password.expose())),
         (None, Some(user)) => Some(basic_credentials(
             user,
-            c.url.password.as_ref().map(SecretString::expose).unwrap_or(""),
+            c.url
+                .password
+                .as_ref()
+                .map(SecretString::expose)
+                .unwrap_or(""),
         )),
         (None, None) => None,
     };
-    let user_sets_auth = c.headers.iter().any(|h| h.name.eq_ignore_ascii_case("authorization"));
+    let user_sets_auth = c
+        .headers
+        .iter()
+        .any(|h| h.name.eq_ignore_ascii_case("authorization"));
     if let (Some(auth), false) = (&auth, user_sets_auth) {
         add("authorization", auth.expose(), auth.to_string());
     }
-    for h in c.headers.iter().filter(|h| !h.name.eq_ignore_ascii_case("host")) {
+    for h in c
+        .headers
+        .iter()
+        .filter(|h| !h.name.eq_ignore_ascii_case("host"))
+    {
         add(&h.name, h.value.expose(), h.value.to_string());
     }
     report.details.extend(shown);
@@ -209,7 +285,12 @@ fn request(c: &HttpCheck, report: &mut CheckReport) -> Result<http::Request<()>,
 fn describe(e: &ureq::Error, deadline: &Deadline, phase: &str) -> String {
     match e {
         ureq::Error::Timeout(_) => format!("timed out after {} {phase}", budget(deadline)),
-        ureq::Error::Io(io) if matches!(io.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock) => {
+        ureq::Error::Io(io)
+            if matches!(
+                io.kind(),
+                std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+            ) =>
+        {
             format!("timed out after {} {phase}", budget(deadline))
         }
         ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
@@ -262,7 +343,11 @@ fn since(t: Instant) -> String {
 }
 
 fn list(addrs: &[SocketAddr]) -> String {
-    addrs.iter().map(SocketAddr::to_string).collect::<Vec<_>>().join(", ")
+    addrs
+        .iter()
+        .map(SocketAddr::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// What the connector saw, for the report.
@@ -277,7 +362,12 @@ struct ConnectLog {
 struct FixedResolver(Vec<SocketAddr>);
 
 impl Resolver for FixedResolver {
-    fn resolve(&self, _: &http::Uri, _: &Config, _: NextTimeout) -> Result<ResolvedSocketAddrs, ureq::Error> {
+    fn resolve(
+        &self,
+        _: &http::Uri,
+        _: &Config,
+        _: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
         let mut out = self.empty();
         for addr in self.0.iter().take(16) {
             out.push(*addr);
@@ -297,7 +387,11 @@ struct ProbeConnector {
 impl<In: Transport> Connector<In> for ProbeConnector {
     type Out = <TcpConnector as Connector<In>>::Out;
 
-    fn connect(&self, details: &ConnectionDetails, chained: Option<In>) -> Result<Option<Self::Out>, ureq::Error> {
+    fn connect(
+        &self,
+        details: &ConnectionDetails,
+        chained: Option<In>,
+    ) -> Result<Option<Self::Out>, ureq::Error> {
         if chained.is_some() {
             return TcpConnector::default().connect(details, chained);
         }
@@ -314,12 +408,18 @@ impl<In: Transport> Connector<In> for ProbeConnector {
                     request_level: details.request_level,
                     resolver: details.resolver,
                     now: details.now,
-                    timeout: NextTimeout { after: share.into(), reason: Timeout::Connect, ..details.timeout },
+                    timeout: NextTimeout {
+                        after: share.into(),
+                        reason: Timeout::Connect,
+                        ..details.timeout
+                    },
                     current_time: details.current_time.clone(),
                     run_connector: details.run_connector.clone(),
                     register_shutdown: details.register_shutdown.clone(),
                 };
-                TcpConnector::default().connect(&single, None)?.ok_or(ureq::Error::ConnectionFailed)
+                TcpConnector::default()
+                    .connect(&single, None)?
+                    .ok_or(ureq::Error::ConnectionFailed)
             },
             |e| match e {
                 ureq::Error::Io(io) => net::io_reason(io),

@@ -32,7 +32,10 @@ pub fn run_all(checks: &[Check], deadline: &Deadline) -> Vec<CheckReport> {
         return vec![one.run(deadline)];
     }
     std::thread::scope(|scope| {
-        let handles: Vec<_> = checks.iter().map(|c| scope.spawn(move || c.run(deadline))).collect();
+        let handles: Vec<_> = checks
+            .iter()
+            .map(|c| scope.spawn(move || c.run(deadline)))
+            .collect();
         handles
             .into_iter()
             .zip(checks)

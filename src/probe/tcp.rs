@@ -33,10 +33,16 @@ pub fn check(target: &HostPort, deadline: &Deadline) -> CheckReport {
                 }
                 Err(failures) => report.result = failures.to_string(),
             }
-            report.details.push(format!("resolved {} to {} addresses", target.host, addrs.len()));
+            report.details.push(format!(
+                "resolved {} to {} addresses",
+                target.host,
+                addrs.len()
+            ));
         }
     }
     report.elapsed = started.elapsed();
-    report.details.push(format!("done in {}", format_duration(report.elapsed)));
+    report
+        .details
+        .push(format!("done in {}", format_duration(report.elapsed)));
     report
 }

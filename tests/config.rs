@@ -1,0 +1,128 @@
+//! Several targets, configuration from the environment, and --start-period.
+
+mod common;
+
+use std::net::TcpListener;
+use std::process::Command;
+use std::time::Duration;
+
+use common::*;
+
+const OK: &str = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+
+#[test]
+fn several_targets_must_all_pass_and_the_line_names_the_failing_one() {
+    let s = Server::http("127.0.0.1:0", OK);
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let tcp = format!("tcp://127.0.0.1:{}", l.local_addr().unwrap().port());
+    probe(&[&s.url("/"), &tcp])
+        .healthy()
+        .one_line()
+        .says("healthy: 2 checks in");
+    let dead = format!("tcp://127.0.0.1:{}", closed_port());
+    probe(&[&s.url("/"), &tcp, &dead])
+        .unhealthy()
+        .one_line()
+        .says("1 of 3 checks failed")
+        .says("connection refused")
+        .never_says("200 OK");
+}
+
+#[test]
+fn several_slow_targets_take_the_time_of_one() {
+    let silent = Server::start("127.0.0.1:0", |stream, _| {
+        std::thread::sleep(Duration::from_secs(5));
+        drop(stream);
+    });
+    let url = silent.url("/");
+    probe(&["--timeout", "400ms", &url, &url, &url])
+        .unhealthy()
+        .says("3 of 3 checks failed")
+        .within(Duration::from_millis(650));
+}
+
+#[test]
+fn targets_and_options_come_from_the_environment() {
+    let s = Server::http("127.0.0.1:0", "HTTP/1.1 204 No Content\r\n\r\n");
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let urls = format!(
+        "{} tcp://127.0.0.1:{}",
+        s.url("/"),
+        l.local_addr().unwrap().port()
+    );
+    probe_env(&[], &[("HEALTHPROBE_URL", &urls)])
+        .healthy()
+        .says("2 checks");
+    probe_env(
+        &[],
+        &[
+            ("HEALTHPROBE_URL", &s.url("/")),
+            ("HEALTHPROBE_STATUS", "200"),
+        ],
+    )
+    .unhealthy();
+    // Flags win over the environment.
+    probe_env(
+        &["--status", "204"],
+        &[
+            ("HEALTHPROBE_URL", &s.url("/")),
+            ("HEALTHPROBE_STATUS", "200"),
+        ],
+    )
+    .healthy();
+    probe_env(&[], &[("HEALTHPROBE_URL", "  ")])
+        .unhealthy()
+        .says("HEALTHPROBE_URL is empty");
+    probe_env(&[&s.url("/")], &[("HEALTHPROBE_TIMEOUT", "nonsense")])
+        .unhealthy()
+        .says("nonsense");
+}
+
+#[test]
+fn start_period_turns_a_failure_into_2_only_while_the_container_is_young() {
+    let dead = format!("tcp://127.0.0.1:{}", closed_port());
+    // In this namespace PID 1 has been up for more than a second.
+    probe(&["--start-period", "1s", &dead]).unhealthy();
+    // A healthy check is 0 whatever the start period.
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let live = format!("tcp://127.0.0.1:{}", l.local_addr().unwrap().port());
+    probe(&["--start-period", "24h", &live]).healthy();
+    // Without --start-period, never 2.
+    probe(&[&dead]).unhealthy();
+}
+
+#[test]
+fn start_period_exits_2_in_a_fresh_pid_namespace() {
+    // The probe as PID 1 of a new PID namespace: a container that just started.
+    let has_unshare = Command::new("unshare")
+        .args(["--pid", "--fork", "--mount-proc", "true"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_unshare {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs as root with unshare available"
+        );
+        eprintln!("skipped: cannot create a PID namespace here");
+        return;
+    }
+    let dead = format!("tcp://127.0.0.1:{}", closed_port());
+    let out = Command::new("unshare")
+        .args([
+            "--pid",
+            "--fork",
+            "--mount-proc",
+            BIN,
+            "--start-period",
+            "30s",
+            &dead,
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        text.starts_with("starting (up 0s of 30s): tcp 127.0.0.1:"),
+        "{text}"
+    );
+}

@@ -1,0 +1,391 @@
+//! `healthprobe http URL` against real loopback servers.
+
+mod common;
+
+use std::io::Write;
+use std::net::TcpStream;
+use std::thread;
+use std::time::Duration;
+
+use common::*;
+
+/// Closes with RST instead of FIN (SO_LINGER 0).
+fn reset(stream: TcpStream) {
+    use std::os::fd::AsRawFd;
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: a valid socket fd and a correctly sized linger struct.
+    unsafe {
+        libc::setsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&linger as *const libc::linger).cast(),
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        );
+    }
+}
+
+const OK: &str = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+
+#[test]
+fn a_200_is_healthy_in_one_line() {
+    let s = Server::http("127.0.0.1:0", OK);
+    let url = s.url("/health");
+    probe(&[&url])
+        .healthy()
+        .one_line()
+        .says(&format!("healthy: GET {url} -> 200 OK in "));
+    probe(&["http", &url]).healthy();
+}
+
+#[test]
+fn a_redirect_is_a_verdict_and_is_not_followed() {
+    let s = Server::http(
+        "127.0.0.1:0",
+        "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:1/\r\nContent-Length: 0\r\n\r\n",
+    );
+    probe(&[&s.url("/")]).healthy().says("302 Found");
+    probe(&["--status", "200", &s.url("/")])
+        .unhealthy()
+        .says("302 Found");
+}
+
+#[test]
+fn a_404_is_unhealthy() {
+    let s = Server::http(
+        "127.0.0.1:0",
+        "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot here\n",
+    );
+    probe(&[&s.url("/health")])
+        .unhealthy()
+        .one_line()
+        .says("-> 404 Not Found in ")
+        .says(": not here");
+}
+
+#[test]
+fn a_500_shows_a_bounded_escaped_excerpt_of_the_body() {
+    let s = Server::http(
+        "127.0.0.1:0",
+        "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\n\r\n{\"db\":\"down\",\n\"detail\":\"\x1b[31mconnection pool exhausted\x1b[0m\"}",
+    );
+    let r = probe(&[&s.url("/")]);
+    r.unhealthy()
+        .one_line()
+        .says("500 Internal Server Error")
+        .says("{\"db\":\"down\",\\n")
+        .never_says("\x1b");
+}
+
+#[test]
+fn a_long_body_excerpt_is_cut() {
+    let body: &'static str = Box::leak(
+        format!(
+            "HTTP/1.1 503 Service Unavailable\r\n\r\n{}",
+            "é".repeat(5000)
+        )
+        .into_boxed_str(),
+    );
+    let s = Server::http("127.0.0.1:0", body);
+    let r = probe(&[&s.url("/")]);
+    r.unhealthy().one_line();
+    assert!(r.out.len() < 500, "{} bytes: {}", r.out.len(), r.out);
+}
+
+#[test]
+fn a_refused_port_names_every_address_tried() {
+    let port = closed_port();
+    let r = probe(&[&format!("http://localhost:{port}/")]);
+    r.unhealthy()
+        .one_line()
+        .says(&format!("connection refused (127.0.0.1:{port}"));
+    if has_ipv6() {
+        r.says(&format!("[::1]:{port})"));
+    }
+}
+
+#[test]
+fn a_server_that_never_answers_is_cut_off_at_the_deadline() {
+    let s = Server::start("127.0.0.1:0", |stream, _| {
+        thread::sleep(Duration::from_secs(10));
+        drop(stream);
+    });
+    probe(&["--timeout", "500ms", &s.url("/")])
+        .unhealthy()
+        .one_line()
+        .says("timed out after 500ms")
+        .within(Duration::from_millis(750));
+}
+
+#[test]
+fn a_trickling_status_line_is_cut_off_at_the_deadline() {
+    let s = Server::start("127.0.0.1:0", |mut stream, _| {
+        for b in b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n" {
+            if stream.write_all(&[*b]).is_err() {
+                return;
+            }
+            thread::sleep(Duration::from_millis(100));
+        }
+    });
+    probe(&["--timeout", "700ms", &s.url("/")])
+        .unhealthy()
+        .says("timed out")
+        .within(Duration::from_millis(950));
+}
+
+#[test]
+fn garbage_instead_of_http_is_unhealthy() {
+    let s = Server::http(
+        "127.0.0.1:0",
+        "SSH-2.0-OpenSSH_9.2\r\n\x00\x01\x02 garbage garbage\r\n\r\n",
+    );
+    probe(&[&s.url("/")])
+        .unhealthy()
+        .one_line()
+        .says("not a valid HTTP response");
+}
+
+#[test]
+fn a_huge_body_is_not_read_when_the_status_decides() {
+    let s = Server::start("127.0.0.1:0", |mut stream, _| {
+        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1073741824\r\n\r\n");
+        let chunk = vec![b'x'; 1 << 16];
+        // 1 GiB if anyone reads it all; the probe must not.
+        for _ in 0..(1 << 14) {
+            if stream.write_all(&chunk).is_err() {
+                return;
+            }
+        }
+    });
+    probe(&["--timeout", "5s", &s.url("/")])
+        .healthy()
+        .within(Duration::from_secs(2));
+}
+
+#[test]
+fn body_contains_reads_only_the_first_64k() {
+    let s = Server::start("127.0.0.1:0", |mut stream, _| {
+        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\n\r\n");
+        let _ = stream.write_all(&vec![b'x'; 70_000]);
+        let _ = stream.write_all(b"NEEDLE");
+    });
+    probe(&["--body-contains", "NEEDLE", &s.url("/")])
+        .unhealthy()
+        .says("\"NEEDLE\" not in the first 65536 bytes");
+}
+
+#[test]
+fn body_contains_hit_and_miss() {
+    let s = Server::http(
+        "127.0.0.1:0",
+        "HTTP/1.1 200 OK\r\nContent-Length: 15\r\n\r\n{\"status\":\"UP\"}",
+    );
+    probe(&["--body-contains", "\"UP\"", &s.url("/")])
+        .healthy()
+        .says("body contains");
+    probe(&["--body-contains", "DOWN", &s.url("/")])
+        .unhealthy()
+        .says("not in the first 15 bytes")
+        .says("{\"status\":\"UP\"}");
+}
+
+#[test]
+fn localhost_reaches_an_ipv4_only_server() {
+    let s = Server::http("127.0.0.1:0", OK);
+    probe(&[&format!("http://localhost:{}/", s.port())])
+        .healthy()
+        .says("200 OK");
+}
+
+#[test]
+fn localhost_reaches_an_ipv6_only_server() {
+    if !has_ipv6() && std::env::var_os("CI").is_none() {
+        eprintln!("skipped: no IPv6 loopback here");
+        return;
+    }
+    let s = Server::http("[::1]:0", OK);
+    // The IPv4 address of localhost refuses; ::1 answers.
+    probe(&["-v", &format!("http://localhost:{}/", s.port())])
+        .healthy()
+        .says("connected to [::1]");
+}
+
+#[test]
+fn proxy_variables_are_ignored() {
+    let s = Server::http("127.0.0.1:0", OK);
+    let dead = format!("http://127.0.0.1:{}", closed_port());
+    let env = [
+        ("HTTP_PROXY", dead.as_str()),
+        ("http_proxy", dead.as_str()),
+        ("HTTPS_PROXY", dead.as_str()),
+        ("ALL_PROXY", dead.as_str()),
+        ("all_proxy", dead.as_str()),
+    ];
+    probe_env(&[&s.url("/")], &env).healthy();
+}
+
+#[test]
+fn sends_the_promised_headers_and_the_users_own() {
+    let s = Server::http("127.0.0.1:0", OK);
+    probe(&[
+        "-H",
+        "X-Probe: yes",
+        "-H",
+        "Accept: application/json",
+        &s.url("/health?full=1"),
+    ])
+    .healthy();
+    let head = s.request().to_ascii_lowercase();
+    assert!(
+        head.starts_with("get /health?full=1 http/1.1\r\n"),
+        "{head}"
+    );
+    for line in [
+        &format!("user-agent: healthprobe/{}\r\n", env!("CARGO_PKG_VERSION")),
+        "connection: close\r\n",
+        "x-probe: yes\r\n",
+        "accept: application/json\r\n",
+    ] {
+        assert!(head.contains(line), "{line:?} missing from {head}");
+    }
+    assert!(
+        !head.contains("accept: */*"),
+        "user's Accept must replace the default: {head}"
+    );
+    assert!(!head.contains("accept-encoding"), "no compression: {head}");
+}
+
+#[test]
+fn host_overrides_the_host_header() {
+    let s = Server::http("127.0.0.1:0", OK);
+    probe(&["--host", "app.internal", &s.url("/")])
+        .healthy()
+        .says(&format!("http://127.0.0.1:{}/", s.port()));
+    let head = s.request().to_ascii_lowercase();
+    assert!(head.contains("host: app.internal"), "{head}");
+}
+
+#[test]
+fn status_list_decides() {
+    let s = Server::http("127.0.0.1:0", "HTTP/1.1 204 No Content\r\n\r\n");
+    probe(&["--status", "200", &s.url("/")])
+        .unhealthy()
+        .says("204 No Content");
+    probe(&["--status", "200,204", &s.url("/")]).healthy();
+    probe(&["--status", "300-399,200-204", &s.url("/")]).healthy();
+}
+
+#[test]
+fn method_head_and_others() {
+    let s = Server::http(
+        "127.0.0.1:0",
+        "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n",
+    );
+    probe(&["--method", "HEAD", &s.url("/")])
+        .healthy()
+        .says("HEAD http://");
+    assert!(s.request().starts_with("HEAD / HTTP/1.1\r\n"));
+    let s = Server::http("127.0.0.1:0", OK);
+    probe(&["-X", "post", &s.url("/")]).healthy();
+    assert!(s.request().starts_with("POST / HTTP/1.1\r\n"));
+}
+
+#[test]
+fn secrets_are_sent_but_never_printed() {
+    let s = Server::http(
+        "127.0.0.1:0",
+        "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n",
+    );
+    let url = format!("http://admin:hunter2@127.0.0.1:{}/", s.port());
+    let r = probe(&["-v", &url]);
+    r.unhealthy()
+        .says("admin:***@")
+        .never_says("hunter2")
+        .never_says("aHVudGVyMg");
+    assert!(
+        s.request()
+            .to_ascii_lowercase()
+            .contains("authorization: basic ywrtaw46ahvudgvymg==\r\n")
+    );
+
+    let r = probe(&[
+        "-v",
+        "-H",
+        "Authorization: Bearer s3cr3t-token",
+        "-H",
+        "Cookie: sid=abcdef",
+        &s.url("/"),
+    ]);
+    r.unhealthy()
+        .never_says("s3cr3t-token")
+        .never_says("abcdef")
+        .says("(redacted)");
+    let r = probe(&["-v", "--basic-auth", "bob:pa55word", &s.url("/")]);
+    r.unhealthy()
+        .never_says("pa55word")
+        .never_says("cGE1NXdvcmQ");
+    let head = s.request();
+    let head = format!("{head}{}", s.request());
+    assert!(
+        head.contains("Bearer s3cr3t-token") && head.contains("Basic Ym9iOnBhNTV3b3Jk"),
+        "{head}"
+    );
+}
+
+#[test]
+fn verbose_is_for_people_and_still_bounded() {
+    let s = Server::start("127.0.0.1:0", |mut stream, _| {
+        let mut resp = String::from("HTTP/1.1 200 OK\r\n");
+        for i in 0..60 {
+            resp.push_str(&format!("X-Header-{i}: {}\r\n", "v".repeat(100)));
+        }
+        resp.push_str("\r\n");
+        let _ = stream.write_all(resp.as_bytes());
+    });
+    let r = probe(&["-v", &s.url("/")]);
+    r.healthy()
+        .says("resolved 127.0.0.1")
+        .says("< x-header-0: vvv")
+        .says("more headers");
+}
+
+#[test]
+fn quiet_prints_nothing() {
+    let s = Server::http("127.0.0.1:0", OK);
+    assert_eq!(probe(&["-q", &s.url("/")]).healthy().out, "");
+    assert_eq!(
+        probe(&["-q", &format!("http://127.0.0.1:{}/", closed_port())])
+            .unhealthy()
+            .out,
+        ""
+    );
+}
+
+#[test]
+fn connection_reset_mid_headers_is_unhealthy() {
+    let s = Server::start("127.0.0.1:0", |mut stream, _| {
+        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Le");
+        reset(stream);
+    });
+    probe(&[&s.url("/")]).unhealthy().one_line();
+}
+
+#[test]
+fn nothing_listens_on_the_ipv6_side_of_localhost_while_ipv4_is_silent() {
+    // 127.0.0.1 accepts and says nothing; the probe must still stop at the deadline.
+    let s = Server::start("127.0.0.1:0", |stream, _| {
+        thread::sleep(Duration::from_secs(5));
+        drop(stream);
+    });
+    probe(&[
+        "--timeout",
+        "300ms",
+        &format!("http://localhost:{}/", s.port()),
+    ])
+    .unhealthy()
+    .within(Duration::from_millis(550));
+    let _ = TcpStream::connect(s.addr);
+}

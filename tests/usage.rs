@@ -1,0 +1,63 @@
+//! Mistakes on the command line: exit 1 (never clap's 2), one line naming the problem.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn help_and_version_exit_0() {
+    probe(&["--help"])
+        .healthy()
+        .says("Usage:")
+        .says("Exit status");
+    probe(&["--version"])
+        .healthy()
+        .says(env!("CARGO_PKG_VERSION"));
+    probe(&["http", "--help"]).healthy().says("--status");
+}
+
+#[test]
+fn each_mistake_exits_1_and_names_itself() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["--no-such-flag", "http://localhost/"], "--no-such-flag"),
+        (&["--timeout", "soon", "http://localhost/"], "soon"),
+        (&["--timeout", "0", "http://localhost/"], "more than zero"),
+        (&["--timeout", "100y", "http://localhost/"], "maximum"),
+        (
+            &["http", "localhost:8080"],
+            "must start with http:// or https://",
+        ),
+        (&["http://localhost:65536/"], "out of range"),
+        (&["http://localhost:0/"], "out of range"),
+        (&["tcp", "localhost:99999"], "out of range"),
+        (&["tcp", "localhost"], "HOST:PORT"),
+        (
+            &["-H", "X-Evil: a\r\nX-Injected: b", "http://localhost/"],
+            "CR, LF or NUL",
+        ),
+        (&["-H", "no colon", "http://localhost/"], "Name: value"),
+        (&["--status", "999", "http://localhost/"], "999"),
+        (&["--status", "400-200", "http://localhost/"], "backwards"),
+        (&["--method", "GET /x", "http://localhost/"], "method"),
+        (&["localhost:8080"], "don't know how to check"),
+        (&[], "nothing to check"),
+        (&["exec"], "PROGRAM"),
+        (
+            &["--cacert", "/nonexistent.pem", "https://localhost/"],
+            "/nonexistent.pem",
+        ),
+    ];
+    for (args, needle) in cases {
+        let r = probe(args);
+        assert_eq!(r.code, 1, "{args:?}: {r:?}");
+        r.one_line().says(needle);
+    }
+}
+
+#[test]
+fn a_bad_url_with_a_password_does_not_print_it() {
+    probe(&["http://user:hunter2@localhost:99999/"])
+        .unhealthy()
+        .says("user:***@")
+        .never_says("hunter2");
+}
