@@ -13,7 +13,6 @@ mod target;
 
 use std::io::Write;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
@@ -130,7 +129,7 @@ fn usage_error(e: &clap::Error) -> u8 {
 /// Turns the parsed command line into checks.
 fn checks(command: Option<Command>, targets: Vec<String>, opts: &Options) -> Result<Vec<Check>> {
     let ca_certs = match &opts.cacert {
-        Some(path) => Some(load_ca_certs(path)?),
+        Some(path) => Some(probe::http::load_ca_certs(path)?),
         None => None,
     };
     let http = |url: &str| -> Result<Check> {
@@ -201,23 +200,6 @@ fn targets_from_env() -> Result<Vec<String>> {
         bail!("HEALTHPROBE_URL is empty: nothing to check");
     }
     Ok(targets)
-}
-
-fn load_ca_certs(path: &std::path::Path) -> Result<Arc<Vec<ureq::tls::Certificate<'static>>>> {
-    let pem = std::fs::read(path).with_context(|| format!("--cacert {}", path.display()))?;
-    let certs: Vec<_> = ureq::tls::parse_pem(&pem)
-        .filter_map(|item| match item {
-            Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
-            _ => None,
-        })
-        .collect();
-    if certs.is_empty() {
-        bail!(
-            "--cacert {}: no PEM certificate in the file",
-            path.display()
-        );
-    }
-    Ok(Arc::new(certs))
 }
 
 /// One write; a closed stdout (EPIPE) is not worth a panic.

@@ -22,6 +22,40 @@ use crate::redacted::{SecretString, basic_credentials};
 use crate::report::{CheckReport, format_duration};
 use crate::target::{Scheme, Url};
 
+/// CA certificates from --cacert.
+#[cfg(feature = "tls")]
+pub type CaCerts = Arc<Vec<ureq::tls::Certificate<'static>>>;
+#[cfg(not(feature = "tls"))]
+pub type CaCerts = Arc<()>;
+
+/// Reads the PEM certificates of `--cacert FILE`.
+#[cfg(feature = "tls")]
+pub fn load_ca_certs(path: &std::path::Path) -> anyhow::Result<CaCerts> {
+    use anyhow::Context;
+    let pem = std::fs::read(path).with_context(|| format!("--cacert {}", path.display()))?;
+    let certs: Vec<_> = ureq::tls::parse_pem(&pem)
+        .filter_map(|item| match item {
+            Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+            _ => None,
+        })
+        .collect();
+    if certs.is_empty() {
+        anyhow::bail!(
+            "--cacert {}: no PEM certificate in the file",
+            path.display()
+        );
+    }
+    Ok(Arc::new(certs))
+}
+
+#[cfg(not(feature = "tls"))]
+pub fn load_ca_certs(path: &std::path::Path) -> anyhow::Result<CaCerts> {
+    anyhow::bail!(
+        "--cacert {}: this build has no TLS (built without the tls feature)",
+        path.display()
+    )
+}
+
 /// How much of the body `--body-contains` looks at.
 const BODY_SEARCH_LIMIT: u64 = 64 * 1024;
 /// How much of a failing response's body is read for the excerpt.
@@ -30,6 +64,7 @@ const EXCERPT_READ: u64 = 512;
 const VERBOSE_HEADERS: usize = 24;
 
 #[derive(Debug, Clone)]
+#[cfg_attr(not(feature = "tls"), allow(dead_code))]
 pub struct HttpCheck {
     pub url: Url,
     pub method: String,
@@ -39,7 +74,7 @@ pub struct HttpCheck {
     pub body_contains: Option<String>,
     pub basic_auth: Option<BasicAuth>,
     pub insecure: bool,
-    pub ca_certs: Option<Arc<Vec<ureq::tls::Certificate<'static>>>>,
+    pub ca_certs: Option<CaCerts>,
 }
 
 pub fn check(c: &HttpCheck, deadline: &Deadline) -> CheckReport {
@@ -194,17 +229,14 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
 }
 
+#[cfg_attr(not(feature = "tls"), allow(unused_variables))]
 fn agent(
     c: &HttpCheck,
     deadline: &Deadline,
     addrs: &[SocketAddr],
     log: &Arc<Mutex<ConnectLog>>,
 ) -> Agent {
-    let mut tls = ureq::tls::TlsConfig::builder().disable_verification(c.insecure);
-    if let Some(certs) = &c.ca_certs {
-        tls = tls.root_certs(ureq::tls::RootCerts::Specific(certs.clone()));
-    }
-    let config = Config::builder()
+    let builder = Config::builder()
         .timeout_global(Some(deadline.remaining()))
         .proxy(None) // HTTP_PROXY & co. are ignored: a health check talks to its own container.
         .http_status_as_error(false)
@@ -213,9 +245,16 @@ fn agent(
         .user_agent(concat!("healthprobe/", env!("CARGO_PKG_VERSION")))
         .accept("*/*")
         .allow_non_standard_methods(true)
-        .max_idle_connections(0)
-        .tls_config(tls.build())
-        .build();
+        .max_idle_connections(0);
+    #[cfg(feature = "tls")]
+    let builder = {
+        let mut tls = ureq::tls::TlsConfig::builder().disable_verification(c.insecure);
+        if let Some(certs) = &c.ca_certs {
+            tls = tls.root_certs(ureq::tls::RootCerts::Specific(certs.clone()));
+        }
+        builder.tls_config(tls.build())
+    };
+    let config = builder.build();
     let connector = ProbeConnector {
         deadline: *deadline,
         log: log.clone(),
