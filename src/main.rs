@@ -2,6 +2,7 @@
 //! deadline, prints one honest line and exits 0 (healthy), 1 (unhealthy) or,
 //! only with --start-period, 2 (starting).
 
+mod arena;
 mod cli;
 mod deadline;
 mod net;
@@ -21,6 +22,9 @@ use cli::{Cli, Command, Options};
 use deadline::Deadline;
 use probe::Check;
 use report::Verdict;
+
+#[global_allocator]
+static ALLOCATOR: arena::Arena = arena::Arena::new();
 
 fn main() -> ExitCode {
     // A panic must not become exit code 101 (or 134 under panic=abort).

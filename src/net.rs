@@ -149,7 +149,7 @@ pub fn io_reason(e: &io::Error) -> String {
             let text = e.to_string();
             // Drop std's " (os error 101)" suffix; the words say it.
             let text = text.split(" (os error").next().unwrap_or(&text);
-            text.to_lowercase()
+            text.to_ascii_lowercase()
         }
     }
 }

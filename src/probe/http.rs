@@ -60,6 +60,10 @@ pub fn load_ca_certs(path: &std::path::Path) -> anyhow::Result<CaCerts> {
 const BODY_SEARCH_LIMIT: u64 = 64 * 1024;
 /// How much of a failing response's body is read for the excerpt.
 const EXCERPT_READ: u64 = 512;
+/// ureq's input buffer; it also bounds the response head.
+const INPUT_BUFFER: usize = 16 * 1024;
+/// ureq's output buffer: the request head must fit.
+const OUTPUT_BUFFER: usize = 8 * 1024;
 /// Response headers listed with -v.
 const VERBOSE_HEADERS: usize = 24;
 
@@ -245,7 +249,12 @@ fn agent(
         .user_agent(concat!("healthprobe/", env!("CARGO_PKG_VERSION")))
         .accept("*/*")
         .allow_non_standard_methods(true)
-        .max_idle_connections(0);
+        .max_idle_connections(0)
+        // ureq's 128 KiB buffers cost more to zero than the whole request; a
+        // health check's heads fit in these (larger is reported as such).
+        .input_buffer_size(INPUT_BUFFER)
+        .output_buffer_size(OUTPUT_BUFFER)
+        .max_response_header_size(INPUT_BUFFER - 1024);
     #[cfg(feature = "tls")]
     let builder = {
         let mut tls = ureq::tls::TlsConfig::builder().disable_verification(c.insecure);
@@ -342,6 +351,12 @@ fn describe(e: &ureq::Error, deadline: &Deadline, phase: &str) -> String {
                 None if io.raw_os_error().is_some() => format!("{} {phase}", net::io_reason(io)),
                 None => format!("{text} {phase}"),
             }
+        }
+        ureq::Error::Protocol(p) if p.to_string().contains("output too small") => {
+            format!(
+                "request head larger than {} KiB (are the headers too long?)",
+                OUTPUT_BUFFER / 1024
+            )
         }
         ureq::Error::Protocol(p) => format!("not a valid HTTP response: {p}"),
         ureq::Error::LargeResponseHeader(_, limit) => {
