@@ -1,0 +1,344 @@
+#!/usr/bin/env bash
+# End-to-end: a real Docker engine judges real FROM scratch images that carry
+# the static healthprobe binary and busybox as the app. Run by .ci/run.
+#
+#   bash tests/docker-e2e.sh
+#
+# Uses the engine at $DOCKER_HOST if one answers, else starts its own
+# (docker.io from apt; vfs storage, host networking only). Under CI=true an
+# engine that cannot start is a failure; elsewhere the suite skips.
+# Everything it starts it removes again, by id, also on failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+TARGET=x86_64-unknown-linux-musl
+WORK=$(mktemp -d /tmp/healthprobe-e2e.XXXXXX)
+T0=$(date +%s)
+
+log() { printf '[e2e %3ss] %s\n' "$(($(date +%s) - T0))" "$*"; }
+fail() {
+  log "FAIL: $*"
+  exit 1
+}
+
+containers=() images=() services=() compose_files=() joined_swarm="" engine_pid=""
+cleanup() {
+  set +e
+  for f in "${compose_files[@]}"; do docker-compose -f "$f" -p hpe2e down -t 1 >/dev/null 2>&1; done
+  for s in "${services[@]}"; do
+    docker service rm "$s" >/dev/null 2>&1
+    docker ps -aq --filter "label=com.docker.swarm.service.name=$s" | xargs -r docker rm -f >/dev/null 2>&1
+  done
+  [ -n "$joined_swarm" ] && docker swarm leave --force >/dev/null 2>&1
+  for c in "${containers[@]}"; do docker rm -f "$c" >/dev/null 2>&1; done
+  for i in "${images[@]}"; do docker rmi -f "$i" >/dev/null 2>&1; done
+  if [ -n "$engine_pid" ]; then
+    kill "$engine_pid" 2>/dev/null
+    for _ in $(seq 50); do kill -0 "$engine_pid" 2>/dev/null || break; sleep 0.2; done
+    kill -9 "$engine_pid" 2>/dev/null
+  fi
+  rm -rf "$WORK" 2>/dev/null
+}
+trap cleanup EXIT
+
+skip_or_fail() {
+  if [ "${CI:-}" = "true" ]; then fail "$*"; fi
+  log "SKIPPED: $* (set CI=true to make this a failure)"
+  exit 0
+}
+
+# --- engine -------------------------------------------------------------------
+engine_ok() { timeout 10 docker info >/dev/null 2>&1; }
+if ! command -v docker >/dev/null || ! command -v dockerd >/dev/null || ! command -v docker-compose >/dev/null \
+  || [ ! -x /bin/busybox ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    log "installing docker.io, docker-compose, busybox-static"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io docker-compose busybox-static >/dev/null
+  fi
+fi
+command -v docker >/dev/null || skip_or_fail "no docker client"
+if [ -z "${DOCKER_HOST:-}" ] || ! engine_ok; then
+  export DOCKER_HOST=unix:///tmp/healthprobe-e2e-docker.sock
+  if ! engine_ok; then
+    [ "$(id -u)" = 0 ] || skip_or_fail "no Docker engine, and starting one needs root"
+    log "starting dockerd"
+    dockerd --storage-driver=vfs --iptables=false --ip6tables=false --bridge=none \
+      --host="$DOCKER_HOST" --data-root=/tmp/healthprobe-e2e-docker \
+      --exec-root=/tmp/healthprobe-e2e-docker-exec --pidfile=/tmp/healthprobe-e2e-docker.pid \
+      >"$WORK/dockerd.log" 2>&1 &
+    engine_pid=$!
+    for _ in $(seq 60); do engine_ok && break; sleep 0.5; done
+    engine_ok || { tail -20 "$WORK/dockerd.log"; skip_or_fail "the Docker engine did not start"; }
+  fi
+fi
+log "engine: $(docker version --format '{{.Server.Version}}') at $DOCKER_HOST"
+
+# --- the binary and the images ------------------------------------------------
+rustup target add "$TARGET" >/dev/null 2>&1 || true
+cargo build -q --release --target "$TARGET"
+BIN="$ROOT/target/$TARGET/release/healthprobe"
+file_type=$(head -c 4 "$BIN" | od -An -c | tr -d ' ')
+[ "$file_type" = "177ELF" ] || fail "not an ELF binary: $BIN"
+if readelf -l "$BIN" 2>/dev/null | grep -q INTERP; then fail "$BIN is dynamically linked"; fi
+BIN_SIZE=$(stat -c %s "$BIN")
+BUSYBOX_SIZE=$(stat -c %s /bin/busybox)
+log "static binary: $BIN_SIZE bytes"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# build_image TAG USER HEALTHCHECK-JSON [HEALTHCHECK OPTIONS]: FROM scratch with
+# busybox as the app, /www for httpd, healthprobe, and the given HEALTHCHECK.
+build_image() {
+  local tag=$1 user=$2 check=$3 opts=$4 ctx="$WORK/ctx-$1"
+  mkdir -p "$ctx/www/cgi-bin" "$ctx/tmp"
+  cp /bin/busybox "$ctx/busybox"
+  cp "$BIN" "$ctx/healthprobe"
+  printf '#!/bin/busybox sh\n/bin/busybox sleep 300\n' >"$ctx/www/cgi-bin/silent"
+  chmod 755 "$ctx/www/cgi-bin/silent"
+  chmod 1777 "$ctx/tmp"
+  cat >"$ctx/Dockerfile" <<EOF
+FROM scratch
+COPY busybox /bin/busybox
+COPY healthprobe /healthprobe
+COPY --chown=65534:65534 www /www
+COPY tmp /tmp
+USER $user
+HEALTHCHECK $opts CMD $check
+ENTRYPOINT ["/bin/busybox"]
+EOF
+  DOCKER_BUILDKIT=0 docker build -q -t "hpe2e-$tag:latest" "$ctx" >/dev/null 2>"$WORK/build.log" \
+    || { cat "$WORK/build.log"; fail "docker build $tag"; }
+  images+=("hpe2e-$tag:latest")
+}
+
+run_container() { # run_container IMAGE ARGS... -> container id
+  local id
+  id=$(docker run -d --network host "$@")
+  containers+=("$id")
+  echo "$id"
+}
+
+status() { docker inspect --format '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "$1"; }
+
+wait_status() { # wait_status ID WANT SECONDS
+  local id=$1 want=$2 limit=$3 s
+  for _ in $(seq $((limit * 5))); do
+    s=$(status "$id")
+    [ "$s" = "$want" ] && return 0
+    sleep 0.2
+  done
+  docker inspect --format '{{json .State.Health}}' "$id" | head -c 3000
+  echo
+  fail "container ${id:0:12} is '$s', expected '$want' within ${limit}s"
+}
+
+last_log() { # the newest Health.Log entry: "<ExitCode> <Output>"
+  docker inspect --format '{{json .State.Health.Log}}' "$1" | python3 -c '
+import json, sys
+log = json.load(sys.stdin)
+e = log[-1]
+print(e["ExitCode"], e["Output"].rstrip("\n"))'
+}
+
+check_log_entries() { # every Health.Log entry: exit code 0 or 1, output one line of the probe
+  docker inspect --format '{{json .State.Health.Log}}' "$1" | python3 -c '
+import json, sys
+for e in json.load(sys.stdin):
+    out = e["Output"]
+    assert e["ExitCode"] in (0, 1), e
+    assert out.count("\n") == 1 and out.endswith("\n"), e
+    assert out.startswith(("healthy: ", "unhealthy: ")), e
+    assert len(out.encode()) <= 4096, e
+' || fail "a Health.Log entry of ${1:0:12} is not the probe's one line with exit 0/1"
+}
+
+expect_last() { # expect_last ID CODE TEXT
+  local got
+  got=$(last_log "$1")
+  case "$got" in
+    "$2 "*"$3"*) log "  log: $got" ;;
+    *) fail "last health log of ${1:0:12} is '$got', expected exit $2 and '$3'" ;;
+  esac
+}
+
+# --- 1. http in a scratch image: starting -> unhealthy (404) -> healthy -> unhealthy
+log "1. http probe: starting -> unhealthy -> healthy -> unhealthy"
+P=$(free_port)
+build_image http 0:0 "[\"/healthprobe\", \"--timeout\", \"2s\", \"http://localhost:$P/health\"]" \
+  "--interval=1s --timeout=4s --retries=1"
+c=$(run_container hpe2e-http httpd -f -p "127.0.0.1:$P" -h /www)
+s=$(status "$c")
+[ "$s" = starting ] || fail "a new container should be 'starting', is '$s'"
+wait_status "$c" unhealthy 20
+expect_last "$c" 1 "-> 404 Not Found in "
+docker exec "$c" /bin/busybox sh -c 'echo ok > /www/health'
+wait_status "$c" healthy 20
+expect_last "$c" 0 "healthy: GET http://localhost:$P/health -> 200 OK in "
+docker exec "$c" /bin/busybox rm /www/health
+wait_status "$c" unhealthy 20
+expect_last "$c" 1 "404 Not Found"
+check_log_entries "$c"
+docker rm -f "$c" >/dev/null
+
+# --- 2. tcp (configured through the environment) and exec -------------------
+log "2. tcp probe via HEALTHPROBE_URL, and exec probe"
+P=$(free_port)
+build_image env 0:0 '["/healthprobe"]' "--interval=1s --timeout=4s --retries=1"
+c=$(run_container -e HEALTHPROBE_URL="tcp://localhost:$P" -e HEALTHPROBE_TIMEOUT=2s hpe2e-env \
+  sh -c "/bin/busybox sleep 4; exec /bin/busybox httpd -f -p 127.0.0.1:$P -h /www")
+wait_status "$c" unhealthy 20
+expect_last "$c" 1 "tcp localhost:$P -> connection refused"
+wait_status "$c" healthy 20
+expect_last "$c" 0 "tcp localhost:$P -> connected to 127.0.0.1:$P"
+check_log_entries "$c"
+docker rm -f "$c" >/dev/null
+
+build_image exec 0:0 '["/healthprobe", "--timeout", "2s", "exec", "--", "/bin/busybox", "test", "-f", "/tmp/ready"]' \
+  "--interval=1s --timeout=4s --retries=1"
+c=$(run_container hpe2e-exec sleep 300)
+wait_status "$c" unhealthy 20
+expect_last "$c" 1 "exec /bin/busybox test -f /tmp/ready -> exit 1"
+docker exec "$c" /bin/busybox touch /tmp/ready
+wait_status "$c" healthy 20
+expect_last "$c" 0 "-> exit 0"
+check_log_entries "$c"
+docker rm -f "$c" >/dev/null
+
+# --- 3. the probe's own deadline wins over Docker's ---------------------------
+log "3. a silent app: the probe's --timeout 1s, not Docker's --timeout 5s"
+P=$(free_port)
+build_image silent 0:0 "[\"/healthprobe\", \"--timeout\", \"1s\", \"http://localhost:$P/cgi-bin/silent\"]" \
+  "--interval=1s --timeout=5s --retries=1"
+c=$(run_container hpe2e-silent httpd -f -p "127.0.0.1:$P" -h /www)
+wait_status "$c" unhealthy 30
+expect_last "$c" 1 "timed out after 1s"
+docker inspect --format '{{json .State.Health.Log}}' "$c" | grep -q 'Health check exceeded timeout' \
+  && fail "Docker's own timeout struck: the probe did not end by itself"
+check_log_entries "$c"
+docker rm -f "$c" >/dev/null
+
+# --- 4. non-root --------------------------------------------------------------
+log "4. USER 65534:65534"
+P=$(free_port)
+build_image nonroot 65534:65534 "[\"/healthprobe\", \"--timeout\", \"2s\", \"http://localhost:$P/health\"]" \
+  "--interval=1s --timeout=4s --retries=1"
+c=$(run_container hpe2e-nonroot httpd -f -p "127.0.0.1:$P" -h /www)
+docker exec "$c" /bin/busybox sh -c 'echo ok > /www/health'
+wait_status "$c" healthy 20
+[ "$(docker exec "$c" /bin/busybox id -u)" = 65534 ] || fail "not running as 65534"
+expect_last "$c" 0 "200 OK"
+docker rm -f "$c" >/dev/null
+
+# --- 5. no zombies where PID 1 does not reap ----------------------------------
+log "5. exec probe leaving a grandchild and timing out, PID 1 = sleep (no init): no leftovers"
+build_image zombie 0:0 \
+  '["/healthprobe", "--timeout", "500ms", "exec", "--", "/bin/busybox", "sh", "-c", "/bin/busybox sleep 77 & /bin/busybox sleep 78; true"]' \
+  "--interval=1s --timeout=3s --retries=1"
+c=$(run_container hpe2e-zombie sleep 300)
+wait_status "$c" unhealthy 20
+sleep 6 # several more intervals
+expect_last "$c" 1 "timed out after 500ms; killed its process group"
+ps_out=$(docker exec "$c" /bin/busybox ps -o pid,stat,args)
+zombies=$(echo "$ps_out" | awk '$2 ~ /^Z/' | wc -l)
+leftovers=$(echo "$ps_out" | grep -c 'sleep 7[78]' || true)
+log "  processes: $(echo "$ps_out" | tail -n +2 | tr '\n' ';')"
+[ "$zombies" -eq 0 ] || fail "$zombies zombie(s) in the container: $ps_out"
+# At most one probe may be running right now (its sleeps 77 and 78).
+[ "$leftovers" -le 2 ] || fail "$leftovers sleeps left behind by earlier probes: $ps_out"
+check_log_entries "$c"
+docker rm -f "$c" >/dev/null
+
+# --- 6. Compose: depends_on service_healthy ----------------------------------
+log "6. docker-compose: the client starts after the app turns healthy"
+P=$(free_port)
+build_image compose 0:0 "[\"/healthprobe\", \"--timeout\", \"2s\", \"http://localhost:$P/health\"]" \
+  "--interval=1s --timeout=4s --retries=1"
+cat >"$WORK/compose.yml" <<EOF
+version: "2.4"
+services:
+  app:
+    image: hpe2e-compose:latest
+    network_mode: host
+    command: ["sh", "-c", "/bin/busybox sleep 3; echo ok > /www/health; exec /bin/busybox httpd -f -p 127.0.0.1:$P -h /www"]
+    healthcheck:
+      test: ["CMD", "/healthprobe", "--timeout", "2s", "http://localhost:$P/health"]
+      interval: 1s
+      timeout: 4s
+      retries: 3
+      start_period: 20s
+  client:
+    image: hpe2e-compose:latest
+    network_mode: host
+    command: ["sleep", "300"]
+    depends_on:
+      app:
+        condition: service_healthy
+EOF
+compose_files+=("$WORK/compose.yml")
+docker-compose -f "$WORK/compose.yml" -p hpe2e up -d >"$WORK/compose.log" 2>&1 || { cat "$WORK/compose.log"; fail "compose up"; }
+app=$(docker-compose -f "$WORK/compose.yml" -p hpe2e ps -q app)
+client=$(docker-compose -f "$WORK/compose.yml" -p hpe2e ps -q client)
+[ -n "$client" ] || fail "compose did not start the client"
+[ "$(status "$app")" = healthy ] || fail "client started while the app is $(status "$app")"
+python3 - "$(docker inspect --format '{{json .State.Health.Log}}' "$app")" \
+  "$(docker inspect --format '{{.State.StartedAt}}' "$client")" <<'PY' || fail "the client started before the app's first healthy check"
+import json, sys
+log, client_start = json.loads(sys.argv[1]), sys.argv[2]
+first_ok = min(e["End"] for e in log if e["ExitCode"] == 0)
+trim = lambda t: t[:26]  # RFC 3339 with nanoseconds -> comparable prefix
+assert trim(client_start) >= trim(first_ok), (client_start, first_ok)
+print(f"[e2e] first healthy check ended {first_ok}; client started {client_start}")
+PY
+docker-compose -f "$WORK/compose.yml" -p hpe2e down -t 1 >/dev/null 2>&1
+
+# --- 7. Swarm: an unhealthy task is replaced; a healthy one converges --------
+log "7. swarm: failing task replaced, passing service converges"
+if [ "$(docker info --format '{{.Swarm.LocalNodeState}}')" != active ]; then
+  docker swarm init --advertise-addr 127.0.0.1 >/dev/null || fail "swarm init"
+  joined_swarm=yes
+fi
+P=$(free_port)
+build_image swarm 0:0 "[\"/healthprobe\", \"--timeout\", \"1s\", \"http://localhost:$P/health\"]" \
+  "--interval=1s --timeout=3s --retries=2"
+DEAD=$(free_port) # nothing ever listens here
+build_image swarmfail 0:0 "[\"/healthprobe\", \"--timeout\", \"1s\", \"http://localhost:$DEAD/health\"]" \
+  "--interval=1s --timeout=3s --retries=2"
+docker service create -d -q --name hpe2e-fail --network host hpe2e-swarmfail:latest sleep 300 >/dev/null 2>&1 \
+  || fail "service create (failing)"
+services+=(hpe2e-fail)
+docker service create -d -q --name hpe2e-pass --network host hpe2e-swarm:latest \
+  sh -c "echo ok > /www/health; exec /bin/busybox httpd -f -p 127.0.0.1:$P -h /www" >/dev/null 2>&1 \
+  || fail "service create (passing)"
+services+=(hpe2e-pass)
+replaced=""
+for _ in $(seq 60); do
+  n=$(docker service ps -q hpe2e-fail | wc -l)
+  [ "$n" -ge 2 ] && { replaced=$n; break; }
+  sleep 1
+done
+[ -n "$replaced" ] || fail "swarm did not replace the unhealthy task: $(docker service ps hpe2e-fail)"
+log "  failing service: $replaced tasks so far ($(docker service ps --format '{{.Error}}' hpe2e-fail | grep -m1 . || true))"
+converged=""
+for _ in $(seq 60); do
+  cid=$(docker ps -q --filter label=com.docker.swarm.service.name=hpe2e-pass | head -1)
+  if [ -n "$cid" ] && [ "$(status "$cid")" = healthy ]; then converged=$cid; break; fi
+  sleep 1
+done
+[ -n "$converged" ] || fail "passing service never became healthy: $(docker service ps hpe2e-pass)"
+[ "$(docker service ps -q hpe2e-pass | wc -l)" -eq 1 ] || fail "passing service had tasks replaced"
+expect_last "$converged" 0 "200 OK"
+for s in hpe2e-fail hpe2e-pass; do
+  docker service rm "$s" >/dev/null
+  docker ps -aq --filter "label=com.docker.swarm.service.name=$s" | xargs -r docker rm -f >/dev/null
+done
+services=()
+if [ -n "$joined_swarm" ]; then docker swarm leave --force >/dev/null && joined_swarm=""; fi
+
+# --- 8. size ------------------------------------------------------------------
+log "8. image size"
+img_size=$(docker image inspect --format '{{.Size}}' hpe2e-http:latest)
+extra=$((img_size - BIN_SIZE - BUSYBOX_SIZE))
+log "  binary $BIN_SIZE bytes + busybox $BUSYBOX_SIZE bytes; image $img_size bytes (other files: $extra bytes)"
+[ "$extra" -lt 4096 ] || fail "the image holds $extra bytes besides the binary and the app"
+
+log "all scenarios passed in $(($(date +%s) - T0))s"
