@@ -12,17 +12,22 @@ use crate::redacted::SecretString;
 const EXAMPLES: &str = "\
 Examples:
   healthprobe http://localhost:8080/health
+  healthprobe http://localhost:${PORT}/health     (${VAR} is expanded by the probe)
   healthprobe --timeout 2s http://localhost:8080/health --status 200,204
   healthprobe https://localhost:8443/ready --cacert /etc/app/ca.pem
   healthprobe tcp localhost:5432
   healthprobe exec -- /app/check --deep
   healthprobe http://localhost:8080/health tcp://localhost:5432
+  healthprobe http --unix-socket /run/app.sock http://localhost/health
+  healthprobe file /tmp/heartbeat --max-age 1m
+  healthprobe wait --timeout 60s tcp://db:5432 -- /app/server
 
 In a Dockerfile (exec form: no shell needed):
   HEALTHCHECK --interval=10s --timeout=5s CMD [\"/healthprobe\", \"--timeout\", \"3s\", \"http://localhost:8080/health\"]
 
 Exit status: 0 healthy, 1 unhealthy or unable to run the check,
-2 only with --start-period while the container is still starting.";
+2 only with --start-period while the container is still starting
+(or, with --exit-codes consul: 0 passing, 1 warning, 2 critical).";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -36,8 +41,7 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// What to check: http://..., https://... or tcp://HOST:PORT. Several are
-    /// checked at once. Without any, HEALTHPROBE_URL is read (space-separated).
+    /// http://..., https://... or tcp://HOST:PORT; several run at once. Default: $HEALTHPROBE_URL.
     #[arg(value_name = "TARGET")]
     pub targets: Vec<String>,
 
@@ -47,15 +51,36 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Healthy when URL answers with a status in --status (default 200-399).
+    /// Healthy when URL answers with a status in --status.
     Http {
         /// http:// or https:// URL.
         url: String,
     },
-    /// Healthy when a TCP connection to HOST:PORT is established.
+    /// Healthy when HOST:PORT accepts a TCP connection.
     Tcp {
         /// HOST:PORT, [IPv6]:PORT or tcp://HOST:PORT.
         address: String,
+    },
+    /// Healthy when the heartbeat file PATH exists (and is younger than --max-age).
+    File {
+        /// The heartbeat file.
+        path: PathBuf,
+        /// Unhealthy when the file was last modified longer ago than this.
+        #[arg(long, value_name = "DURATION", value_parser = parse_timeout, env = "HEALTHPROBE_MAX_AGE")]
+        max_age: Option<Duration>,
+    },
+    /// Retries TARGETs until all pass (--timeout, default 60s), then runs PROGRAM in its place.
+    Wait {
+        /// What to wait for: http://..., https://..., tcp://HOST:PORT.
+        #[arg(required = true, value_name = "TARGET")]
+        targets: Vec<String>,
+        /// Pause between attempts.
+        #[arg(long, value_name = "DURATION", default_value = "500ms", value_parser = parse_timeout,
+              env = "HEALTHPROBE_INTERVAL")]
+        interval: Duration,
+        /// The program to run once every target passes (after `--`).
+        #[arg(last = true, value_name = "PROGRAM")]
+        program: Vec<OsString>,
     },
     /// Runs PROGRAM (no shell); healthy when it exits 0.
     Exec {
@@ -72,11 +97,10 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct Options {
-    /// Deadline for the whole check: resolve, connect, TLS, request, response, child.
-    /// Keep it below the runtime's own health-check timeout.
-    #[arg(long, global = true, value_name = "DURATION", default_value = "10s",
-          value_parser = parse_timeout, env = "HEALTHPROBE_TIMEOUT")]
-    pub timeout: Duration,
+    /// Deadline for everything, below the runtime's own [default: 10s; wait: 60s]
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_timeout,
+          env = "HEALTHPROBE_TIMEOUT")]
+    pub timeout: Option<Duration>,
 
     /// Print nothing; the exit status says it all.
     #[arg(
@@ -88,47 +112,67 @@ pub struct Options {
     )]
     pub quiet: bool,
 
-    /// Also print addresses, phase timings and response headers (for people).
+    /// Also print addresses, timings and response headers.
     #[arg(short, long, global = true, env = "HEALTHPROBE_VERBOSE")]
     pub verbose: bool,
 
-    /// After a failed check, exit 2 ("starting") instead of 1 while the container
-    /// (its PID 1) is younger than DURATION.
+    /// Exit 2 ("starting"), not 1, on failure while the container is younger.
     #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration,
           env = "HEALTHPROBE_START_PERIOD")]
     pub start_period: Option<Duration>,
+
+    /// docker: 0 healthy, 1 not; consul: 0 passing, 1 warning (HTTP 429), 2 critical.
+    #[arg(
+        long,
+        global = true,
+        value_name = "STYLE",
+        default_value = "docker",
+        value_enum,
+        env = "HEALTHPROBE_EXIT_CODES"
+    )]
+    pub exit_codes: ExitCodes,
 
     /// HTTP method.
     #[arg(long, short = 'X', global = true, default_value = "GET", value_parser = parse_method,
           env = "HEALTHPROBE_METHOD", help_heading = "HTTP")]
     pub method: String,
 
-    /// Statuses that count as healthy, e.g. 200,204,300-399.
+    /// Healthy statuses, e.g. 200,204,300-399.
     #[arg(long, global = true, value_name = "LIST", default_value = "200-399",
           value_parser = StatusSet::parse, env = "HEALTHPROBE_STATUS", help_heading = "HTTP")]
     pub status: StatusSet,
 
-    /// Add or replace a request header, 'Name: value'. Repeatable.
+    /// Add or replace a header, 'Name: value' [env: HEALTHPROBE_HEADER, one per line]
     #[arg(long = "header", short = 'H', global = true, value_name = "HEADER",
           value_parser = Header::parse, help_heading = "HTTP")]
     pub headers: Vec<Header>,
 
-    /// Host header and TLS server name to send, instead of the URL's host.
+    /// Host header and TLS server name to send.
     #[arg(long, global = true, value_name = "NAME", value_parser = parse_host_name,
           env = "HEALTHPROBE_HOST", help_heading = "HTTP")]
     pub host: Option<String>,
 
-    /// Healthy only if the body (its first 64 KiB) contains TEXT.
+    /// Healthy only if the body's first 64 KiB contain TEXT.
     #[arg(long, global = true, value_name = "TEXT", value_parser = parse_nonempty,
           env = "HEALTHPROBE_BODY_CONTAINS", help_heading = "HTTP")]
     pub body_contains: Option<String>,
 
-    /// Send 'Authorization: Basic' for USER:PASSWORD (never printed).
+    /// Basic authentication (never printed).
     #[arg(long, global = true, value_name = "USER:PASSWORD", value_parser = parse_basic_auth,
           env = "HEALTHPROBE_BASIC_AUTH", hide_env_values = true, help_heading = "HTTP")]
     pub basic_auth: Option<BasicAuth>,
 
-    /// https: do not verify the server's certificate.
+    /// Talk HTTP over this unix socket instead of TCP.
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        env = "HEALTHPROBE_UNIX_SOCKET",
+        help_heading = "HTTP"
+    )]
+    pub unix_socket: Option<PathBuf>,
+
+    /// Do not verify the server's certificate.
     #[arg(
         long,
         short = 'k',
@@ -138,7 +182,7 @@ pub struct Options {
     )]
     pub insecure: bool,
 
-    /// https: trust the CA certificates in this PEM file instead of the bundled roots.
+    /// Trust these PEM CA certificates instead of the bundled roots.
     #[arg(
         long,
         global = true,
@@ -148,6 +192,21 @@ pub struct Options {
     )]
     pub cacert: Option<PathBuf>,
 }
+
+/// Which exit codes mean what.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExitCodes {
+    // 0 healthy, 1 unhealthy (2 starting, only with --start-period).
+    Docker,
+    // 0 passing, 1 warning, 2 critical: a Consul script check treats 1 as a
+    // mere warning and keeps the instance in service.
+    Consul,
+}
+
+/// The deadline when --timeout is not given.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The deadline of `wait` when --timeout is not given.
+pub const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The longest deadline accepted: a health check that needs more is broken.
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);

@@ -11,6 +11,7 @@ mod probe;
 mod redacted;
 mod report;
 mod target;
+mod wait;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -59,20 +60,33 @@ fn run() -> Result<u8> {
         Ok(cli) => cli,
         Err(e) => return Ok(usage_error(&e)),
     };
-    let deadline = Deadline::start(cli.options.timeout);
-    let checks = checks(cli.command, cli.targets, &cli.options)?;
+    let opts = &cli.options;
+    if let Some(Command::Wait {
+        targets,
+        interval,
+        program,
+    }) = &cli.command
+    {
+        let deadline = Deadline::start(opts.timeout.unwrap_or(cli::DEFAULT_WAIT_TIMEOUT));
+        let checks = targets
+            .iter()
+            .map(|t| target_check(t, opts))
+            .collect::<Result<Vec<_>>>()?;
+        return wait::run(&checks, &deadline, *interval, program, opts.quiet);
+    }
+    let deadline = Deadline::start(opts.timeout.unwrap_or(cli::DEFAULT_TIMEOUT));
+    let checks = checks(cli.command, cli.targets, opts)?;
     let reports = probe::run_all(&checks, &deadline);
-    let healthy = reports.iter().all(|r| r.healthy);
-    let verdict = Verdict::decide(healthy, cli.options.start_period);
-    if !cli.options.quiet {
+    let verdict = Verdict::decide(&reports, opts.start_period, opts.exit_codes);
+    if !opts.quiet {
         print_and_flush(&report::render(
             verdict,
             &reports,
             deadline.elapsed(),
-            cli.options.verbose,
+            opts.verbose,
         ));
     }
-    Ok(verdict.exit_code() as u8)
+    Ok(verdict.exit_code(opts.exit_codes))
 }
 
 /// clap's own errors exit 2, which Docker reserves: print them and exit 1.
@@ -132,26 +146,14 @@ fn usage_error(e: &clap::Error) -> u8 {
 
 /// Turns the parsed command line into checks.
 fn checks(command: Option<Command>, targets: Vec<String>, opts: &Options) -> Result<Vec<Check>> {
-    let ca_certs = match &opts.cacert {
-        Some(path) => Some(probe::http::load_ca_certs(path)?),
-        None => None,
-    };
-    let http = |url: &str| -> Result<Check> {
-        Ok(Check::Http(Box::new(probe::http::HttpCheck {
-            url: target::parse_url(url)?,
-            method: opts.method.clone(),
-            status: opts.status.clone(),
-            headers: opts.headers.clone(),
-            host: opts.host.clone(),
-            body_contains: opts.body_contains.clone(),
-            basic_auth: opts.basic_auth.clone(),
-            insecure: opts.insecure,
-            ca_certs: ca_certs.clone(),
-        })))
-    };
     match command {
-        Some(Command::Http { url }) => Ok(vec![http(&url)?]),
-        Some(Command::Tcp { address }) => Ok(vec![Check::Tcp(target::parse_host_port(&address)?)]),
+        Some(Command::Http { url }) => Ok(vec![http_check(&target::expand_vars(&url)?, opts)?]),
+        Some(Command::Tcp { address }) => Ok(vec![Check::Tcp(target::parse_host_port(
+            &target::expand_vars(&address)?,
+        )?)]),
+        Some(Command::File { path, max_age }) => {
+            Ok(vec![Check::File(probe::file::FileCheck { path, max_age })])
+        }
         Some(Command::Exec { command }) => {
             let mut parts = command.into_iter();
             let program = parts.next().context("exec needs a program to run")?;
@@ -163,30 +165,71 @@ fn checks(command: Option<Command>, targets: Vec<String>, opts: &Options) -> Res
                 args: parts.collect(),
             })])
         }
+        Some(Command::Wait { .. }) => unreachable!("wait is handled by run()"),
         None => {
             let targets = if targets.is_empty() {
                 targets_from_env()?
             } else {
                 targets
             };
-            targets
-                .iter()
-                .map(|t| {
-                    let lower = t.to_ascii_lowercase();
-                    if lower.starts_with("http://") || lower.starts_with("https://") {
-                        http(t)
-                    } else if lower.starts_with("tcp://") {
-                        Ok(Check::Tcp(target::parse_host_port(t)?))
-                    } else {
-                        bail!(
-                            "don't know how to check {}: use http://, https:// or tcp://, or a subcommand (http, tcp, exec)",
-                            target::shown(&target::redact_userinfo(t))
-                        )
-                    }
-                })
-                .collect()
+            targets.iter().map(|t| target_check(t, opts)).collect()
         }
     }
+}
+
+/// A check for a bare target: `http://`, `https://` or `tcp://`.
+fn target_check(raw: &str, opts: &Options) -> Result<Check> {
+    let t = target::expand_vars(raw)?;
+    let lower = t.get(..8).unwrap_or(&t).to_ascii_lowercase();
+    if lower.starts_with("http://") || lower.starts_with("https://") {
+        http_check(&t, opts)
+    } else if lower.starts_with("tcp://") {
+        Ok(Check::Tcp(target::parse_host_port(&t)?))
+    } else {
+        bail!(
+            "don't know how to check {}: use http://, https:// or tcp://, or a subcommand (http, tcp, exec, file)",
+            target::shown(&target::redact_userinfo(&t))
+        )
+    }
+}
+
+fn http_check(url: &str, opts: &Options) -> Result<Check> {
+    let ca_certs = match &opts.cacert {
+        Some(path) => Some(probe::http::load_ca_certs(path)?),
+        None => None,
+    };
+    let headers = if opts.headers.is_empty() {
+        headers_from_env()?
+    } else {
+        opts.headers.clone()
+    };
+    Ok(Check::Http(Box::new(probe::http::HttpCheck {
+        url: target::parse_url(url)?,
+        method: opts.method.clone(),
+        status: opts.status.clone(),
+        headers,
+        host: opts.host.clone(),
+        body_contains: opts.body_contains.clone(),
+        basic_auth: opts.basic_auth.clone(),
+        insecure: opts.insecure,
+        ca_certs,
+        unix_socket: opts.unix_socket.clone(),
+    })))
+}
+
+/// HEALTHPROBE_HEADER: one `Name: value` per line, when no -H is given.
+fn headers_from_env() -> Result<Vec<cli::Header>> {
+    let Ok(value) = std::env::var("HEALTHPROBE_HEADER") else {
+        return Ok(Vec::new());
+    };
+    value
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            cli::Header::parse(l.trim_end_matches('\r'))
+                .map_err(|e| anyhow::anyhow!("HEALTHPROBE_HEADER: {e}"))
+        })
+        .collect()
 }
 
 fn targets_from_env() -> Result<Vec<String>> {
@@ -207,7 +250,7 @@ fn targets_from_env() -> Result<Vec<String>> {
 }
 
 /// One write; a closed stdout (EPIPE) is not worth a panic.
-fn print_and_flush(text: &str) {
+pub fn print_and_flush(text: &str) {
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes());
     let _ = out.flush();

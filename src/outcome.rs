@@ -2,27 +2,40 @@
 
 use std::time::Duration;
 
-use crate::report::Verdict;
+use crate::cli::ExitCodes;
+use crate::report::{CheckReport, Verdict};
 
 impl Verdict {
-    /// 0 healthy, 1 unhealthy, 2 starting (only ever with --start-period).
-    pub fn exit_code(self) -> i32 {
-        match self {
-            Verdict::Healthy => 0,
-            Verdict::Unhealthy => 1,
-            Verdict::Starting { .. } => 2,
+    /// Docker: 0 healthy, 1 unhealthy, 2 starting (only ever with --start-period).
+    /// Consul: 0 passing, 1 warning (or starting), 2 critical.
+    pub fn exit_code(self, style: ExitCodes) -> u8 {
+        match (self, style) {
+            (Verdict::Healthy, _) => 0,
+            (Verdict::Unhealthy | Verdict::Warning, _) => 1,
+            (Verdict::Starting { .. }, ExitCodes::Docker) => 2,
+            (Verdict::Starting { .. }, ExitCodes::Consul) => 1,
+            (Verdict::Critical, _) => 2,
         }
     }
 
-    /// The verdict for checks that all passed (`healthy`) or not, given the
-    /// optional start period.
-    pub fn decide(healthy: bool, start_period: Option<Duration>) -> Verdict {
-        if healthy {
+    /// The verdict on `reports`, given the start period and exit-code style.
+    pub fn decide(
+        reports: &[CheckReport],
+        start_period: Option<Duration>,
+        style: ExitCodes,
+    ) -> Verdict {
+        if reports.iter().all(|r| r.healthy) {
             return Verdict::Healthy;
         }
-        match (start_period, container_age()) {
-            (Some(of), Some(up)) if up < of => Verdict::Starting { up, of },
-            _ => Verdict::Unhealthy,
+        if let (Some(of), Some(up)) = (start_period, start_period.and_then(|_| container_age())) {
+            if up < of {
+                return Verdict::Starting { up, of };
+            }
+        }
+        match style {
+            ExitCodes::Docker => Verdict::Unhealthy,
+            ExitCodes::Consul if reports.iter().all(|r| r.healthy || r.warning) => Verdict::Warning,
+            ExitCodes::Consul => Verdict::Critical,
         }
     }
 }
@@ -67,11 +80,30 @@ mod tests {
 
     #[test]
     fn codes() {
+        let ok = CheckReport {
+            healthy: true,
+            ..CheckReport::new("a".into())
+        };
+        let bad = CheckReport::new("b".into());
+        let busy = CheckReport {
+            warning: true,
+            ..CheckReport::new("c".into())
+        };
+        let docker = |r: &[CheckReport], sp| {
+            Verdict::decide(r, sp, ExitCodes::Docker).exit_code(ExitCodes::Docker)
+        };
+        let consul = |r: &[CheckReport]| {
+            Verdict::decide(r, None, ExitCodes::Consul).exit_code(ExitCodes::Consul)
+        };
         assert_eq!(
-            Verdict::decide(true, Some(Duration::from_secs(1))).exit_code(),
+            docker(std::slice::from_ref(&ok), Some(Duration::from_secs(1))),
             0
         );
-        assert_eq!(Verdict::decide(false, None).exit_code(), 1);
-        assert_eq!(Verdict::decide(false, Some(Duration::ZERO)).exit_code(), 1);
+        assert_eq!(docker(&[ok.clone(), bad.clone()], None), 1);
+        assert_eq!(docker(std::slice::from_ref(&busy), None), 1);
+        assert_eq!(docker(std::slice::from_ref(&bad), Some(Duration::ZERO)), 1);
+        assert_eq!(consul(std::slice::from_ref(&ok)), 0);
+        assert_eq!(consul(&[ok, busy.clone()]), 1);
+        assert_eq!(consul(&[busy, bad]), 2);
     }
 }

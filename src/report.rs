@@ -16,6 +16,9 @@ const MAX_SUBJECT: usize = 200;
 #[derive(Debug, Clone)]
 pub struct CheckReport {
     pub healthy: bool,
+    /// A failure that is only a warning (HTTP 429: alive but shedding load);
+    /// it matters only with --exit-codes consul.
+    pub warning: bool,
     /// What was checked: `GET http://localhost:8080/health`, `tcp db:5432`.
     pub subject: String,
     /// What happened: `200 OK`, `connection refused (127.0.0.1:5432)`.
@@ -31,6 +34,7 @@ impl CheckReport {
     pub fn new(subject: String) -> Self {
         CheckReport {
             healthy: false,
+            warning: false,
             subject,
             result: String::new(),
             elapsed: Duration::ZERO,
@@ -68,6 +72,10 @@ pub enum Verdict {
         up: Duration,
         of: Duration,
     },
+    /// --exit-codes consul: every failure was only a warning.
+    Warning,
+    /// --exit-codes consul: a real failure.
+    Critical,
 }
 
 /// Renders the whole output for `reports` (one per target).
@@ -80,6 +88,8 @@ pub fn render(
     let word = match verdict {
         Verdict::Healthy => "healthy".to_string(),
         Verdict::Unhealthy => "unhealthy".to_string(),
+        Verdict::Warning => "warning".to_string(),
+        Verdict::Critical => "critical".to_string(),
         Verdict::Starting { up, of } => format!(
             "starting (up {} of {})",
             humantime::format_duration(Duration::from_secs(up.as_secs())),

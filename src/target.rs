@@ -282,6 +282,41 @@ pub fn redact_userinfo(input: &str) -> String {
     }
 }
 
+/// Expands `${NAME}` from the environment: exec-form HEALTHCHECK has no shell
+/// to do it. An unset or non-UTF-8 variable is an error naming it.
+pub fn expand_vars(input: &str) -> Result<String> {
+    let mut out = String::with_capacity(input.len());
+    let mut rest = input;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else {
+            bail!(
+                "{}: unclosed ${{ (write ${{NAME}})",
+                shown(&redact_userinfo(input))
+            );
+        };
+        let name = &after[..end];
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            bail!(
+                "{}: {:?} is not a variable name",
+                shown(&redact_userinfo(input)),
+                name
+            );
+        }
+        match std::env::var(name) {
+            Ok(value) => out.push_str(&value),
+            Err(_) => bail!(
+                "{} uses ${{{name}}}, which is not set",
+                shown(&redact_userinfo(input))
+            ),
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
 /// A user-supplied value quoted for a message, cut short if it is long.
 pub fn shown(value: &str) -> String {
     const MAX: usize = 120;
@@ -351,6 +386,23 @@ mod tests {
         assert_eq!(parse_host_port("tcp://[::1]:5432").unwrap().host, "::1");
         assert!(parse_host_port("localhost").is_err());
         assert!(parse_host_port(":80").is_err());
+    }
+
+    #[test]
+    fn variables_are_expanded_or_named_when_unset() {
+        // SAFETY (edition 2024): tests in this module do not read this variable concurrently.
+        unsafe { std::env::set_var("HP_TEST_PORT", "8081") };
+        assert_eq!(
+            expand_vars("http://localhost:${HP_TEST_PORT}/h").unwrap(),
+            "http://localhost:8081/h"
+        );
+        assert_eq!(expand_vars("tcp://a:1").unwrap(), "tcp://a:1");
+        let e = expand_vars("http://x:${HP_TEST_UNSET_VAR}/")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("${HP_TEST_UNSET_VAR}, which is not set"), "{e}");
+        assert!(expand_vars("http://x:${oops/").is_err());
+        assert!(expand_vars("http://x:${a b}/").is_err());
     }
 
     #[test]

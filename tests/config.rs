@@ -126,3 +126,67 @@ fn start_period_exits_2_in_a_fresh_pid_namespace() {
         "{text}"
     );
 }
+
+#[test]
+fn variables_in_targets_are_expanded_by_the_probe() {
+    let s = Server::http("127.0.0.1:0", OK);
+    let port = s.port().to_string();
+    probe_env(
+        &["http://127.0.0.1:${APP_PORT}/health"],
+        &[("APP_PORT", &port)],
+    )
+    .healthy()
+    .says(&format!(":{port}/health"));
+    probe_env(
+        &[],
+        &[
+            ("HEALTHPROBE_URL", "http://127.0.0.1:${APP_PORT}/"),
+            ("APP_PORT", &port),
+        ],
+    )
+    .healthy();
+    probe(&["http://127.0.0.1:${HP_UNSET_PORT}/"])
+        .unhealthy()
+        .one_line()
+        .says("${HP_UNSET_PORT}, which is not set");
+}
+
+#[test]
+fn headers_come_from_the_environment_one_per_line() {
+    let s = Server::http("127.0.0.1:0", OK);
+    probe_env(
+        &[&s.url("/")],
+        &[("HEALTHPROBE_HEADER", "X-One: 1\nX-Two: 2\n")],
+    )
+    .healthy();
+    let head = s.request().to_ascii_lowercase();
+    assert!(
+        head.contains("x-one: 1\r\n") && head.contains("x-two: 2\r\n"),
+        "{head}"
+    );
+    probe_env(&[&s.url("/")], &[("HEALTHPROBE_HEADER", "bad header")])
+        .unhealthy()
+        .says("HEALTHPROBE_HEADER");
+}
+
+#[test]
+fn consul_exit_codes_tell_warning_from_critical() {
+    let busy = Server::http(
+        "127.0.0.1:0",
+        "HTTP/1.1 429 Too Many Requests\r\nContent-Length: 0\r\n\r\n",
+    );
+    let down = Server::http(
+        "127.0.0.1:0",
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n",
+    );
+    let up = Server::http("127.0.0.1:0", OK);
+    probe(&["--exit-codes", "consul", &up.url("/")]).healthy();
+    let r = probe(&["--exit-codes", "consul", &busy.url("/")]);
+    assert_eq!(r.code, 1, "{r:?}");
+    r.says("warning: GET").says("429 Too Many Requests");
+    let r = probe_env(&[&down.url("/")], &[("HEALTHPROBE_EXIT_CODES", "consul")]);
+    assert_eq!(r.code, 2, "{r:?}");
+    r.says("critical: GET");
+    // Docker codes: a 429 is simply unhealthy.
+    probe(&[&busy.url("/")]).unhealthy();
+}

@@ -18,6 +18,7 @@ use ureq::{Agent, Timeout};
 use crate::cli::{BasicAuth, Header, StatusSet, is_secret_header};
 use crate::deadline::Deadline;
 use crate::net::{self, ConnectFailures};
+use crate::probe::unix;
 use crate::redacted::{SecretString, basic_credentials};
 use crate::report::{CheckReport, format_duration};
 use crate::target::{Scheme, Url};
@@ -79,11 +80,15 @@ pub struct HttpCheck {
     pub basic_auth: Option<BasicAuth>,
     pub insecure: bool,
     pub ca_certs: Option<CaCerts>,
+    pub unix_socket: Option<std::path::PathBuf>,
 }
 
 pub fn check(c: &HttpCheck, deadline: &Deadline) -> CheckReport {
     let started = Instant::now();
-    let mut report = CheckReport::new(format!("{} {}", c.method, c.url));
+    let mut report = CheckReport::new(match &c.unix_socket {
+        Some(path) => format!("{} {} via {}", c.method, c.url, path.display()),
+        None => format!("{} {}", c.method, c.url),
+    });
     let outcome = run(c, deadline, started, &mut report);
     report.healthy = outcome.is_ok();
     report.result = match outcome {
@@ -103,13 +108,24 @@ fn run(
     if c.url.scheme == Scheme::Https && !cfg!(feature = "tls") {
         return Err("https is not supported by this build (built without the tls feature)".into());
     }
-    let addrs = net::resolve(&c.url.host_port(), deadline)?;
-    report.details.push(format!(
-        "resolved {} to {} in {}",
-        c.url.host,
-        list(&addrs),
-        since(started)
-    ));
+    let addrs = match &c.unix_socket {
+        Some(_) if c.url.scheme == Scheme::Https => {
+            return Err("https over --unix-socket is not supported".into());
+        }
+        // Never dialled: the unix connector ignores addresses.
+        Some(_) => vec![SocketAddr::from(([127, 0, 0, 1], c.url.port))],
+        None => {
+            let addrs = net::resolve(&c.url.host_port(), deadline)?;
+            let resolved = format!(
+                "resolved {} to {} in {}",
+                c.url.host,
+                list(&addrs),
+                since(started)
+            );
+            report.details.push(resolved);
+            addrs
+        }
+    };
 
     let log = Arc::new(Mutex::new(ConnectLog::default()));
     let agent = agent(c, deadline, &addrs, &log);
@@ -123,8 +139,11 @@ fn run(
             .push(format!("connect {}: {}", f.addr, f.reason));
     }
     let Some((addr, connected_at)) = connect.connected else {
-        return Err(match response {
-            Err(e) if connect.failures.0.is_empty() => describe(&e, deadline, "connecting"),
+        return Err(match (response, &c.unix_socket) {
+            (Err(ureq::Error::Io(e)), Some(path)) => {
+                format!("{} ({})", net::io_reason(&e), path.display())
+            }
+            (Err(e), _) if connect.failures.0.is_empty() => describe(&e, deadline, "connecting"),
             _ if deadline.expired() => format!(
                 "timed out after {} connecting: {}",
                 budget(deadline),
@@ -166,6 +185,8 @@ fn run(
     }
 
     if !c.status.contains(status.as_u16()) {
+        // Alive but shedding load: a warning where warnings exist (Consul).
+        report.warning = status.as_u16() == 429;
         let (excerpt, _) = read_body(response.body_mut().as_reader(), EXCERPT_READ, None);
         report.excerpt = Some(excerpt);
         return Err(status_text);
@@ -264,6 +285,15 @@ fn agent(
         builder.tls_config(tls.build())
     };
     let config = builder.build();
+    let resolver = FixedResolver(addrs.to_vec());
+    if let Some(path) = &c.unix_socket {
+        let connector = unix::UnixConnector {
+            path: path.clone(),
+            deadline: *deadline,
+            log: log.clone(),
+        };
+        return Agent::with_parts(config, connector, resolver);
+    }
     let connector = ProbeConnector {
         deadline: *deadline,
         log: log.clone(),
@@ -272,7 +302,7 @@ fn agent(
     let connector = ()
         .chain(connector)
         .chain(ureq::unversioned::transport::RustlsConnector::default());
-    Agent::with_parts(config, connector, FixedResolver(addrs.to_vec()))
+    Agent::with_parts(config, connector, resolver)
 }
 
 fn request(c: &HttpCheck, report: &mut CheckReport) -> Result<http::Request<()>, http::Error> {
@@ -406,9 +436,10 @@ fn list(addrs: &[SocketAddr]) -> String {
 
 /// What the connector saw, for the report.
 #[derive(Debug, Clone, Default)]
-struct ConnectLog {
+pub struct ConnectLog {
     failures: ConnectFailures,
-    connected: Option<(SocketAddr, Duration)>,
+    /// Where the connection went (address or socket path), and when.
+    pub connected: Option<(String, Duration)>,
 }
 
 /// Hands ureq the addresses we resolved ourselves, whatever host the URL names.
@@ -484,7 +515,7 @@ impl<In: Transport> Connector<In> for ProbeConnector {
         let mut log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
         match outcome {
             Ok((transport, addr)) => {
-                log.connected = Some((addr, self.deadline.elapsed()));
+                log.connected = Some((addr.to_string(), self.deadline.elapsed()));
                 Ok(Some(transport))
             }
             Err(failures) => {

@@ -1,8 +1,10 @@
 //! The checks: what each kind needs, and running several under one deadline.
 
 pub mod exec;
+pub mod file;
 pub mod http;
 pub mod tcp;
+pub mod unix;
 
 use crate::deadline::Deadline;
 use crate::report::CheckReport;
@@ -13,6 +15,7 @@ pub enum Check {
     Http(Box<http::HttpCheck>),
     Tcp(HostPort),
     Exec(exec::ExecCheck),
+    File(file::FileCheck),
 }
 
 impl Check {
@@ -21,6 +24,7 @@ impl Check {
             Check::Http(c) => http::check(c, deadline),
             Check::Tcp(t) => tcp::check(t, deadline),
             Check::Exec(c) => exec::check(c, deadline),
+            Check::File(c) => file::check(c),
         }
     }
 }
