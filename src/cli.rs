@@ -342,11 +342,11 @@ impl Header {
         if name.is_empty() || !name.bytes().all(is_token_byte) {
             return Err(format!("{name:?} is not a valid header name"));
         }
-        let value = value.trim();
         if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
             // The value may be a credential: name the header, not the value.
             return Err(format!("the value of {name} contains CR, LF or NUL"));
         }
+        let value = value.trim();
         let value = if is_secret_header(name) {
             HeaderValue::Secret(SecretString::new(value.to_string()))
         } else {

@@ -10,6 +10,7 @@ mod outcome;
 mod probe;
 mod redacted;
 mod report;
+mod signals;
 mod target;
 mod wait;
 
@@ -28,6 +29,7 @@ use report::Verdict;
 static ALLOCATOR: arena::Arena = arena::Arena::new();
 
 fn main() -> ExitCode {
+    signals::install();
     // A panic must not become exit code 101 (or 134 under panic=abort).
     std::panic::set_hook(Box::new(|info| {
         let msg = info

@@ -18,39 +18,87 @@ struct TlsServer {
     dir: PathBuf,
 }
 
+const EXPIRED_CA_CONFIG: &str = "[ca]\ndefault_ca = ca\n[ca]\ndatabase = index.txt\nnew_certs_dir = .\n\
+serial = serial\ndefault_md = sha256\npolicy = any\n[any]\ncommonName = supplied\n\
+[ext]\nbasicConstraints = critical,CA:FALSE\nsubjectAltName = DNS:localhost,IP:127.0.0.1\n";
+
+const KEY: [&str; 5] = [
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+];
+
+fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let status = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl is installed (.ci/run installs it)");
+    assert!(status.success(), "openssl {args:?}");
+}
+
 impl TlsServer {
     /// A self-signed server certificate (CA:FALSE) for localhost and 127.0.0.1.
     fn start() -> TlsServer {
         let dir = std::env::temp_dir().join(unique("hp-tls-"));
         std::fs::create_dir_all(&dir).unwrap();
-        let status = Command::new("openssl")
-            .args([
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:prime256v1",
-                "-nodes",
-            ])
-            .args([
-                "-keyout",
-                "key.pem",
-                "-out",
-                "cert.pem",
-                "-days",
-                "2",
-                "-subj",
-                "/CN=localhost",
-            ])
-            .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
-            .args(["-addext", "basicConstraints=critical,CA:FALSE"])
-            .current_dir(&dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .expect("openssl is installed (.ci/run installs it)");
-        assert!(status.success());
+        let mut args = vec!["req", "-x509"];
+        args.extend(KEY);
+        args.extend(["-keyout", "key.pem", "-out", "cert.pem", "-days", "2"]);
+        args.extend([
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        ]);
+        args.extend(["-addext", "basicConstraints=critical,CA:FALSE"]);
+        openssl(&dir, &args);
+        Self::serve(dir)
+    }
+
+    /// The same, but valid only in January 2020.
+    fn start_expired() -> TlsServer {
+        let dir = std::env::temp_dir().join(unique("hp-tls-old-"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("ca.cnf"), EXPIRED_CA_CONFIG).unwrap();
+        std::fs::write(dir.join("index.txt"), "").unwrap();
+        std::fs::write(dir.join("serial"), "01\n").unwrap();
+        let mut args = vec!["req", "-new"];
+        args.extend(KEY);
+        args.extend([
+            "-keyout",
+            "key.pem",
+            "-out",
+            "csr.pem",
+            "-subj",
+            "/CN=localhost",
+        ]);
+        openssl(&dir, &args);
+        let mut args = vec![
+            "ca",
+            "-batch",
+            "-selfsign",
+            "-config",
+            "ca.cnf",
+            "-keyfile",
+            "key.pem",
+        ];
+        args.extend(["-in", "csr.pem", "-out", "cert.pem", "-extensions", "ext"]);
+        args.extend([
+            "-startdate",
+            "20200101000000Z",
+            "-enddate",
+            "20200201000000Z",
+        ]);
+        openssl(&dir, &args);
+        Self::serve(dir)
+    }
+
+    fn serve(dir: PathBuf) -> TlsServer {
         let port = closed_port();
         let child = Command::new("openssl")
             .args([
@@ -98,6 +146,16 @@ fn an_untrusted_certificate_is_unhealthy_and_says_why() {
         .unhealthy()
         .one_line()
         .says("certificate not trusted");
+}
+
+#[test]
+fn an_expired_certificate_says_so() {
+    let s = TlsServer::start_expired();
+    probe(&["--cacert", &s.cert(), &s.url()])
+        .unhealthy()
+        .one_line()
+        .says("TLS: certificate has expired");
+    probe(&["--insecure", &s.url()]).healthy();
 }
 
 #[test]

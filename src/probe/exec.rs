@@ -77,6 +77,7 @@ fn run(c: &ExecCheck, deadline: &Deadline, report: &mut CheckReport) -> Result<E
     drop(command); // closes our copies of the pipe's write end
     let mut child = spawned.map_err(|e| spawn_error(&c.program, &e))?;
     let group = child.id() as libc::pid_t;
+    crate::signals::remember_group(group);
     report.details.push(format!("started pid {group}"));
 
     let mut output = Output::default();
@@ -93,6 +94,7 @@ fn run(c: &ExecCheck, deadline: &Deadline, report: &mut CheckReport) -> Result<E
         }
     };
     reap_group(group);
+    crate::signals::forget_group(group);
     report
         .details
         .push(format!("output {} bytes", output.total));

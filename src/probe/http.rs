@@ -211,10 +211,7 @@ fn run(
         ));
     }
     let why = match error {
-        Some(e) => format!(
-            "; reading stopped: {}",
-            describe(&e, deadline, "reading the body")
-        ),
+        Some(e) => format!("; {}", body_error(&e, deadline)),
         None => String::new(),
     };
     report.excerpt = Some(body.iter().copied().take(EXCERPT_READ as usize).collect());
@@ -231,7 +228,7 @@ fn read_body(
     reader: impl Read,
     limit: u64,
     needle: Option<&[u8]>,
-) -> (Vec<u8>, Option<ureq::Error>) {
+) -> (Vec<u8>, Option<std::io::Error>) {
     let mut reader = reader.take(limit);
     let mut body = Vec::new();
     let mut chunk = [0u8; 8192];
@@ -245,7 +242,7 @@ fn read_body(
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return (body, Some(ureq::Error::Io(e))),
+            Err(e) => return (body, Some(e)),
         }
     }
 }
@@ -359,6 +356,21 @@ fn request(c: &HttpCheck, report: &mut CheckReport) -> Result<http::Request<()>,
     builder.body(())
 }
 
+/// Why reading the body stopped. ureq's body reader wraps its own errors in io::Error.
+fn body_error(e: &std::io::Error, deadline: &Deadline) -> String {
+    match e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<ureq::Error>())
+    {
+        Some(inner) => describe(inner, deadline, "reading the body"),
+        None => describe(
+            &ureq::Error::Io(std::io::Error::new(e.kind(), e.to_string())),
+            deadline,
+            "reading the body",
+        ),
+    }
+}
+
 /// A ureq error as the reason in the report line.
 fn describe(e: &ureq::Error, deadline: &Deadline, phase: &str) -> String {
     match e {
@@ -401,16 +413,17 @@ fn describe(e: &ureq::Error, deadline: &Deadline, phase: &str) -> String {
 /// rustls' certificate complaints, in words a person can act on.
 fn tls_reason(text: &str) -> Option<String> {
     let detail = text.split_once("invalid peer certificate: ")?.1;
-    let reason = if detail.contains("UnknownIssuer") {
+    let lower = detail.to_ascii_lowercase();
+    let reason = if lower.contains("unknownissuer") {
         "certificate not trusted (unknown issuer; use --cacert FILE or --insecure)".to_string()
-    } else if detail.contains("Expired") {
+    } else if lower.contains("expired") {
         "certificate has expired".to_string()
-    } else if detail.contains("NotValidYet") {
+    } else if lower.contains("notvalidyet") || lower.contains("not valid yet") {
         "certificate is not valid yet".to_string()
-    } else if detail.contains("CaUsedAsEndEntity") {
+    } else if lower.contains("causedasendentity") {
         "certificate is a CA certificate, not a server certificate (use --insecure, or serve a leaf certificate)"
             .to_string()
-    } else if detail.contains("BadSignature") {
+    } else if lower.contains("badsignature") {
         "certificate has a bad signature".to_string()
     } else {
         format!("certificate rejected: {detail}")

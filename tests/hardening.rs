@@ -1,0 +1,491 @@
+//! The adversarial matrix: whatever a server, a child or a user does, the probe
+//! exits 0/1/2 by itself within --timeout + 250 ms, prints at most 4096 bytes of
+//! UTF-8 (checked by `probe` for every run), leaks no secret and leaves no
+//! process behind.
+
+mod common;
+
+use std::ffi::OsStr;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::ffi::OsStrExt;
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const TIMEOUT: &str = "800ms";
+const LIMIT: Duration = Duration::from_millis(800 + 250);
+const SECRET: &str = "hunter2-s3cret";
+
+fn write_slowly(stream: &mut TcpStream, bytes: &[u8], pause: Duration) {
+    for b in bytes {
+        if stream.write_all(&[*b]).is_err() {
+            return;
+        }
+        thread::sleep(pause);
+    }
+}
+
+/// Runs the probe against a server that behaves as `handle`, with a secret in
+/// the URL and in a header, and checks the contract. Returns the run.
+fn against(handle: fn(TcpStream, &str), extra: &[&str]) -> Run {
+    let s = Server::start("127.0.0.1:0", handle);
+    let url = format!("http://user:{SECRET}@127.0.0.1:{}/health", s.port());
+    let auth = format!("Authorization: Bearer {SECRET}");
+    let mut args = vec!["--timeout", TIMEOUT, "-H", &auth];
+    args.extend_from_slice(extra);
+    args.push(&url);
+    let r = probe(&args);
+    r.within(LIMIT).never_says(SECRET);
+    r
+}
+
+#[test]
+fn server_silent_after_accept() {
+    against(|_s, _| thread::sleep(Duration::from_secs(5)), &[])
+        .unhealthy()
+        .says("timed out after 800ms");
+}
+
+#[test]
+fn server_sends_the_status_line_a_byte_at_a_time() {
+    against(
+        |mut s, _| {
+            write_slowly(
+                &mut s,
+                b"HTTP/1.1 200 OK\r\n\r\n",
+                Duration::from_millis(200),
+            )
+        },
+        &[],
+    )
+    .unhealthy()
+    .says("timed out");
+}
+
+#[test]
+fn server_sends_headers_a_byte_at_a_time() {
+    against(
+        |mut s, _| {
+            let _ = s.write_all(b"HTTP/1.1 200 OK\r\n");
+            write_slowly(
+                &mut s,
+                b"X-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n",
+                Duration::from_millis(50),
+            );
+        },
+        &[],
+    )
+    .unhealthy()
+    .says("timed out");
+}
+
+#[test]
+fn server_sends_the_body_a_byte_at_a_time_with_body_contains() {
+    against(
+        |mut s, _| {
+            let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n");
+            write_slowly(&mut s, &[b'x'; 1000], Duration::from_millis(20));
+        },
+        &["--body-contains", "NEEDLE"],
+    )
+    .unhealthy()
+    .says("not in the first")
+    .says("timed out");
+}
+
+#[test]
+fn server_sends_8_mib_of_headers() {
+    against(
+        |mut s, _| {
+            let _ = s.write_all(b"HTTP/1.1 200 OK\r\n");
+            let line = format!("X-Big: {}\r\n", "b".repeat(1000));
+            for _ in 0..8 * 1024 {
+                if s.write_all(line.as_bytes()).is_err() {
+                    return;
+                }
+            }
+        },
+        &[],
+    )
+    .unhealthy()
+    .one_line()
+    .says("response headers larger than");
+}
+
+#[test]
+fn server_sends_10000_header_lines() {
+    against(
+        |mut s, _| {
+            let _ = s.write_all(b"HTTP/1.1 200 OK\r\n");
+            for i in 0..10_000 {
+                if s.write_all(format!("X-{i}: 1\r\n").as_bytes()).is_err() {
+                    return;
+                }
+            }
+            let _ = s.write_all(b"\r\n");
+        },
+        &[],
+    )
+    .unhealthy()
+    .one_line();
+}
+
+#[test]
+fn server_sends_a_1_mib_status_line() {
+    against(
+        |mut s, _| {
+            let _ = s.write_all(b"HTTP/1.1 200 ");
+            let _ = s.write_all(&vec![b'O'; 1 << 20]);
+            let _ = s.write_all(b"\r\n\r\n");
+        },
+        &[],
+    )
+    .unhealthy()
+    .one_line();
+}
+
+#[test]
+fn server_sends_binary_garbage() {
+    against(
+        |mut s, _| {
+            let junk: Vec<u8> = (0..4096u32)
+                .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+                .collect();
+            let _ = s.write_all(&junk);
+        },
+        &[],
+    )
+    .unhealthy()
+    .one_line();
+}
+
+#[test]
+fn server_answers_http_0_9_style() {
+    against(
+        |mut s, _| {
+            let _ = s.write_all(b"<html>hello</html>\n");
+        },
+        &[],
+    )
+    .unhealthy()
+    .one_line()
+    .says("not a valid HTTP response");
+}
+
+#[test]
+fn server_sends_invalid_chunked_encoding() {
+    fn bad_chunks(mut s: TcpStream, _: &str) {
+        let _ = s.write_all(
+            b"HTTP/1.1 500 Oops\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\nnot hex\r\n",
+        );
+    }
+    against(bad_chunks, &[])
+        .unhealthy()
+        .one_line()
+        .says("500 Internal Server Error");
+    fn bad_chunks_ok(mut s: TcpStream, _: &str) {
+        let _ =
+            s.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\nnot hex\r\n");
+    }
+    against(bad_chunks_ok, &["--body-contains", "hex"])
+        .unhealthy()
+        .one_line();
+}
+
+#[test]
+fn server_content_length_lies_both_ways() {
+    // Promises 1000 bytes, sends 10, closes.
+    against(
+        |mut s, _| {
+            let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n0123456789");
+        },
+        &["--body-contains", "NEEDLE"],
+    )
+    .unhealthy()
+    .one_line();
+    // Promises 2 bytes, sends more: only 2 are the body.
+    against(
+        |mut s, _| {
+            let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokNEEDLE");
+        },
+        &["--body-contains", "NEEDLE"],
+    )
+    .unhealthy()
+    .says("not in the first 2 bytes");
+}
+
+#[test]
+fn server_redirects_to_itself() {
+    fn redirect_loop(mut s: TcpStream, _: &str) {
+        let _ =
+            s.write_all(b"HTTP/1.1 302 Found\r\nLocation: /health\r\nContent-Length: 0\r\n\r\n");
+    }
+    // Redirects are never followed: a 3xx is the answer, so no loop.
+    against(redirect_loop, &[]).healthy().says("302 Found");
+    against(redirect_loop, &["--status", "200"])
+        .unhealthy()
+        .says("302 Found");
+}
+
+#[test]
+fn a_full_accept_queue_makes_connect_hang_until_the_deadline() {
+    use std::os::fd::AsRawFd;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    // SAFETY: listen(2) again on our own socket, to shrink the backlog to its minimum.
+    unsafe { libc::listen(listener.as_raw_fd(), 0) };
+    let addr = listener.local_addr().unwrap();
+    // Fill the queue; nobody ever accepts. Further SYNs are dropped.
+    let mut held = Vec::new();
+    for _ in 0..8 {
+        match TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+            Ok(s) => held.push(s),
+            Err(_) => break,
+        }
+    }
+    let started = Instant::now();
+    let r = probe(&["--timeout", TIMEOUT, &format!("http://{addr}/")]);
+    r.unhealthy().one_line().says("timed out").within(LIMIT);
+    assert!(started.elapsed() >= Duration::from_millis(700), "{r:?}");
+}
+
+#[test]
+fn server_resets_the_connection_after_the_request() {
+    against(
+        |s, _| {
+            use std::os::fd::AsRawFd;
+            let linger = libc::linger {
+                l_onoff: 1,
+                l_linger: 0,
+            };
+            // SAFETY: valid socket and struct size.
+            unsafe {
+                libc::setsockopt(
+                    s.as_raw_fd(),
+                    libc::SOL_SOCKET,
+                    libc::SO_LINGER,
+                    (&linger as *const libc::linger).cast(),
+                    std::mem::size_of::<libc::linger>() as libc::socklen_t,
+                );
+            }
+        },
+        &[],
+    )
+    .unhealthy()
+    .one_line();
+}
+
+// --- the child side -----------------------------------------------------------
+
+#[test]
+fn child_exits_by_signal_and_the_message_names_it() {
+    probe(&["exec", "--", "sh", "-c", "kill -KILL $$"])
+        .unhealthy()
+        .says("killed by signal 9 (SIGKILL)");
+    probe(&["exec", "--", "sh", "-c", "kill -ABRT $$"])
+        .unhealthy()
+        .says("SIGABRT");
+}
+
+#[test]
+fn child_output_with_control_characters_is_escaped() {
+    let r = probe(&[
+        "exec",
+        "--",
+        "sh",
+        "-c",
+        "printf '\\033[2J\\033]0;title\\007bad\\r\\n\\342\\200\\256evil'; exit 1",
+    ]);
+    r.unhealthy()
+        .never_says("\x1b")
+        .never_says("\u{202e}")
+        .says("\\u{1b}[2J");
+}
+
+// --- signals to the probe -----------------------------------------------------
+
+fn signalled(sig: libc::c_int, args: &[&str]) -> (Option<i32>, String, Duration) {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    thread::sleep(Duration::from_millis(300));
+    let sent = Instant::now();
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, sig) };
+    let status = child.wait().unwrap();
+    let took = sent.elapsed();
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    (status.code(), out, took)
+}
+
+#[test]
+fn sigterm_ends_the_probe_and_its_exec_children_at_once() {
+    let marker = format!("304.{}", unique(""));
+    let script = format!("sleep {marker} & sleep {marker}; true");
+    let (code, out, took) = signalled(
+        libc::SIGTERM,
+        &["--timeout", "10s", "exec", "--", "sh", "-c", &script],
+    );
+    assert_eq!(code, Some(1), "{out}");
+    assert_eq!(
+        out,
+        "unhealthy: stopped by SIGTERM before the check finished\n"
+    );
+    assert!(took < Duration::from_millis(200), "{took:?}");
+    thread::sleep(Duration::from_millis(100));
+    assert_eq!(processes_with(&marker), Vec::<String>::new());
+}
+
+#[test]
+fn sigint_ends_an_http_check() {
+    let s = Server::start("127.0.0.1:0", |_s, _| thread::sleep(Duration::from_secs(5)));
+    let (code, out, took) = signalled(libc::SIGINT, &["--timeout", "10s", &s.url("/")]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("stopped by SIGINT"), "{out}");
+    assert!(took < Duration::from_millis(200), "{took:?}");
+}
+
+// --- the user side ------------------------------------------------------------
+
+/// Flags that take a value, and a target that makes the run otherwise valid.
+const VALUE_FLAGS: &[&str] = &[
+    "--timeout",
+    "--start-period",
+    "--exit-codes",
+    "--method",
+    "--status",
+    "--header",
+    "--host",
+    "--body-contains",
+    "--basic-auth",
+    "--unix-socket",
+    "--cacert",
+];
+
+fn run_os(args: &[&OsStr]) -> Run {
+    let strings: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    // Non-UTF-8 arguments need the raw OsStr: run the binary directly.
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).stdin(Stdio::null());
+    let started = Instant::now();
+    let out = cmd.output().unwrap();
+    let took = started.elapsed();
+    let code = out
+        .status
+        .code()
+        .unwrap_or_else(|| panic!("{strings:?}: killed by a signal"));
+    assert!(matches!(code, 0..=2), "{strings:?}: exit {code}");
+    let mut bytes = out.stdout;
+    bytes.extend_from_slice(&out.stderr);
+    assert!(bytes.len() <= 4096, "{strings:?}: {} bytes", bytes.len());
+    Run {
+        code,
+        out: String::from_utf8(bytes).expect("UTF-8 output"),
+        took,
+    }
+}
+
+#[test]
+fn every_flag_with_empty_huge_and_non_utf8_values() {
+    let dead = format!("http://127.0.0.1:{}/", closed_port());
+    // Linux caps one argument at 128 KiB (MAX_ARG_STRLEN).
+    let huge = "x".repeat(120_000);
+    let values: [&OsStr; 4] = [
+        OsStr::new(""),
+        OsStr::new(&huge),
+        OsStr::from_bytes(b"\xff\xfe"),
+        OsStr::new("-1"),
+    ];
+    for flag in VALUE_FLAGS {
+        for value in values {
+            let r = run_os(&[
+                OsStr::new("--timeout"),
+                OsStr::new("2s"),
+                OsStr::new(flag),
+                value,
+                OsStr::new(&dead),
+            ]);
+            // The target is a closed port: valid or not, the run ends 1, in one line.
+            assert_eq!(r.code, 1, "{flag} {:?}: {r:?}", value.len());
+            assert_eq!(r.out.lines().count(), 1, "{flag}: {r:?}");
+            assert!(r.took < Duration::from_secs(3), "{flag}: {r:?}");
+            assert!(r.out.len() <= 600, "{flag}: {} bytes", r.out.len());
+        }
+    }
+}
+
+#[test]
+fn bad_values_are_named_and_secrets_are_not_echoed() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["--status", "999", "http://x/"], "999"),
+        (&["--status", "400-200", "http://x/"], "backwards"),
+        (&["--timeout", "0", "http://x/"], "more than zero"),
+        (&["--timeout", "100y", "http://x/"], "maximum"),
+        (&["--exit-codes", "nagios", "http://x/"], "nagios"),
+        (
+            &["-H", "Authorization: Bearer hunter2-s3cret\n", "http://x/"],
+            "CR, LF or NUL",
+        ),
+        (&["--basic-auth", "nocolon", "http://x/"], "USER:PASSWORD"),
+        (&["http://[fe80::1%25eth0]:80/"], "zone"),
+        (&["http://xn--bcher-kva.example:99999/"], "out of range"),
+        (&["http://bücher.example/"], "punycode"),
+        (&["http://with space/"], "percent-encode"),
+        (&["http:///path"], "no host"),
+        (&["http://h:0/"], "out of range"),
+        (&["http://h:65536/"], "out of range"),
+        (&["http://user:hunter2-s3cret@h:0/"], "user:***@"),
+        (&["tcp", "h:65536"], "out of range"),
+    ];
+    for (args, needle) in cases {
+        let r = probe(args);
+        assert_eq!(r.code, 1, "{args:?}: {r:?}");
+        r.one_line().says(needle).never_says(SECRET);
+    }
+}
+
+#[test]
+fn probe_writes_no_file_and_runs_as_any_user() {
+    // Run as nobody (65534) from a directory it cannot write, if we are root.
+    // SAFETY: getuid has no preconditions.
+    if unsafe { libc::getuid() } != 0 {
+        return;
+    }
+    let s = Server::http(
+        "127.0.0.1:0",
+        "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+    );
+    let out = Command::new("setpriv")
+        .args([
+            "--reuid",
+            "65534",
+            "--regid",
+            "65534",
+            "--clear-groups",
+            BIN,
+            &s.url("/"),
+        ])
+        .current_dir("/")
+        .output();
+    match out {
+        Ok(out) => assert_eq!(out.status.code(), Some(0), "{out:?}"),
+        Err(_) => assert!(
+            std::env::var_os("CI").is_none(),
+            "setpriv (util-linux) is missing"
+        ),
+    }
+}
