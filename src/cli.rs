@@ -16,6 +16,7 @@ Examples:
   healthprobe --timeout 2s http://localhost:8080/health --status 200,204
   healthprobe https://localhost:8443/ready --cacert /etc/app/ca.pem
   healthprobe tcp localhost:5432
+  healthprobe grpc localhost:50051 --service db   (or grpc://localhost:50051/db)
   healthprobe exec -- /app/check --deep
   healthprobe http://localhost:8080/health tcp://localhost:5432
   healthprobe http --unix-socket /run/app.sock http://localhost/health
@@ -41,7 +42,7 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// http://..., https://... or tcp://HOST:PORT; several run at once. Default: $HEALTHPROBE_URL.
+    /// http(s)://..., tcp://, grpc(s)://HOST:PORT[/SERVICE]; several run at once. Default: $HEALTHPROBE_URL.
     #[arg(value_name = "TARGET")]
     pub targets: Vec<String>,
 
@@ -81,6 +82,25 @@ pub enum Command {
         /// The program to run once every target passes (after `--`).
         #[arg(last = true, value_name = "PROGRAM")]
         program: Vec<OsString>,
+    },
+    /// Healthy when grpc.health.v1.Health/Check answers SERVING.
+    Grpc {
+        /// HOST:PORT of the gRPC server.
+        address: String,
+        /// The service to ask about; empty means the server as a whole.
+        #[arg(
+            long,
+            value_name = "NAME",
+            default_value = "",
+            env = "HEALTHPROBE_GRPC_SERVICE"
+        )]
+        service: String,
+        /// Use TLS (ALPN h2); --insecure and --cacert apply.
+        #[arg(long, env = "HEALTHPROBE_GRPC_TLS")]
+        tls: bool,
+        /// :authority to send (and TLS server name), instead of HOST:PORT.
+        #[arg(long, value_name = "NAME", value_parser = parse_host_name, env = "HEALTHPROBE_GRPC_AUTHORITY")]
+        authority: Option<String>,
     },
     /// Runs PROGRAM (no shell); healthy when it exits 0.
     Exec {

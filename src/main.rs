@@ -5,6 +5,7 @@
 mod arena;
 mod cli;
 mod deadline;
+mod hpack;
 mod net;
 mod outcome;
 mod probe;
@@ -153,6 +154,15 @@ fn checks(command: Option<Command>, targets: Vec<String>, opts: &Options) -> Res
         Some(Command::Tcp { address }) => Ok(vec![Check::Tcp(target::parse_host_port(
             &target::expand_vars(&address)?,
         )?)]),
+        Some(Command::Grpc {
+            address,
+            service,
+            tls,
+            authority,
+        }) => {
+            let (target, _, _) = target::parse_grpc(&target::expand_vars(&address)?)?;
+            Ok(vec![grpc_check(target, service, tls, authority, opts)?])
+        }
         Some(Command::File { path, max_age }) => {
             Ok(vec![Check::File(probe::file::FileCheck { path, max_age })])
         }
@@ -187,9 +197,12 @@ fn target_check(raw: &str, opts: &Options) -> Result<Check> {
         http_check(&t, opts)
     } else if lower.starts_with("tcp://") {
         Ok(Check::Tcp(target::parse_host_port(&t)?))
+    } else if lower.starts_with("grpc://") || lower.starts_with("grpcs://") {
+        let (target, tls, service) = target::parse_grpc(&t)?;
+        grpc_check(target, service, tls, None, opts)
     } else {
         bail!(
-            "don't know how to check {}: use http://, https:// or tcp://, or a subcommand (http, tcp, exec, file)",
+            "don't know how to check {}: use http://, https://, tcp:// or grpc://, or a subcommand",
             target::shown(&target::redact_userinfo(&t))
         )
     }
@@ -216,6 +229,33 @@ fn http_check(url: &str, opts: &Options) -> Result<Check> {
         insecure: opts.insecure,
         ca_certs,
         unix_socket: opts.unix_socket.clone(),
+    })))
+}
+
+fn grpc_check(
+    target: target::HostPort,
+    service: String,
+    tls: bool,
+    authority: Option<String>,
+    opts: &Options,
+) -> Result<Check> {
+    let ca_certs = match &opts.cacert {
+        Some(path) => Some(probe::http::load_ca_certs(path)?),
+        None => None,
+    };
+    let headers = if opts.headers.is_empty() {
+        headers_from_env()?
+    } else {
+        opts.headers.clone()
+    };
+    Ok(Check::Grpc(Box::new(probe::grpc::GrpcCheck {
+        target,
+        service,
+        tls,
+        authority,
+        headers,
+        insecure: opts.insecure,
+        ca_certs,
     })))
 }
 

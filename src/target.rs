@@ -164,6 +164,22 @@ pub fn parse_url(input: &str) -> Result<Url> {
     })
 }
 
+/// Parses `grpc://HOST:PORT[/SERVICE]` or `grpcs://...` (TLS): the address,
+/// whether TLS is asked for, and the service (empty: the whole server).
+pub fn parse_grpc(input: &str) -> Result<(HostPort, bool, String)> {
+    let (tls, rest) = if let Some(rest) = strip_prefix_ignore_case(input, "grpcs://") {
+        (true, rest)
+    } else if let Some(rest) = strip_prefix_ignore_case(input, "grpc://") {
+        (false, rest)
+    } else {
+        (false, input)
+    };
+    let (address, service) = rest.split_once('/').unwrap_or((rest, ""));
+    let target =
+        parse_host_port(address).with_context(|| format!("bad gRPC target {}", shown(input)))?;
+    Ok((target, tls, percent_decode(service)))
+}
+
 /// Parses `HOST:PORT` or `tcp://HOST:PORT`.
 pub fn parse_host_port(input: &str) -> Result<HostPort> {
     let bare = strip_prefix_ignore_case(input, "tcp://").unwrap_or(input);
@@ -237,7 +253,7 @@ fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
         .then(|| &s[prefix.len()..])
 }
 
-fn percent_decode(s: &str) -> String {
+pub fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -411,7 +411,7 @@ fn describe(e: &ureq::Error, deadline: &Deadline, phase: &str) -> String {
 }
 
 /// rustls' certificate complaints, in words a person can act on.
-fn tls_reason(text: &str) -> Option<String> {
+pub(crate) fn tls_reason(text: &str) -> Option<String> {
     let detail = text.split_once("invalid peer certificate: ")?.1;
     let lower = detail.to_ascii_lowercase();
     let reason = if lower.contains("unknownissuer") {

@@ -2,6 +2,7 @@
 
 pub mod exec;
 pub mod file;
+pub mod grpc;
 pub mod http;
 pub mod tcp;
 pub mod unix;
@@ -16,6 +17,7 @@ pub enum Check {
     Tcp(HostPort),
     Exec(exec::ExecCheck),
     File(file::FileCheck),
+    Grpc(Box<grpc::GrpcCheck>),
 }
 
 impl Check {
@@ -25,6 +27,7 @@ impl Check {
             Check::Tcp(t) => tcp::check(t, deadline),
             Check::Exec(c) => exec::check(c, deadline),
             Check::File(c) => file::check(c),
+            Check::Grpc(c) => grpc::check(c, deadline),
         }
     }
 }
