@@ -47,8 +47,8 @@ impl CheckReport {
     fn summary(&self) -> String {
         let mut s = format!(
             "{} -> {} in {}",
-            cut(&self.subject, MAX_SUBJECT),
-            cut(&self.result, MAX_SUBJECT),
+            printable(&self.subject, MAX_SUBJECT),
+            printable(&self.result, MAX_SUBJECT),
             format_duration(self.elapsed)
         );
         if !self.healthy {
@@ -149,9 +149,14 @@ pub fn format_duration(d: Duration) -> String {
 /// Bytes from a server or a child, made printable: lossy UTF-8, control
 /// characters escaped, whitespace runs folded, cut at [`MAX_SNIPPET`] bytes.
 pub fn escape_excerpt(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(bytes);
+    printable(String::from_utf8_lossy(bytes).trim(), MAX_SNIPPET)
+}
+
+/// `text` with control and bidi characters escaped, cut to `max` bytes: safe
+/// to put in the one line whatever a server, a child or a user put in it.
+pub fn printable(text: &str, max: usize) -> String {
     let mut out = String::new();
-    for c in text.trim().chars() {
+    for c in text.chars() {
         match c {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
@@ -161,11 +166,11 @@ pub fn escape_excerpt(bytes: &[u8]) -> String {
             }
             c => out.push(c),
         }
-        if out.len() > MAX_SNIPPET {
+        if out.len() > max {
             break;
         }
     }
-    cut(&out, MAX_SNIPPET)
+    cut(&out, max)
 }
 
 /// Characters that reorder text on a terminal: never printed as they are.
@@ -236,6 +241,17 @@ mod tests {
         assert_eq!(e, "a\\u{1b}[31mred\\r\\n\\u{0}\u{fffd}");
         let long = escape_excerpt("ü".repeat(1000).as_bytes());
         assert!(long.len() <= MAX_SNIPPET && long.ends_with('…'));
+    }
+
+    #[test]
+    fn subjects_and_results_cannot_break_the_line() {
+        let r = report(false, "exec sh -c echo\nforged: line", "exit 1\r\n\u{202e}");
+        let out = render(Verdict::Unhealthy, &[r], Duration::ZERO, false);
+        assert_eq!(out.matches('\n').count(), 1, "{out}");
+        assert!(
+            out.contains("echo\\nforged") && out.contains("\\u{202e}"),
+            "{out}"
+        );
     }
 
     #[test]

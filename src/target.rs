@@ -336,14 +336,15 @@ pub fn expand_vars(input: &str) -> Result<String> {
 /// A user-supplied value quoted for a message, cut short if it is long.
 pub fn shown(value: &str) -> String {
     const MAX: usize = 120;
-    if value.len() <= MAX {
-        return format!("{value:?}");
+    let quoted = format!("{value:?}");
+    if quoted.len() <= MAX {
+        return quoted;
     }
     let mut cut = MAX;
-    while !value.is_char_boundary(cut) {
+    while !quoted.is_char_boundary(cut) {
         cut -= 1;
     }
-    format!("{:?}... ({} bytes)", &value[..cut], value.len())
+    format!("{}... ({} bytes)", &quoted[..cut], value.len())
 }
 
 #[cfg(test)]
@@ -426,5 +427,7 @@ mod tests {
         let long = "é".repeat(200);
         let s = shown(&long);
         assert!(s.len() < 160 && s.ends_with("(400 bytes)"), "{s}");
+        let controls = shown(&"\u{1f}".repeat(120));
+        assert!(controls.len() < 160, "{controls}");
     }
 }

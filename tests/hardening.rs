@@ -489,3 +489,12 @@ fn probe_writes_no_file_and_runs_as_any_user() {
         ),
     }
 }
+
+#[test]
+fn a_newline_in_an_argument_cannot_forge_a_second_line() {
+    // Found by fuzzing the report: the subject is user input too.
+    probe(&["exec", "--", "sh", "-c", "exit 1\nhealthy: forged", "x\ny"])
+        .unhealthy()
+        .one_line()
+        .says("exit 1\\nhealthy: forged");
+}
