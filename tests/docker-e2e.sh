@@ -218,11 +218,11 @@ check_log_entries "$c"
 docker rm -f "$c" >/dev/null
 
 # --- 4. non-root --------------------------------------------------------------
-log "4. USER 65534:65534"
+log "4. USER 65534:65534 and a read-only root filesystem"
 P=$(free_port)
 build_image nonroot 65534:65534 "[\"/healthprobe\", \"--timeout\", \"2s\", \"http://localhost:$P/health\"]" \
   "--interval=1s --timeout=4s --retries=1"
-c=$(run_container hpe2e-nonroot httpd -f -p "127.0.0.1:$P" -h /www)
+c=$(run_container --read-only --tmpfs /www:uid=65534,gid=65534 hpe2e-nonroot httpd -f -p "127.0.0.1:$P" -h /www)
 docker exec "$c" /bin/busybox sh -c 'echo ok > /www/health'
 wait_status "$c" healthy 20
 [ "$(docker exec "$c" /bin/busybox id -u)" = 65534 ] || fail "not running as 65534"
