@@ -24,8 +24,20 @@ fi
 rustup target add "$TARGET" >/dev/null 2>&1 || true
 
 work=$(mktemp -d)
-cleanup() { [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null; rm -rf "$work"; }
+grpc_pid=""
+cleanup() {
+  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null
+  [ -n "$grpc_pid" ] && kill "$grpc_pid" 2>/dev/null
+  rm -rf "$work"
+}
 trap cleanup EXIT
+
+# The reference gRPC server (grpcio), for the gRPC row.
+python=${HEALTHPROBE_TEST_PYTHON:-$PWD/target/grpc-venv/bin/python}
+if ! "$python" -c 'import grpc, grpc_health.v1' 2>/dev/null; then
+  python3 -m venv target/grpc-venv && target/grpc-venv/bin/pip install -q grpcio grpcio-health-checking
+  python=$PWD/target/grpc-venv/bin/python
+fi
 
 cargo build -q --release --target "$TARGET" --no-default-features
 cp "target/$TARGET/release/healthprobe" "$work/healthprobe-notls"
@@ -52,11 +64,16 @@ http {
 CONF
 nginx -c "$work/nginx.conf" -p "$work"
 for _ in $(seq 50); do "$hp" -q "tcp://127.0.0.1:$port" && break; sleep 0.1; done
+gport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+HEALTH_SERVER_FOREVER=1 "$python" tests/support/grpc_health_server.py "$gport" >/dev/null </dev/null &
+grpc_pid=$!
+for _ in $(seq 100); do "$hp" -q "grpc://127.0.0.1:$gport" && break; sleep 0.1; done
 
 url="http://127.0.0.1:$port/health"
 hyperfine -N --warmup 100 --runs "$RUNS" --export-json "$work/times.json" \
   -n healthprobe-http "$hp $url" \
   -n healthprobe-tcp "$hp tcp 127.0.0.1:$port" \
+  -n healthprobe-grpc "$hp grpc 127.0.0.1:$gport" \
   -n healthprobe-3-targets "$hp $url tcp://127.0.0.1:$port $url" \
   -n busybox-wget "busybox wget -q -O /dev/null $url" \
   -n curl "curl -fsS -o /dev/null $url" \

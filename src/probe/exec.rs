@@ -26,7 +26,7 @@ pub struct ExecCheck {
 }
 
 impl ExecCheck {
-    fn describe(&self) -> String {
+    pub fn subject(&self) -> String {
         let mut s = format!("exec {}", self.program.to_string_lossy());
         for a in &self.args {
             s.push(' ');
@@ -38,7 +38,7 @@ impl ExecCheck {
 
 pub fn check(c: &ExecCheck, deadline: &Deadline) -> CheckReport {
     let started = Instant::now();
-    let mut report = CheckReport::new(c.describe());
+    let mut report = CheckReport::new(c.subject());
     match run(c, deadline, &mut report) {
         Ok(status) if status.success() => {
             report.healthy = true;

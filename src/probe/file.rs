@@ -11,9 +11,15 @@ pub struct FileCheck {
     pub max_age: Option<Duration>,
 }
 
+impl FileCheck {
+    pub fn subject(&self) -> String {
+        format!("file {}", self.path.display())
+    }
+}
+
 pub fn check(c: &FileCheck) -> CheckReport {
     let started = Instant::now();
-    let mut report = CheckReport::new(format!("file {}", c.path.display()));
+    let mut report = CheckReport::new(c.subject());
     match std::fs::metadata(&c.path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             report.result = "does not exist".into()

@@ -50,7 +50,7 @@ pub struct GrpcCheck {
 }
 
 impl GrpcCheck {
-    fn describe(&self) -> String {
+    pub fn subject(&self) -> String {
         let scheme = if self.tls { "grpcs" } else { "grpc" };
         match self.service.as_str() {
             "" => format!("{scheme} {}", self.target),
@@ -65,7 +65,7 @@ impl GrpcCheck {
 
 pub fn check(c: &GrpcCheck, deadline: &Deadline) -> CheckReport {
     let started = Instant::now();
-    let mut report = CheckReport::new(c.describe());
+    let mut report = CheckReport::new(c.subject());
     match run(c, deadline, &mut report) {
         Ok(status) if status == "SERVING" => {
             report.healthy = true;

@@ -83,12 +83,19 @@ pub struct HttpCheck {
     pub unix_socket: Option<std::path::PathBuf>,
 }
 
+impl HttpCheck {
+    /// `GET http://localhost:8080/health` (`via /run/app.sock`).
+    pub fn subject(&self) -> String {
+        match &self.unix_socket {
+            Some(path) => format!("{} {} via {}", self.method, self.url, path.display()),
+            None => format!("{} {}", self.method, self.url),
+        }
+    }
+}
+
 pub fn check(c: &HttpCheck, deadline: &Deadline) -> CheckReport {
     let started = Instant::now();
-    let mut report = CheckReport::new(match &c.unix_socket {
-        Some(path) => format!("{} {} via {}", c.method, c.url, path.display()),
-        None => format!("{} {}", c.method, c.url),
-    });
+    let mut report = CheckReport::new(c.subject());
     let outcome = run(c, deadline, started, &mut report);
     report.healthy = outcome.is_ok();
     report.result = match outcome {

@@ -8,9 +8,13 @@ use crate::net;
 use crate::report::{CheckReport, format_duration};
 use crate::target::HostPort;
 
+pub fn subject(target: &HostPort) -> String {
+    format!("tcp {target}")
+}
+
 pub fn check(target: &HostPort, deadline: &Deadline) -> CheckReport {
     let started = Instant::now();
-    let mut report = CheckReport::new(format!("tcp {target}"));
+    let mut report = CheckReport::new(subject(target));
     match net::resolve(target, deadline) {
         Err(reason) => report.result = reason,
         Ok(addrs) => {

@@ -6,8 +6,10 @@ standard grpc.health.v1 health service, for healthprobe's tests.
 Prints "ready" once serving. Then reads commands on stdin, one per line:
     set SERVICE STATUS    (STATUS: SERVING, NOT_SERVING, UNKNOWN, SERVICE_UNKNOWN;
                            SERVICE "-" means the server as a whole, "")
-and answers "ok" to each. Exits when stdin closes.
+and answers "ok" to each. Exits when stdin closes, or, with
+HEALTH_SERVER_FOREVER=1 in the environment, serves until killed.
 """
+import os
 import sys
 from concurrent import futures
 
@@ -30,6 +32,8 @@ def main():
     server.start()
     servicer.set("", health_pb2.HealthCheckResponse.SERVING)
     print("ready", flush=True)
+    if os.environ.get("HEALTH_SERVER_FOREVER") == "1":
+        server.wait_for_termination()
     for line in sys.stdin:
         parts = line.split()
         if len(parts) == 3 and parts[0] == "set":
