@@ -208,7 +208,9 @@ fn target_check(raw: &str, opts: &Options) -> Result<Check> {
     }
 }
 
-fn http_check(url: &str, opts: &Options) -> Result<Check> {
+/// What HTTP and gRPC checks take from options that need reading: the CA
+/// certificates of --cacert and the headers (-H or HEALTHPROBE_HEADER).
+fn tls_and_headers(opts: &Options) -> Result<(Option<probe::http::CaCerts>, Vec<cli::Header>)> {
     let ca_certs = match &opts.cacert {
         Some(path) => Some(probe::http::load_ca_certs(path)?),
         None => None,
@@ -218,6 +220,11 @@ fn http_check(url: &str, opts: &Options) -> Result<Check> {
     } else {
         opts.headers.clone()
     };
+    Ok((ca_certs, headers))
+}
+
+fn http_check(url: &str, opts: &Options) -> Result<Check> {
+    let (ca_certs, headers) = tls_and_headers(opts)?;
     Ok(Check::Http(Box::new(probe::http::HttpCheck {
         url: target::parse_url(url)?,
         method: opts.method.clone(),
@@ -239,15 +246,7 @@ fn grpc_check(
     authority: Option<String>,
     opts: &Options,
 ) -> Result<Check> {
-    let ca_certs = match &opts.cacert {
-        Some(path) => Some(probe::http::load_ca_certs(path)?),
-        None => None,
-    };
-    let headers = if opts.headers.is_empty() {
-        headers_from_env()?
-    } else {
-        opts.headers.clone()
-    };
+    let (ca_certs, headers) = tls_and_headers(opts)?;
     Ok(Check::Grpc(Box::new(probe::grpc::GrpcCheck {
         target,
         service,

@@ -38,6 +38,8 @@ fn against(handle: fn(TcpStream, &str), extra: &[&str]) -> Run {
     args.extend_from_slice(extra);
     args.push(&url);
     let r = probe(&args);
+    // Shown with --nocapture: the worst-case exit times quoted in reports.
+    eprintln!("exit time {:?}: {}", r.took, r.out.trim_end());
     r.within(LIMIT).never_says(SECRET);
     r
 }
