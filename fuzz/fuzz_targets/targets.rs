@@ -13,13 +13,11 @@ fuzz_target!(|input: &str| {
     if let Ok(url) = target::parse_url(input) {
         let shown = url.to_string();
         let _ = url.request_uri(&url.host);
-        // A password long enough not to appear by chance is never displayed.
-        if let Some(p) = &url.password {
-            let user = url.user.as_deref().unwrap_or("");
-            let elsewhere = [url.host.as_str(), url.path.as_str(), user];
-            if p.expose().len() >= 8 && !elsewhere.iter().any(|part| part.contains(p.expose())) {
-                assert!(!shown.contains(p.expose()), "{shown}");
-            }
+        // The display does not depend on the password at all.
+        if url.password.is_some() {
+            let mut other = url.clone();
+            other.password = Some(redacted::SecretString::new("x".into()));
+            assert_eq!(shown, other.to_string());
         }
     }
     let _ = target::parse_host_port(input);
