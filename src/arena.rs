@@ -1,28 +1,43 @@
-//! The global allocator: a bump arena in front of the system allocator.
+//! The global allocator: a small-block arena in front of the system allocator.
 //!
 //! A probe lives for a millisecond. musl's allocator returns memory to the
 //! kernel as soon as it is freed, which costs an mmap/munmap pair (and fresh
 //! zeroed pages) per buffer: more than half of the probe's system calls. Here
-//! allocations are carved from one static arena and frees are only taken back
-//! when they are the latest allocation; once the arena is used up, the system
-//! allocator takes over, so memory stays bounded by ARENA_SIZE plus what is live.
+//! blocks come from one static arena; freed blocks up to 64 KiB go on a free
+//! list per power-of-two size and are reused (clap alone allocates and frees
+//! some 200 KB while it parses, much of it copies of the same vectors), larger
+//! ones are grown in place or taken back only when they are the latest. Once
+//! the arena is used up, the system allocator takes over, so memory stays
+//! bounded by ARENA_SIZE plus what is live.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::UnsafeCell;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 const ARENA_SIZE: usize = 256 * 1024;
+/// Size classes: 16, 32, ... 64 KiB.
+const MIN_CLASS_SHIFT: u32 = 4;
+const CLASSES: usize = 13;
+/// Every block is at least this aligned; larger alignments skip the classes.
+const BLOCK_ALIGN: usize = 16;
 
 #[repr(C, align(4096))]
 struct Memory(UnsafeCell<[u8; ARENA_SIZE]>);
 
-// SAFETY: every byte range is handed to at most one allocation at a time,
-// decided by the atomic `used` below.
+/// Heads of the free lists (offsets + 1 into the arena; 0 = empty). Each free
+/// block holds the next head in its first word.
+struct FreeLists(UnsafeCell<[usize; CLASSES]>);
+
+// SAFETY: `Memory` ranges are handed to one allocation at a time (decided by
+// the atomic `used` or under `lock`); `FreeLists` is only touched under `lock`.
 unsafe impl Sync for Memory {}
+unsafe impl Sync for FreeLists {}
 
 pub struct Arena {
     memory: Memory,
     used: AtomicUsize,
+    free: FreeLists,
+    lock: AtomicBool,
 }
 
 impl Arena {
@@ -30,6 +45,8 @@ impl Arena {
         Arena {
             memory: Memory(UnsafeCell::new([0; ARENA_SIZE])),
             used: AtomicUsize::new(0),
+            free: FreeLists(UnsafeCell::new([0; CLASSES])),
+            lock: AtomicBool::new(false),
         }
     }
 
@@ -42,13 +59,43 @@ impl Arena {
         p >= self.base() && p < self.base() + ARENA_SIZE
     }
 
-    /// Offset of a fresh block for `layout`, or None when the arena is full.
-    fn bump(&self, layout: Layout) -> Option<usize> {
+    /// The size class for `layout`, if it has one.
+    fn class(layout: Layout) -> Option<usize> {
+        if layout.align() > BLOCK_ALIGN {
+            return None;
+        }
+        let size = layout.size().max(1 << MIN_CLASS_SHIFT).next_power_of_two();
+        let class = (size.trailing_zeros() - MIN_CLASS_SHIFT) as usize;
+        (class < CLASSES).then_some(class)
+    }
+
+    fn class_size(class: usize) -> usize {
+        1 << (class as u32 + MIN_CLASS_SHIFT)
+    }
+
+    /// Runs `f` on the free lists, holding the spin lock.
+    fn with_free_lists<T>(&self, f: impl FnOnce(&mut [usize; CLASSES]) -> T) -> T {
+        while self
+            .lock
+            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            std::hint::spin_loop();
+        }
+        // SAFETY: the lock gives us the only access to the lists.
+        let result = f(unsafe { &mut *self.free.0.get() });
+        self.lock.store(false, Ordering::Release);
+        result
+    }
+
+    /// Offset of a fresh block of `size` bytes aligned to `align`, or None when
+    /// the arena is full.
+    fn bump(&self, size: usize, align: usize) -> Option<usize> {
         let base = self.base();
         let mut used = self.used.load(Ordering::Relaxed);
         loop {
-            let start = (base + used).checked_next_multiple_of(layout.align())? - base;
-            let end = start.checked_add(layout.size())?;
+            let start = (base + used).checked_next_multiple_of(align)? - base;
+            let end = start.checked_add(size)?;
             if end > ARENA_SIZE {
                 return None;
             }
@@ -63,51 +110,87 @@ impl Arena {
     }
 }
 
-// SAFETY: blocks never overlap (atomic bump), are aligned as asked, and
-// pointers outside the arena are passed to the system allocator that made them.
+// SAFETY: blocks never overlap (atomic bump; free-list blocks are handed out
+// once under the lock), are aligned as asked, and pointers outside the arena
+// go back to the system allocator that made them.
 unsafe impl GlobalAlloc for Arena {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        match self.bump(layout) {
-            Some(offset) => (self.base() + offset) as *mut u8,
-            // SAFETY: same contract as ours.
-            None => unsafe { System.alloc(layout) },
+        let base = self.base();
+        if let Some(class) = Self::class(layout) {
+            let reused = self.with_free_lists(|lists| {
+                let head = lists[class];
+                if head == 0 {
+                    return None;
+                }
+                let block = (base + head - 1) as *mut usize;
+                // SAFETY: a free block in the arena, holding the next head.
+                lists[class] = unsafe { block.read() };
+                Some(block.cast::<u8>())
+            });
+            if let Some(ptr) = reused {
+                return ptr;
+            }
+            if let Some(offset) = self.bump(Self::class_size(class), BLOCK_ALIGN) {
+                return (base + offset) as *mut u8;
+            }
+        } else if let Some(offset) = self.bump(layout.size(), layout.align().max(BLOCK_ALIGN)) {
+            return (base + offset) as *mut u8;
         }
+        // SAFETY: same contract as ours.
+        unsafe { System.alloc(layout) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        if self.contains(ptr) {
-            // Give the block back only if it is the latest one; otherwise it
-            // stays used until the process exits.
-            let end = ptr as usize - self.base() + layout.size();
-            let _ = self.used.compare_exchange(
-                end,
-                end - layout.size(),
-                Ordering::Relaxed,
-                Ordering::Relaxed,
-            );
-        } else {
+        if !self.contains(ptr) {
             // SAFETY: not ours, so the system allocator made it.
-            unsafe { System.dealloc(ptr, layout) }
+            unsafe { System.dealloc(ptr, layout) };
+            return;
+        }
+        let offset = ptr as usize - self.base();
+        match Self::class(layout) {
+            Some(class) => self.with_free_lists(|lists| {
+                // SAFETY: the block is ours again, at least 16 bytes and 16-aligned.
+                unsafe { ptr.cast::<usize>().write(lists[class]) };
+                lists[class] = offset + 1;
+            }),
+            None => {
+                // A large block goes back only if it is the latest one.
+                let end = offset + layout.size();
+                let _ =
+                    self.used
+                        .compare_exchange(end, offset, Ordering::Relaxed, Ordering::Relaxed);
+            }
         }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         if self.contains(ptr) {
-            // The latest block grows or shrinks in place when it fits.
-            let start = ptr as usize - self.base();
-            let old_end = start + layout.size();
-            if let Some(new_end) = start.checked_add(new_size) {
-                if new_end <= ARENA_SIZE
-                    && self
-                        .used
-                        .compare_exchange(old_end, new_end, Ordering::Relaxed, Ordering::Relaxed)
-                        .is_ok()
+            match Self::class(layout) {
+                // Still fits the block it has: nothing to do.
+                Some(class)
+                    if new_size <= Self::class_size(class)
+                        && new_size > Self::class_size(class) / 2 =>
                 {
                     return ptr;
                 }
-            }
-            if new_size <= layout.size() {
-                return ptr;
+                Some(_) => {}
+                // A large block that is the latest grows or shrinks in place.
+                None => {
+                    let start = ptr as usize - self.base();
+                    let old_end = start + layout.size();
+                    if let Some(new_end) = start.checked_add(new_size).filter(|&e| e <= ARENA_SIZE)
+                    {
+                        let moved = self.used.compare_exchange(
+                            old_end,
+                            new_end,
+                            Ordering::Relaxed,
+                            Ordering::Relaxed,
+                        );
+                        if moved.is_ok() {
+                            return ptr;
+                        }
+                    }
+                }
             }
         }
         // SAFETY: new_size and align make a valid layout, as realloc's contract requires.
@@ -128,27 +211,59 @@ unsafe impl GlobalAlloc for Arena {
 mod tests {
     use super::*;
 
+    fn layout(size: usize, align: usize) -> Layout {
+        Layout::from_size_align(size, align).unwrap()
+    }
+
     #[test]
-    fn blocks_are_aligned_disjoint_and_spill_over() {
+    fn blocks_are_aligned_disjoint_reused_and_spill_over() {
         let arena = Box::leak(Box::new(Arena::new()));
         unsafe {
-            let a = arena.alloc(Layout::from_size_align(3, 1).unwrap());
-            let b = arena.alloc(Layout::from_size_align(64, 64).unwrap());
+            let a = arena.alloc(layout(3, 1));
+            let b = arena.alloc(layout(64, 64));
             assert!(arena.contains(a) && arena.contains(b));
             assert_eq!(b as usize % 64, 0);
             assert!(b as usize >= a as usize + 3);
-            // The latest block grows in place.
-            let b2 = arena.realloc(b, Layout::from_size_align(64, 64).unwrap(), 128);
-            assert_eq!(b, b2);
+            // A freed small block is handed out again for the same class.
+            arena.dealloc(a, layout(3, 1));
+            assert_eq!(arena.alloc(layout(10, 8)), a);
+            // Growing within the class keeps the block.
+            let c = arena.alloc(layout(100, 8));
+            assert_eq!(arena.realloc(c, layout(100, 8), 120), c);
+            let d = arena.realloc(c, layout(100, 8), 300);
+            assert_ne!(c, d);
+            // Large blocks that are the latest grow in place.
+            let l1 = arena.alloc(layout(70_000, 8));
+            assert_eq!(arena.realloc(l1, layout(70_000, 8), 90_000), l1);
+            arena.dealloc(l1, layout(90_000, 8));
             // Too big for what is left: the system allocator serves it.
-            let big = arena.alloc(Layout::from_size_align(ARENA_SIZE, 8).unwrap());
+            let big = arena.alloc(layout(ARENA_SIZE, 8));
             assert!(!arena.contains(big));
             big.write_bytes(1, ARENA_SIZE);
-            arena.dealloc(big, Layout::from_size_align(ARENA_SIZE, 8).unwrap());
-            // Freeing the latest block gives its room back.
+            arena.dealloc(big, layout(ARENA_SIZE, 8));
+            // A large block that is the latest gives its room back.
             let used = arena.used.load(Ordering::Relaxed);
-            arena.dealloc(b2, Layout::from_size_align(128, 64).unwrap());
-            assert_eq!(arena.used.load(Ordering::Relaxed), used - 128);
+            let large = arena.alloc(layout(100_000, 8));
+            arena.dealloc(large, layout(100_000, 8));
+            assert_eq!(arena.used.load(Ordering::Relaxed), used);
         }
+    }
+
+    #[test]
+    fn threads_share_it_safely() {
+        let arena: &'static Arena = Box::leak(Box::new(Arena::new()));
+        std::thread::scope(|s| {
+            for t in 0..4u8 {
+                s.spawn(move || unsafe {
+                    for i in 0..2000usize {
+                        let l = layout(16 + (i % 200), 8);
+                        let p = arena.alloc(l);
+                        p.write_bytes(t, l.size());
+                        assert!((0..l.size()).all(|k| *p.add(k) == t));
+                        arena.dealloc(p, l);
+                    }
+                });
+            }
+        });
     }
 }
