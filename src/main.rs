@@ -12,6 +12,7 @@ mod probe;
 mod redacted;
 mod report;
 mod signals;
+mod socket;
 mod target;
 mod wait;
 

@@ -6,7 +6,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::cli::Header;
 use crate::deadline::Deadline;
@@ -14,6 +14,7 @@ use crate::hpack;
 use crate::net;
 use crate::probe::http::CaCerts;
 use crate::report::CheckReport;
+use crate::socket::DeadlineStream;
 use crate::target::HostPort;
 
 const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
@@ -102,6 +103,7 @@ fn run(c: &GrpcCheck, deadline: &Deadline, report: &mut CheckReport) -> Result<S
     let _ = socket.set_nodelay(true);
     report.details.push(format!("connected to {addr}"));
     let authority = c.authority.clone().unwrap_or_else(|| c.target.to_string());
+    let socket = DeadlineStream::new(socket, *deadline).map_err(|e| net::io_reason(&e))?;
     let mut conn = Conn::open(socket, c)?;
     let mut h2 = H2 {
         conn: &mut conn,
@@ -292,7 +294,6 @@ impl H2<'_> {
     }
 
     fn write(&mut self, bytes: &[u8]) -> Result<(), Failure> {
-        self.conn.set_timeouts(self.deadline)?;
         self.conn.write_all(bytes)?;
         self.conn.flush()?;
         Ok(())
@@ -301,7 +302,6 @@ impl H2<'_> {
     fn read_exact(&mut self, buf: &mut [u8]) -> Result<(), Failure> {
         let mut filled = 0;
         while filled < buf.len() {
-            self.conn.set_timeouts(self.deadline)?;
             match self.conn.read(&mut buf[filled..]) {
                 Ok(0) => return Err(Failure::Io(io::ErrorKind::UnexpectedEof.into())),
                 Ok(n) => filled += n,
@@ -532,16 +532,16 @@ fn grpc_code(code: u32) -> String {
         .map_or_else(|| format!("{code}"), |n| n.to_string())
 }
 
-/// The byte stream under HTTP/2: plain TCP or TLS over it.
+/// The byte stream under HTTP/2: plain TCP or TLS over it, both waiting at
+/// most until the deadline (see `crate::socket`).
 enum Conn {
-    Plain(TcpStream),
+    Plain(DeadlineStream<TcpStream>),
     #[cfg(feature = "tls")]
-    Tls(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
+    Tls(Box<rustls::StreamOwned<rustls::ClientConnection, DeadlineStream<TcpStream>>>),
 }
 
 impl Conn {
-    #[cfg_attr(not(feature = "tls"), allow(unused_variables))]
-    fn open(socket: TcpStream, c: &GrpcCheck) -> Result<Conn, String> {
+    fn open(socket: DeadlineStream<TcpStream>, c: &GrpcCheck) -> Result<Conn, String> {
         if !c.tls {
             return Ok(Conn::Plain(socket));
         }
@@ -561,24 +561,6 @@ impl Conn {
         }
         #[cfg(not(feature = "tls"))]
         unreachable!("checked in run()")
-    }
-
-    fn socket(&self) -> &TcpStream {
-        match self {
-            Conn::Plain(s) => s,
-            #[cfg(feature = "tls")]
-            Conn::Tls(s) => &s.sock,
-        }
-    }
-
-    /// Every read and write may take only what is left of the deadline.
-    fn set_timeouts(&self, deadline: &Deadline) -> io::Result<()> {
-        let left = deadline.remaining();
-        if left < Duration::from_millis(1) {
-            return Err(io::ErrorKind::TimedOut.into());
-        }
-        self.socket().set_read_timeout(Some(left))?;
-        self.socket().set_write_timeout(Some(left))
     }
 }
 

@@ -3,17 +3,15 @@
 //! every address tried).
 
 use std::io::Read;
-use std::net::SocketAddr;
+use std::net::{SocketAddr, TcpStream};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use ureq::Agent;
 use ureq::config::Config;
 use ureq::http;
 use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
-use ureq::unversioned::transport::{
-    ConnectionDetails, Connector, NextTimeout, TcpConnector, Transport,
-};
-use ureq::{Agent, Timeout};
+use ureq::unversioned::transport::{ConnectionDetails, Connector, LazyBuffers, NextTimeout};
 
 use crate::cli::{BasicAuth, Header, StatusSet, is_secret_header};
 use crate::deadline::Deadline;
@@ -21,6 +19,7 @@ use crate::net::{self, ConnectFailures};
 use crate::probe::unix;
 use crate::redacted::{SecretString, basic_credentials};
 use crate::report::{CheckReport, format_duration};
+use crate::socket::{DeadlineStream, StreamTransport};
 use crate::target::{Scheme, Url};
 
 /// CA certificates from --cacert.
@@ -481,62 +480,40 @@ impl Resolver for FixedResolver {
     }
 }
 
-/// Connects through ureq's own TCP transport one address at a time, each with
-/// its share of the deadline, recording why each failed.
+/// Connects one address at a time, each with its share of the deadline,
+/// recording why each failed; the socket then waits with the deadline's
+/// precision (see `crate::socket`).
 #[derive(Debug)]
 struct ProbeConnector {
     deadline: Deadline,
     log: Arc<Mutex<ConnectLog>>,
 }
 
-impl<In: Transport> Connector<In> for ProbeConnector {
-    type Out = <TcpConnector as Connector<In>>::Out;
+impl Connector<()> for ProbeConnector {
+    type Out = StreamTransport<TcpStream>;
 
     fn connect(
         &self,
         details: &ConnectionDetails,
-        chained: Option<In>,
+        _: Option<()>,
     ) -> Result<Option<Self::Out>, ureq::Error> {
-        if chained.is_some() {
-            return TcpConnector::default().connect(details, chained);
-        }
         let outcome = net::connect_any(
             &details.addrs,
             &self.deadline,
-            |addr, share| {
-                let mut one = details.resolver.empty();
-                one.push(addr);
-                let single = ConnectionDetails {
-                    uri: details.uri,
-                    addrs: one,
-                    config: details.config,
-                    request_level: details.request_level,
-                    resolver: details.resolver,
-                    now: details.now,
-                    timeout: NextTimeout {
-                        after: share.into(),
-                        reason: Timeout::Connect,
-                        ..details.timeout
-                    },
-                    current_time: details.current_time.clone(),
-                    run_connector: details.run_connector.clone(),
-                    register_shutdown: details.register_shutdown.clone(),
-                };
-                TcpConnector::default()
-                    .connect(&single, None)?
-                    .ok_or(ureq::Error::ConnectionFailed)
-            },
-            |e| match e {
-                ureq::Error::Io(io) => net::io_reason(io),
-                ureq::Error::Timeout(_) => "timed out".into(),
-                other => other.to_string(),
-            },
+            |addr, share| TcpStream::connect_timeout(&addr, share),
+            net::io_reason,
         );
         let mut log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
         match outcome {
-            Ok((transport, addr)) => {
+            Ok((stream, addr)) => {
                 log.connected = Some((addr.to_string(), self.deadline.elapsed()));
-                Ok(Some(transport))
+                let _ = stream.set_nodelay(true);
+                let stream = DeadlineStream::new(stream, self.deadline)?;
+                let buffers = LazyBuffers::new(
+                    details.config.input_buffer_size(),
+                    details.config.output_buffer_size(),
+                );
+                Ok(Some(StreamTransport::new(stream, buffers)))
             }
             Err(failures) => {
                 log.failures = failures;

@@ -1,7 +1,7 @@
 //! HTTP over a unix socket (`--unix-socket PATH`), for apps that listen on no
 //! port. ureq's transports are TCP and TLS; this is the small one it lacks.
 
-use std::io::{self, Read, Write};
+use std::io;
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::net::UnixStream;
@@ -9,12 +9,11 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use ureq::unversioned::transport::{
-    Buffers, ConnectionDetails, Connector, LazyBuffers, NextTimeout, Transport,
-};
+use ureq::unversioned::transport::{ConnectionDetails, Connector, LazyBuffers};
 
 use crate::deadline::Deadline;
 use crate::probe::http::ConnectLog;
+use crate::socket::{DeadlineStream, StreamTransport};
 
 /// Connects to the socket at `path` within the deadline. A listener whose
 /// backlog is full makes connect() fail with EAGAIN: retry until the deadline.
@@ -78,13 +77,13 @@ pub struct UnixConnector {
     pub log: Arc<Mutex<ConnectLog>>,
 }
 
-impl<In: Transport> Connector<In> for UnixConnector {
-    type Out = UnixTransport;
+impl Connector<()> for UnixConnector {
+    type Out = StreamTransport<UnixStream>;
 
     fn connect(
         &self,
         details: &ConnectionDetails,
-        _: Option<In>,
+        _: Option<()>,
     ) -> Result<Option<Self::Out>, ureq::Error> {
         let stream = connect(&self.path, &self.deadline)?;
         let mut log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
@@ -93,63 +92,7 @@ impl<In: Transport> Connector<In> for UnixConnector {
             details.config.input_buffer_size(),
             details.config.output_buffer_size(),
         );
-        Ok(Some(UnixTransport { stream, buffers }))
-    }
-}
-
-#[derive(Debug)]
-pub struct UnixTransport {
-    stream: UnixStream,
-    buffers: LazyBuffers,
-}
-
-/// The time left before `timeout`, or a timeout error if none is.
-fn left(timeout: NextTimeout) -> Result<Option<Duration>, ureq::Error> {
-    if timeout.after.is_not_happening() {
-        return Ok(None);
-    }
-    match *timeout.after {
-        d if d.is_zero() => Err(ureq::Error::Timeout(timeout.reason)),
-        d => Ok(Some(d)),
-    }
-}
-
-fn io_error(e: io::Error, timeout: NextTimeout) -> ureq::Error {
-    match e.kind() {
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => ureq::Error::Timeout(timeout.reason),
-        _ => ureq::Error::Io(e),
-    }
-}
-
-impl Transport for UnixTransport {
-    fn buffers(&mut self) -> &mut dyn Buffers {
-        &mut self.buffers
-    }
-
-    fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
-        let timeout = timeout.for_write();
-        self.stream.set_write_timeout(left(timeout)?)?;
-        let output = &self.buffers.output()[..amount];
-        self.stream
-            .write_all(output)
-            .map_err(|e| io_error(e, timeout))
-    }
-
-    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
-        let timeout = timeout.for_read();
-        self.stream.set_read_timeout(left(timeout)?)?;
-        let input = self.buffers.input_append_buf();
-        let amount = loop {
-            match self.stream.read(input) {
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                other => break other.map_err(|e| io_error(e, timeout))?,
-            }
-        };
-        self.buffers.input_appended(amount);
-        Ok(amount > 0)
-    }
-
-    fn is_open(&mut self) -> bool {
-        true
+        let stream = DeadlineStream::new(stream, self.deadline)?;
+        Ok(Some(StreamTransport::new(stream, buffers)))
     }
 }
