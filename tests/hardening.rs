@@ -255,28 +255,7 @@ fn a_full_accept_queue_makes_connect_hang_until_the_deadline() {
 
 #[test]
 fn server_resets_the_connection_after_the_request() {
-    against(
-        |s, _| {
-            use std::os::fd::AsRawFd;
-            let linger = libc::linger {
-                l_onoff: 1,
-                l_linger: 0,
-            };
-            // SAFETY: valid socket and struct size.
-            unsafe {
-                libc::setsockopt(
-                    s.as_raw_fd(),
-                    libc::SOL_SOCKET,
-                    libc::SO_LINGER,
-                    (&linger as *const libc::linger).cast(),
-                    std::mem::size_of::<libc::linger>() as libc::socklen_t,
-                );
-            }
-        },
-        &[],
-    )
-    .unhealthy()
-    .one_line();
+    against(|s, _| reset(s), &[]).unhealthy().one_line();
 }
 
 // --- the child side -----------------------------------------------------------
