@@ -197,6 +197,6 @@ fn a_tls_server_that_stalls_in_the_handshake_is_cut_off() {
         &format!("https://127.0.0.1:{}/", stalled.port()),
     ])
     .unhealthy()
-    .says("timed out")
+    .says("timed out after 400ms during the TLS handshake")
     .within(Duration::from_millis(650));
 }

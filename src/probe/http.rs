@@ -162,7 +162,17 @@ fn run(
         "connected to {addr} at {}",
         format_duration(connected_at)
     ));
-    let mut response = response.map_err(|e| describe(&e, deadline, "waiting for the response"))?;
+    let phase = if c.url.scheme == Scheme::Https && connect.tls_done.is_none() {
+        "during the TLS handshake"
+    } else {
+        "waiting for the response"
+    };
+    if let Some(at) = connect.tls_done {
+        report
+            .details
+            .push(format!("TLS handshake done at {}", format_duration(at)));
+    }
+    let mut response = response.map_err(|e| describe(&e, deadline, phase))?;
     report
         .details
         .push(format!("response head at {}", since(started)));
@@ -302,9 +312,13 @@ fn agent(
         log: log.clone(),
     };
     #[cfg(feature = "tls")]
-    let connector = ()
-        .chain(connector)
-        .chain(ureq::unversioned::transport::RustlsConnector::default());
+    let connector =
+        ().chain(connector)
+            .chain(ureq::unversioned::transport::RustlsConnector::default())
+            .chain(HandshakeDone {
+                deadline: *deadline,
+                log: log.clone(),
+            });
     Agent::with_parts(config, connector, resolver)
 }
 
@@ -459,6 +473,34 @@ pub struct ConnectLog {
     failures: ConnectFailures,
     /// Where the connection went (address or socket path), and when.
     pub connected: Option<(String, Duration)>,
+    /// When the TLS handshake (if any) completed.
+    tls_done: Option<Duration>,
+}
+
+/// Last in the connector chain: notes that TLS (when asked for) is set up, so
+/// a timeout can be told apart from one in the handshake.
+#[cfg(feature = "tls")]
+#[derive(Debug)]
+struct HandshakeDone {
+    deadline: Deadline,
+    log: Arc<Mutex<ConnectLog>>,
+}
+
+#[cfg(feature = "tls")]
+impl<In: ureq::unversioned::transport::Transport> Connector<In> for HandshakeDone {
+    type Out = In;
+
+    fn connect(
+        &self,
+        details: &ConnectionDetails,
+        chained: Option<In>,
+    ) -> Result<Option<In>, ureq::Error> {
+        if details.needs_tls() {
+            let mut log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
+            log.tls_done = Some(self.deadline.elapsed());
+        }
+        Ok(chained)
+    }
 }
 
 /// Hands ureq the addresses we resolved ourselves, whatever host the URL names.
