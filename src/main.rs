@@ -72,10 +72,7 @@ fn run() -> Result<u8> {
     }) = &cli.command
     {
         let deadline = Deadline::start(opts.timeout.unwrap_or(cli::DEFAULT_WAIT_TIMEOUT));
-        let checks = targets
-            .iter()
-            .map(|t| plan::target_check(t, opts))
-            .collect::<Result<Vec<_>>>()?;
+        let checks = plan::target_checks(targets, opts)?;
         return wait::run(&checks, &deadline, *interval, program, opts.quiet);
     }
     let deadline = Deadline::start(opts.timeout.unwrap_or(cli::DEFAULT_TIMEOUT));

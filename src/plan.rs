@@ -13,7 +13,10 @@ pub fn checks(
     opts: &Options,
 ) -> Result<Vec<Check>> {
     match command {
-        Some(Command::Http { url }) => Ok(vec![http_check(&target::expand_vars(&url)?, opts)?]),
+        Some(Command::Http { url }) => {
+            let url = target::expand_vars(&url)?;
+            Ok(vec![Builder::new(opts).http(&url)?])
+        }
         Some(Command::Tcp { address }) => Ok(vec![Check::Tcp(target::parse_host_port(
             &target::expand_vars(&address)?,
         )?)]),
@@ -23,8 +26,17 @@ pub fn checks(
             tls,
             authority,
         }) => {
-            let (target, _, _) = target::parse_grpc(&target::expand_vars(&address)?)?;
-            Ok(vec![grpc_check(target, service, tls, authority, opts)?])
+            // `grpc grpcs://host:port/svc` means what the target form means;
+            // --tls and --service add to it.
+            let (target, tls_in_url, service_in_url) =
+                target::parse_grpc(&target::expand_vars(&address)?)?;
+            let service = if service.is_empty() {
+                service_in_url
+            } else {
+                service
+            };
+            let grpc = Builder::new(opts).grpc(target, service, tls || tls_in_url, authority)?;
+            Ok(vec![grpc])
         }
         Some(Command::File { path, max_age }) => {
             Ok(vec![Check::File(probe::file::FileCheck { path, max_age })])
@@ -47,78 +59,100 @@ pub fn checks(
             } else {
                 targets
             };
-            targets.iter().map(|t| target_check(t, opts)).collect()
+            target_checks(&targets, opts)
         }
     }
 }
 
-/// A check for a bare target: `http://`, `https://` or `tcp://`.
-pub fn target_check(raw: &str, opts: &Options) -> Result<Check> {
-    let t = target::expand_vars(raw)?;
-    let lower = t.get(..8).unwrap_or(&t).to_ascii_lowercase();
-    if lower.starts_with("http://") || lower.starts_with("https://") {
-        http_check(&t, opts)
-    } else if lower.starts_with("tcp://") {
-        Ok(Check::Tcp(target::parse_host_port(&t)?))
-    } else if lower.starts_with("grpc://") || lower.starts_with("grpcs://") {
-        let (target, tls, service) = target::parse_grpc(&t)?;
-        grpc_check(target, service, tls, None, opts)
-    } else {
-        bail!(
-            "don't know how to check {}: use http://, https://, tcp:// or grpc://, or a subcommand",
-            target::shown(&target::redact_userinfo(&t))
-        )
+/// Checks for bare targets: `http(s)://`, `tcp://`, `grpc(s)://`.
+pub fn target_checks(targets: &[String], opts: &Options) -> Result<Vec<Check>> {
+    let mut builder = Builder::new(opts);
+    targets.iter().map(|t| builder.target(t)).collect()
+}
+
+/// Builds checks from the options; what HTTP and gRPC checks read from files
+/// and the environment (--cacert, HEALTHPROBE_HEADER) is read once, when first
+/// needed.
+struct Builder<'a> {
+    opts: &'a Options,
+    shared: Option<(Option<probe::http::CaCerts>, Vec<cli::Header>)>,
+}
+
+impl<'a> Builder<'a> {
+    fn new(opts: &'a Options) -> Self {
+        Builder { opts, shared: None }
     }
-}
 
-/// What HTTP and gRPC checks take from options that need reading: the CA
-/// certificates of --cacert and the headers (-H or HEALTHPROBE_HEADER).
-fn tls_and_headers(opts: &Options) -> Result<(Option<probe::http::CaCerts>, Vec<cli::Header>)> {
-    let ca_certs = match &opts.cacert {
-        Some(path) => Some(probe::http::load_ca_certs(path)?),
-        None => None,
-    };
-    let headers = if opts.headers.is_empty() {
-        headers_from_env()?
-    } else {
-        opts.headers.clone()
-    };
-    Ok((ca_certs, headers))
-}
+    fn target(&mut self, raw: &str) -> Result<Check> {
+        let t = target::expand_vars(raw)?;
+        let lower = t.get(..8).unwrap_or(&t).to_ascii_lowercase();
+        if lower.starts_with("http://") || lower.starts_with("https://") {
+            self.http(&t)
+        } else if lower.starts_with("tcp://") {
+            Ok(Check::Tcp(target::parse_host_port(&t)?))
+        } else if lower.starts_with("grpc://") || lower.starts_with("grpcs://") {
+            let (target, tls, service) = target::parse_grpc(&t)?;
+            self.grpc(target, service, tls, None)
+        } else {
+            bail!(
+                "don't know how to check {}: use http://, https://, tcp:// or grpc://, or a subcommand",
+                target::shown(&target::redact_userinfo(&t))
+            )
+        }
+    }
 
-fn http_check(url: &str, opts: &Options) -> Result<Check> {
-    let (ca_certs, headers) = tls_and_headers(opts)?;
-    Ok(Check::Http(Box::new(probe::http::HttpCheck {
-        url: target::parse_url(url)?,
-        method: opts.method.clone(),
-        status: opts.status.clone(),
-        headers,
-        host: opts.host.clone(),
-        body_contains: opts.body_contains.clone(),
-        basic_auth: opts.basic_auth.clone(),
-        insecure: opts.insecure,
-        ca_certs,
-        unix_socket: opts.unix_socket.clone(),
-    })))
-}
+    /// The CA certificates of --cacert and the headers (-H or HEALTHPROBE_HEADER).
+    fn tls_and_headers(&mut self) -> Result<(Option<probe::http::CaCerts>, Vec<cli::Header>)> {
+        if self.shared.is_none() {
+            let ca_certs = match &self.opts.cacert {
+                Some(path) => Some(probe::http::load_ca_certs(path)?),
+                None => None,
+            };
+            let headers = if self.opts.headers.is_empty() {
+                headers_from_env()?
+            } else {
+                self.opts.headers.clone()
+            };
+            self.shared = Some((ca_certs, headers));
+        }
+        Ok(self.shared.clone().unwrap_or_default())
+    }
 
-fn grpc_check(
-    target: target::HostPort,
-    service: String,
-    tls: bool,
-    authority: Option<String>,
-    opts: &Options,
-) -> Result<Check> {
-    let (ca_certs, headers) = tls_and_headers(opts)?;
-    Ok(Check::Grpc(Box::new(probe::grpc::GrpcCheck {
-        target,
-        service,
-        tls,
-        authority,
-        headers,
-        insecure: opts.insecure,
-        ca_certs,
-    })))
+    fn http(&mut self, url: &str) -> Result<Check> {
+        let (ca_certs, headers) = self.tls_and_headers()?;
+        let opts = self.opts;
+        Ok(Check::Http(Box::new(probe::http::HttpCheck {
+            url: target::parse_url(url)?,
+            method: opts.method.clone(),
+            status: opts.status.clone(),
+            headers,
+            host: opts.host.clone(),
+            body_contains: opts.body_contains.clone(),
+            basic_auth: opts.basic_auth.clone(),
+            insecure: opts.insecure,
+            ca_certs,
+            unix_socket: opts.unix_socket.clone(),
+        })))
+    }
+
+    fn grpc(
+        &mut self,
+        target: target::HostPort,
+        service: String,
+        tls: bool,
+        authority: Option<String>,
+    ) -> Result<Check> {
+        let (ca_certs, headers) = self.tls_and_headers()?;
+        Ok(Check::Grpc(Box::new(probe::grpc::GrpcCheck {
+            target,
+            service,
+            tls,
+            authority,
+            headers,
+            insecure: self.opts.insecure,
+            ca_certs,
+        })))
+    }
 }
 
 /// HEALTHPROBE_HEADER: one `Name: value` per line, when no -H is given.

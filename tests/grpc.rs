@@ -218,6 +218,8 @@ fn tls_with_a_test_certificate() {
         "db",
     ])
     .healthy();
+    // The subcommand takes the target form too: grpcs:// means TLS, /db the service.
+    probe(&["grpc", "--cacert", &cert, &target]).healthy().says("service \"db\"");
     // Plain text to a TLS port: a clear failure, not a hang.
     probe(&["--timeout", "2s", "grpc", &format!("127.0.0.1:{}", s.port)])
         .unhealthy()
