@@ -165,35 +165,7 @@ fn an_http1_server_is_not_mistaken_for_grpc() {
 #[test]
 fn tls_with_a_test_certificate() {
     let Some(py) = python() else { return };
-    let dir = std::env::temp_dir().join(unique("hp-grpc-tls-"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let status = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-        ])
-        .args([
-            "-keyout",
-            "key.pem",
-            "-out",
-            "cert.pem",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=localhost",
-        ])
-        .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
-        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
-        .current_dir(&dir)
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let dir = self_signed_cert("hp-grpc-tls-");
     let cert = dir.join("cert.pem").to_string_lossy().into_owned();
     let key = dir.join("key.pem").to_string_lossy().into_owned();
     let mut s = GrpcServer::start(&py, Some((&cert, &key)));
@@ -219,7 +191,9 @@ fn tls_with_a_test_certificate() {
     ])
     .healthy();
     // The subcommand takes the target form too: grpcs:// means TLS, /db the service.
-    probe(&["grpc", "--cacert", &cert, &target]).healthy().says("service \"db\"");
+    probe(&["grpc", "--cacert", &cert, &target])
+        .healthy()
+        .says("service \"db\"");
     // Plain text to a TLS port: a clear failure, not a hang.
     probe(&["--timeout", "2s", "grpc", &format!("127.0.0.1:{}", s.port)])
         .unhealthy()

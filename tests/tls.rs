@@ -22,42 +22,10 @@ const EXPIRED_CA_CONFIG: &str = "[ca]\ndefault_ca = ca\n[ca]\ndatabase = index.t
 serial = serial\ndefault_md = sha256\npolicy = any\n[any]\ncommonName = supplied\n\
 [ext]\nbasicConstraints = critical,CA:FALSE\nsubjectAltName = DNS:localhost,IP:127.0.0.1\n";
 
-const KEY: [&str; 5] = [
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:prime256v1",
-    "-nodes",
-];
-
-fn openssl(dir: &std::path::Path, args: &[&str]) {
-    let status = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .expect("openssl is installed (.ci/run installs it)");
-    assert!(status.success(), "openssl {args:?}");
-}
-
 impl TlsServer {
     /// A self-signed server certificate (CA:FALSE) for localhost and 127.0.0.1.
     fn start() -> TlsServer {
-        let dir = std::env::temp_dir().join(unique("hp-tls-"));
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut args = vec!["req", "-x509"];
-        args.extend(KEY);
-        args.extend(["-keyout", "key.pem", "-out", "cert.pem", "-days", "2"]);
-        args.extend([
-            "-subj",
-            "/CN=localhost",
-            "-addext",
-            "subjectAltName=DNS:localhost,IP:127.0.0.1",
-        ]);
-        args.extend(["-addext", "basicConstraints=critical,CA:FALSE"]);
-        openssl(&dir, &args);
-        Self::serve(dir)
+        Self::serve(self_signed_cert("hp-tls-"))
     }
 
     /// The same, but valid only in January 2020.
@@ -68,7 +36,7 @@ impl TlsServer {
         std::fs::write(dir.join("index.txt"), "").unwrap();
         std::fs::write(dir.join("serial"), "01\n").unwrap();
         let mut args = vec!["req", "-new"];
-        args.extend(KEY);
+        args.extend(OPENSSL_KEY);
         args.extend([
             "-keyout",
             "key.pem",

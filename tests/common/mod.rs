@@ -236,3 +236,47 @@ pub fn unique(prefix: &str) -> String {
         .subsec_nanos();
     format!("{prefix}{}{nanos}", std::process::id())
 }
+
+/// Key options for `openssl req`: a P-256 key, unencrypted.
+pub const OPENSSL_KEY: [&str; 5] = [
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+];
+
+/// Runs the openssl CLI in `dir`; it must succeed.
+pub fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let status = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl is installed (.ci/run installs it)");
+    assert!(status.success(), "openssl {args:?}");
+}
+
+/// A fresh directory holding cert.pem and key.pem: a self-signed server
+/// certificate (CA:FALSE) for localhost and 127.0.0.1, valid two days.
+pub fn self_signed_cert(prefix: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(unique(prefix));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut args = vec!["req", "-x509"];
+    args.extend(OPENSSL_KEY);
+    args.extend([
+        "-keyout",
+        "key.pem",
+        "-out",
+        "cert.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=localhost",
+    ]);
+    args.extend(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"]);
+    args.extend(["-addext", "basicConstraints=critical,CA:FALSE"]);
+    openssl(&dir, &args);
+    dir
+}
