@@ -29,7 +29,8 @@ impl Deadline {
         self.start.elapsed()
     }
 
-    pub fn budget(&self) -> Duration {
-        self.end - self.start
+    /// The whole budget, for messages: `1s`, `500ms`.
+    pub fn budget(&self) -> humantime::FormattedDuration {
+        humantime::format_duration(self.end - self.start)
     }
 }

@@ -48,10 +48,7 @@ pub fn run(
             break;
         }
         if deadline.remaining() <= interval {
-            printer.print(&format!(
-                "wait: gave up after {}\n",
-                humantime::format_duration(deadline.budget())
-            ));
+            printer.print(&format!("wait: gave up after {}\n", deadline.budget()));
             return Ok(1);
         }
         std::thread::sleep(interval);

@@ -89,7 +89,7 @@ fn run(c: &ExecCheck, deadline: &Deadline, report: &mut CheckReport) -> Result<E
             let _ = child.wait();
             Err(format!(
                 "timed out after {}; killed its process group",
-                humantime::format_duration(deadline.budget())
+                deadline.budget()
             ))
         }
     };

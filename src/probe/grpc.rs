@@ -95,7 +95,7 @@ fn run(c: &GrpcCheck, deadline: &Deadline, report: &mut CheckReport) -> Result<S
         Err(failures) if deadline.expired() => {
             return Err(format!(
                 "timed out after {} connecting: {failures}",
-                budget(deadline)
+                deadline.budget()
             ));
         }
         Err(failures) => return Err(failures.to_string()),
@@ -129,7 +129,7 @@ impl Failure {
                     io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
                 ) =>
             {
-                format!("timed out after {}", budget(deadline))
+                format!("timed out after {}", deadline.budget())
             }
             Failure::Io(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
                 "connection closed by the server".into()
@@ -150,10 +150,6 @@ impl From<io::Error> for Failure {
 
 fn protocol(text: impl Into<String>) -> Failure {
     Failure::Protocol(text.into())
-}
-
-fn budget(deadline: &Deadline) -> String {
-    humantime::format_duration(deadline.budget()).to_string()
 }
 
 struct H2<'a> {

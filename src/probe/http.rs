@@ -152,7 +152,7 @@ fn run(
             (Err(e), _) if connect.failures.0.is_empty() => describe(&e, deadline, "connecting"),
             _ if deadline.expired() => format!(
                 "timed out after {} connecting: {}",
-                budget(deadline),
+                deadline.budget(),
                 connect.failures
             ),
             _ => connect.failures.to_string(),
@@ -394,14 +394,14 @@ fn body_error(e: &std::io::Error, deadline: &Deadline) -> String {
 /// A ureq error as the reason in the report line.
 fn describe(e: &ureq::Error, deadline: &Deadline, phase: &str) -> String {
     match e {
-        ureq::Error::Timeout(_) => format!("timed out after {} {phase}", budget(deadline)),
+        ureq::Error::Timeout(_) => format!("timed out after {} {phase}", deadline.budget()),
         ureq::Error::Io(io)
             if matches!(
                 io.kind(),
                 std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
             ) =>
         {
-            format!("timed out after {} {phase}", budget(deadline))
+            format!("timed out after {} {phase}", deadline.budget())
         }
         ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
             format!("connection closed {phase}")
@@ -449,10 +449,6 @@ pub(crate) fn tls_reason(text: &str) -> Option<String> {
         format!("certificate rejected: {detail}")
     };
     Some(format!("TLS: {reason}"))
-}
-
-fn budget(deadline: &Deadline) -> String {
-    humantime::format_duration(deadline.budget()).to_string()
 }
 
 fn since(t: Instant) -> String {

@@ -32,7 +32,7 @@ pub fn check(target: &HostPort, deadline: &Deadline) -> CheckReport {
                 Err(failures) if deadline.expired() => {
                     report.result = format!(
                         "timed out after {} connecting: {failures}",
-                        humantime::format_duration(deadline.budget())
+                        deadline.budget()
                     );
                 }
                 Err(failures) => report.result = failures.to_string(),
