@@ -2,7 +2,7 @@
 //! deadline, prints one honest line and exits 0 (healthy), 1 (unhealthy) or,
 //! only with --start-period, 2 (starting).
 
-mod arena;
+mod alloc;
 mod cli;
 mod deadline;
 mod hpack;
@@ -28,7 +28,10 @@ use deadline::Deadline;
 use report::Verdict;
 
 #[global_allocator]
-static ALLOCATOR: arena::Arena = arena::Arena::new();
+static ALLOCATOR: alloc::Allocator<{ alloc::ARENA_SIZE }> =
+    // SAFETY: ARENA is the global allocator's alone.
+    unsafe { alloc::Allocator::new(&raw mut ARENA) };
+static mut ARENA: [u8; alloc::ARENA_SIZE] = [0; alloc::ARENA_SIZE];
 
 fn main() -> ExitCode {
     signals::install();
