@@ -1,10 +1,18 @@
 //! What to check: the checks the command line and the environment ask for.
 
+use std::sync::Arc;
+
 use anyhow::{Context, Result, bail};
 
 use crate::cli::{self, Command, Options};
-use crate::probe::{self, Check};
-use crate::target;
+use crate::probe::Check;
+use crate::probe::exec::ExecCheck;
+use crate::probe::file::FileCheck;
+use crate::probe::grpc::GrpcCheck;
+use crate::probe::http::HttpCheck;
+use crate::probe::tcp::TcpCheck;
+use crate::target::{self, HostPort};
+use crate::tls;
 
 /// Turns the parsed command line into checks.
 pub fn checks(
@@ -12,14 +20,15 @@ pub fn checks(
     targets: Vec<String>,
     opts: &Options,
 ) -> Result<Vec<Check>> {
+    let mut builder = Builder::new(opts);
     match command {
         Some(Command::Http { url }) => {
             let url = target::expand_vars(&url)?;
-            Ok(vec![Builder::new(opts).http(&url)?])
+            Ok(vec![builder.http(&url)?])
         }
-        Some(Command::Tcp { address }) => Ok(vec![Check::Tcp(target::parse_host_port(
-            &target::expand_vars(&address)?,
-        )?)]),
+        Some(Command::Tcp { address }) => Ok(vec![Check::Tcp(TcpCheck {
+            target: target::parse_host_port(&target::expand_vars(&address)?)?,
+        })]),
         Some(Command::Grpc {
             address,
             service,
@@ -35,52 +44,63 @@ pub fn checks(
             } else {
                 service
             };
-            let grpc = Builder::new(opts).grpc(target, service, tls || tls_in_url, authority)?;
-            Ok(vec![grpc])
+            Ok(vec![builder.grpc(
+                target,
+                service,
+                tls || tls_in_url,
+                authority,
+            )?])
         }
-        Some(Command::File { path, max_age }) => {
-            Ok(vec![Check::File(probe::file::FileCheck { path, max_age })])
-        }
-        Some(Command::Exec { command }) => {
+        Some(Command::File { path, max_age }) => Ok(vec![Check::File(FileCheck { path, max_age })]),
+        Some(Command::Exec {
+            command,
+            redact_args,
+        }) => {
             let mut parts = command.into_iter();
             let program = parts.next().context("exec needs a program to run")?;
             if program.is_empty() {
                 bail!("exec: the program name is empty");
             }
-            Ok(vec![Check::Exec(probe::exec::ExecCheck {
+            Ok(vec![Check::Exec(ExecCheck {
                 program,
                 args: parts.collect(),
+                redact_args,
             })])
         }
-        Some(Command::Wait { .. }) => unreachable!("wait is handled by run()"),
+        Some(Command::Wait { targets, .. }) => target_checks(&targets, opts),
         None => {
             let targets = if targets.is_empty() {
                 targets_from_env()?
             } else {
                 targets
             };
-            target_checks(&targets, opts)
+            builder.targets(&targets)
         }
     }
 }
 
-/// Checks for bare targets: `http(s)://`, `tcp://`, `grpc(s)://`.
+/// Checks for bare targets (`http(s)://`, `tcp://`, `grpc(s)://`), as
+/// `wait` and the targets without a subcommand name them.
 pub fn target_checks(targets: &[String], opts: &Options) -> Result<Vec<Check>> {
-    let mut builder = Builder::new(opts);
-    targets.iter().map(|t| builder.target(t)).collect()
+    Builder::new(opts).targets(targets)
 }
 
 /// Builds checks from the options; what HTTP and gRPC checks read from files
-/// and the environment (--cacert, HEALTHPROBE_HEADER) is read once, when first
-/// needed.
+/// and the environment (--cacert, --cert, --key, HEALTHPROBE_HEADER) is read
+/// once, when first needed, and shared.
 struct Builder<'a> {
     opts: &'a Options,
-    shared: Option<(Option<probe::http::CaCerts>, Vec<cli::Header>)>,
+    shared: Option<(Arc<tls::Settings>, Vec<cli::Header>)>,
 }
 
 impl<'a> Builder<'a> {
     fn new(opts: &'a Options) -> Self {
         Builder { opts, shared: None }
+    }
+
+    /// Checks for bare targets: `http(s)://`, `tcp://`, `grpc(s)://`.
+    fn targets(&mut self, targets: &[String]) -> Result<Vec<Check>> {
+        targets.iter().map(|t| self.target(t)).collect()
     }
 
     fn target(&mut self, raw: &str) -> Result<Check> {
@@ -89,39 +109,46 @@ impl<'a> Builder<'a> {
         if lower.starts_with("http://") || lower.starts_with("https://") {
             self.http(&t)
         } else if lower.starts_with("tcp://") {
-            Ok(Check::Tcp(target::parse_host_port(&t)?))
+            Ok(Check::Tcp(TcpCheck {
+                target: target::parse_host_port(&t)?,
+            }))
         } else if lower.starts_with("grpc://") || lower.starts_with("grpcs://") {
             let (target, tls, service) = target::parse_grpc(&t)?;
             self.grpc(target, service, tls, None)
         } else {
             bail!(
                 "don't know how to check {}: use http://, https://, tcp:// or grpc://, or a subcommand",
-                target::shown(&target::redact_userinfo(&t))
+                target::shown_url(&t)
             )
         }
     }
 
-    /// The CA certificates of --cacert and the headers (-H or HEALTHPROBE_HEADER).
-    fn tls_and_headers(&mut self) -> Result<(Option<probe::http::CaCerts>, Vec<cli::Header>)> {
-        if self.shared.is_none() {
-            let ca_certs = match &self.opts.cacert {
-                Some(path) => Some(probe::http::load_ca_certs(path)?),
-                None => None,
-            };
-            let headers = if self.opts.headers.is_empty() {
-                headers_from_env()?
-            } else {
-                self.opts.headers.clone()
-            };
-            self.shared = Some((ca_certs, headers));
+    /// The TLS settings and the headers (-H or HEALTHPROBE_HEADER).
+    fn shared(&mut self) -> Result<(Arc<tls::Settings>, Vec<cli::Header>)> {
+        if let Some(shared) = &self.shared {
+            return Ok(shared.clone());
         }
-        Ok(self.shared.clone().unwrap_or_default())
+        let opts = self.opts;
+        let settings = tls::Settings::load(&tls::Options {
+            insecure: opts.insecure,
+            cacert: opts.cacert.as_deref(),
+            cert: opts.cert.as_deref(),
+            key: opts.key.as_deref(),
+        })?;
+        let headers = if opts.headers.is_empty() {
+            headers_from_env()?
+        } else {
+            opts.headers.clone()
+        };
+        let shared = (Arc::new(settings), headers);
+        self.shared = Some(shared.clone());
+        Ok(shared)
     }
 
     fn http(&mut self, url: &str) -> Result<Check> {
-        let (ca_certs, headers) = self.tls_and_headers()?;
+        let (tls, headers) = self.shared()?;
         let opts = self.opts;
-        Ok(Check::Http(Box::new(probe::http::HttpCheck {
+        Ok(Check::Http(Box::new(HttpCheck {
             url: target::parse_url(url)?,
             method: opts.method.clone(),
             status: opts.status.clone(),
@@ -129,28 +156,26 @@ impl<'a> Builder<'a> {
             host: opts.host.clone(),
             body_contains: opts.body_contains.clone(),
             basic_auth: opts.basic_auth.clone(),
-            insecure: opts.insecure,
-            ca_certs,
+            tls,
             unix_socket: opts.unix_socket.clone(),
         })))
     }
 
     fn grpc(
         &mut self,
-        target: target::HostPort,
+        target: HostPort,
         service: String,
         tls: bool,
         authority: Option<String>,
     ) -> Result<Check> {
-        let (ca_certs, headers) = self.tls_and_headers()?;
-        Ok(Check::Grpc(Box::new(probe::grpc::GrpcCheck {
+        let (tls_settings, headers) = self.shared()?;
+        Ok(Check::Grpc(Box::new(GrpcCheck {
             target,
             service,
             tls,
             authority,
             headers,
-            insecure: self.opts.insecure,
-            ca_certs,
+            tls_settings,
         })))
     }
 }

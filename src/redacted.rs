@@ -1,4 +1,7 @@
-//! Secrets that cannot be printed by accident: `Debug` and `Display` say `(redacted)`.
+//! What is secret, in one place: values that cannot be printed by accident
+//! (`SecretString` prints `(redacted)`), the headers whose values are never
+//! shown, and the user information of URLs, redacted before any message is
+//! built, also for input that does not parse.
 
 use std::fmt;
 
@@ -34,6 +37,56 @@ pub fn basic_credentials(user: &str, password: &str) -> SecretString {
         "Basic {}",
         base64(format!("{user}:{password}").as_bytes())
     ))
+}
+
+/// Headers whose values are never printed, sent or received.
+pub fn is_secret_header(name: &str) -> bool {
+    [
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "set-cookie",
+    ]
+    .iter()
+    .any(|s| name.eq_ignore_ascii_case(s))
+}
+
+/// A received header's value as -v may show it: `(redacted)` for the secret
+/// ones, and URLs in the others (a `Location` echoing credentials) without
+/// their passwords.
+pub fn shown_header_value(name: &str, value: &[u8]) -> String {
+    if is_secret_header(name) {
+        return "(redacted)".into();
+    }
+    redact_userinfo(&String::from_utf8_lossy(value))
+}
+
+/// `input` with the password of any `user:password@` replaced by `***`.
+///
+/// Written for input that may not parse: everything between the scheme's
+/// `//` (or the start, without a scheme) and the last `@` counts as user
+/// information, so a password holding an unencoded `/`, `?`, `#` or `:` is
+/// hidden too. It may hide more than a password; it never shows one.
+pub fn redact_userinfo(input: &str) -> String {
+    let Some(at) = input.rfind('@') else {
+        return input.to_string();
+    };
+    let start = scheme_end(input).filter(|&s| s <= at).unwrap_or(0);
+    match input[start..at].find(':') {
+        Some(colon) => format!("{}:***{}", &input[..start + colon], &input[at..]),
+        None => input.to_string(),
+    }
+}
+
+/// Where `scheme://` ends, if `input` starts with one.
+fn scheme_end(input: &str) -> Option<usize> {
+    let sep = input.find("://")?;
+    let scheme = &input.as_bytes()[..sep];
+    let valid = scheme.first()?.is_ascii_alphabetic()
+        && scheme
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(b));
+    valid.then_some(sep + 3)
 }
 
 fn base64(input: &[u8]) -> String {
@@ -82,5 +135,35 @@ mod tests {
         let s = basic_credentials("user", "hunter2");
         assert_eq!(format!("{s} {s:?}"), "(redacted) (redacted)");
         assert_eq!(s.expose(), "Basic dXNlcjpodW50ZXIy");
+    }
+
+    #[test]
+    fn passwords_are_redacted_also_where_the_url_does_not_parse() {
+        for (input, shown) in [
+            ("http://a:b@h/x", "http://a:***@h/x"),
+            ("http://a:b@h/x@y", "http://a:***@y"),
+            ("http://admin:hunter2/x@h/", "http://admin:***@h/"),
+            ("http://admin:hun?ter#2@h/", "http://admin:***@h/"),
+            ("htp://admin:hunter2@h/", "htp://admin:***@h/"),
+            ("http:/admin:hunter2@h", "http:***@h"),
+            ("admin:hunter2@h:1", "admin:***@h:1"),
+            ("tcp://u:hunter2@db:5432", "tcp://u:***@db:5432"),
+            ("http://user@h/", "http://user@h/"),
+            ("http://h/no-credentials", "http://h/no-credentials"),
+        ] {
+            let got = redact_userinfo(input);
+            assert_eq!(got, shown, "{input}");
+            assert!(!got.contains("hunter2") && !got.contains(":b@"), "{got}");
+        }
+    }
+
+    #[test]
+    fn header_values_shown_by_v() {
+        assert_eq!(shown_header_value("Set-Cookie", b"sid=1"), "(redacted)");
+        assert_eq!(
+            shown_header_value("location", b"http://u:hunter2@h/next"),
+            "http://u:***@h/next"
+        );
+        assert_eq!(shown_header_value("server", b"nginx"), "nginx");
     }
 }

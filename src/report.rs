@@ -1,6 +1,11 @@
-//! The one line (or, with -v, the few bounded lines) the probe prints.
+//! What the probe prints: the one line (or, with -v, the few bounded lines),
+//! and the text helpers that make untrusted bytes safe to put in it.
+//!
+//! Runtimes keep the first 4096 bytes of a check's output (Podman: 500
+//! characters), so every limit here is counted in bytes, newlines included.
 
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::time::Duration;
 
 /// Docker keeps 4096 bytes of output; nothing we print may be longer.
@@ -12,7 +17,7 @@ pub const MAX_SNIPPET: usize = 160;
 /// Longest rendering of a user-supplied subject (URL, program) in a line.
 const MAX_SUBJECT: usize = 200;
 
-/// What one check found.
+/// What one check found, as the line reports it.
 #[derive(Debug, Clone)]
 pub struct CheckReport {
     pub healthy: bool,
@@ -31,18 +36,6 @@ pub struct CheckReport {
 }
 
 impl CheckReport {
-    pub fn new(subject: String) -> Self {
-        CheckReport {
-            healthy: false,
-            warning: false,
-            subject,
-            result: String::new(),
-            elapsed: Duration::ZERO,
-            excerpt: None,
-            details: Vec::new(),
-        }
-    }
-
     /// `GET http://x/ -> 503 Service Unavailable in 2.0ms: {"db":"down"}`
     fn summary(&self) -> String {
         let mut s = format!(
@@ -62,76 +55,52 @@ impl CheckReport {
     }
 }
 
-/// The verdict word that starts the line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    Healthy,
-    Unhealthy,
-    /// Failed, but within --start-period: `starting (up 4s of 30s)`.
-    Starting {
-        up: Duration,
-        of: Duration,
-    },
-    /// --exit-codes consul: every failure was only a warning.
-    Warning,
-    /// --exit-codes consul: a real failure.
-    Critical,
-}
-
-/// Renders the whole output for `reports` (one per target).
-pub fn render(
-    verdict: Verdict,
-    reports: &[CheckReport],
-    elapsed: Duration,
-    verbose: bool,
-) -> String {
-    let word = match verdict {
-        Verdict::Healthy => "healthy".to_string(),
-        Verdict::Unhealthy => "unhealthy".to_string(),
-        Verdict::Warning => "warning".to_string(),
-        Verdict::Critical => "critical".to_string(),
-        Verdict::Starting { up, of } => format!(
-            "starting (up {} of {})",
-            humantime::format_duration(Duration::from_secs(up.as_secs())),
-            humantime::format_duration(of)
-        ),
-    };
-    let mut line = match reports {
-        [one] => format!("{word}: {}", one.summary()),
+/// The whole output for `reports` (one per target) under `headline`
+/// (`healthy`, `unhealthy`, `starting (up 4s of 30s)` ...).
+pub fn render(headline: &str, reports: &[CheckReport], elapsed: Duration, verbose: bool) -> String {
+    let line = match reports {
+        [one] => format!("{headline}: {}", one.summary()),
         many => {
             let failed: Vec<&CheckReport> = many.iter().filter(|r| !r.healthy).collect();
-            let shown: Vec<String> = if failed.is_empty() {
-                many.iter().map(CheckReport::summary).collect()
+            let (head, shown) = if failed.is_empty() {
+                (
+                    format!("{} checks in {}", many.len(), format_duration(elapsed)),
+                    many.iter().map(CheckReport::summary).collect::<Vec<_>>(),
+                )
             } else {
-                failed.iter().map(|r| r.summary()).collect()
-            };
-            let head = if failed.is_empty() {
-                format!("{} checks in {}", many.len(), format_duration(elapsed))
-            } else {
-                format!(
-                    "{} of {} checks failed in {}",
-                    failed.len(),
-                    many.len(),
-                    format_duration(elapsed)
+                (
+                    format!(
+                        "{} of {} checks failed in {}",
+                        failed.len(),
+                        many.len(),
+                        format_duration(elapsed)
+                    ),
+                    failed.iter().map(|r| r.summary()).collect(),
                 )
             };
-            format!("{word}: {head}: {}", shown.join("; "))
+            format!("{headline}: {head}: {}", shown.join("; "))
         }
     };
-    line = cut(&line, if verbose { MAX_OUTPUT } else { MAX_LINE });
-    line.push('\n');
+    // The limits count the newline.
+    let mut out = cut(&line, if verbose { MAX_OUTPUT } else { MAX_LINE } - 1);
+    out.push('\n');
     if verbose {
-        for r in reports {
-            for d in &r.details {
-                let entry = format!("  {}\n", cut(&escape_excerpt(d.as_bytes()), 1024));
-                if line.len() + entry.len() > MAX_OUTPUT {
-                    break;
-                }
-                line.push_str(&entry);
+        for d in reports.iter().flat_map(|r| &r.details) {
+            let entry = format!("  {}\n", escape_excerpt(d.as_bytes()));
+            if out.len() + entry.len() > MAX_OUTPUT {
+                break;
             }
+            out.push_str(&entry);
         }
     }
-    line
+    out
+}
+
+/// Writes `text` to stdout in one write; a closed stdout (EPIPE) is not worth a panic.
+pub fn print(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
 }
 
 /// `0.3ms`, `1.8ms`, `12ms`, `1.50s`.
@@ -147,7 +116,7 @@ pub fn format_duration(d: Duration) -> String {
 }
 
 /// Bytes from a server or a child, made printable: lossy UTF-8, control
-/// characters escaped, whitespace runs folded, cut at [`MAX_SNIPPET`] bytes.
+/// characters escaped, cut at [`MAX_SNIPPET`] bytes.
 pub fn escape_excerpt(bytes: &[u8]) -> String {
     printable(String::from_utf8_lossy(bytes).trim(), MAX_SNIPPET)
 }
@@ -190,6 +159,20 @@ pub fn cut(s: &str, max: usize) -> String {
     format!("{}…", &s[..end])
 }
 
+/// A user-supplied value quoted for a message, cut short if it is long.
+pub fn shown(value: &str) -> String {
+    const MAX: usize = 120;
+    let quoted = format!("{value:?}");
+    if quoted.len() <= MAX {
+        return quoted;
+    }
+    let mut cut = MAX;
+    while !quoted.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}... ({} bytes)", &quoted[..cut], value.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,9 +180,12 @@ mod tests {
     fn report(healthy: bool, subject: &str, result: &str) -> CheckReport {
         CheckReport {
             healthy,
+            warning: false,
+            subject: subject.into(),
             result: result.into(),
             elapsed: Duration::from_micros(1800),
-            ..CheckReport::new(subject.into())
+            excerpt: None,
+            details: Vec::new(),
         }
     }
 
@@ -207,13 +193,13 @@ mod tests {
     fn one_line_per_verdict() {
         let ok = report(true, "GET http://localhost:8080/health", "200 OK");
         assert_eq!(
-            render(Verdict::Healthy, &[ok], Duration::ZERO, false),
+            render("healthy", &[ok], Duration::ZERO, false),
             "healthy: GET http://localhost:8080/health -> 200 OK in 1.8ms\n"
         );
         let mut bad = report(false, "GET http://x/", "503 Service Unavailable");
         bad.excerpt = Some(b"{\"db\":\"down\"}\n".to_vec());
         assert_eq!(
-            render(Verdict::Unhealthy, &[bad], Duration::ZERO, false),
+            render("unhealthy", &[bad], Duration::ZERO, false),
             "unhealthy: GET http://x/ -> 503 Service Unavailable in 1.8ms: {\"db\":\"down\"}\n"
         );
     }
@@ -221,7 +207,7 @@ mod tests {
     #[test]
     fn several_targets_name_only_the_failing_ones() {
         let out = render(
-            Verdict::Unhealthy,
+            "unhealthy",
             &[
                 report(true, "tcp a:1", "connected"),
                 report(false, "tcp b:2", "connection refused"),
@@ -246,7 +232,7 @@ mod tests {
     #[test]
     fn subjects_and_results_cannot_break_the_line() {
         let r = report(false, "exec sh -c echo\nforged: line", "exit 1\r\n\u{202e}");
-        let out = render(Verdict::Unhealthy, &[r], Duration::ZERO, false);
+        let out = render("unhealthy", &[r], Duration::ZERO, false);
         assert_eq!(out.matches('\n').count(), 1, "{out}");
         assert!(
             out.contains("echo\\nforged") && out.contains("\\u{202e}"),
@@ -258,10 +244,18 @@ mod tests {
     fn output_is_bounded_even_for_huge_subjects() {
         let mut r = report(false, &"x".repeat(100_000), &"y".repeat(100_000));
         r.details = vec!["z".repeat(100_000); 100];
-        assert!(
-            render(Verdict::Unhealthy, &[r.clone()], Duration::ZERO, false).len() <= MAX_LINE + 1
-        );
-        assert!(render(Verdict::Unhealthy, &[r], Duration::ZERO, true).len() <= MAX_OUTPUT);
+        assert!(render("unhealthy", &[r.clone()], Duration::ZERO, false).len() <= MAX_LINE);
+        assert!(render("unhealthy", &[r], Duration::ZERO, true).len() <= MAX_OUTPUT);
+    }
+
+    #[test]
+    fn verbose_output_of_many_long_targets_counts_its_newline() {
+        // Found by review: 20 long targets with -v made 4097 bytes.
+        let r = report(false, &"t".repeat(190), &"r".repeat(190));
+        let many = vec![r; 20];
+        let out = render("unhealthy", &many, Duration::ZERO, true);
+        assert!(out.len() <= MAX_OUTPUT, "{} bytes", out.len());
+        assert!(out.ends_with('\n'));
     }
 
     #[test]
@@ -269,5 +263,14 @@ mod tests {
         assert_eq!(format_duration(Duration::from_micros(300)), "0.3ms");
         assert_eq!(format_duration(Duration::from_millis(42)), "42ms");
         assert_eq!(format_duration(Duration::from_millis(1500)), "1.50s");
+    }
+
+    #[test]
+    fn long_values_are_cut_on_a_char_boundary() {
+        let long = "é".repeat(200);
+        let s = shown(&long);
+        assert!(s.len() < 160 && s.ends_with("(400 bytes)"), "{s}");
+        let controls = shown(&"\u{1f}".repeat(120));
+        assert!(controls.len() < 160, "{controls}");
     }
 }

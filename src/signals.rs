@@ -1,35 +1,43 @@
-//! SIGTERM and SIGINT end the probe at once with exit 1 and one line, after
-//! killing the process groups of any exec checks still running.
+//! SIGTERM and SIGINT end the probe within milliseconds, with exit 1 and one
+//! line, whatever the moment they arrive.
+//!
+//! One verdict, one line: whoever prints first (main with the checks'
+//! verdict, or the handler with "stopped by SIGTERM") claims the output
+//! through one atomic flag, and the other stays silent (1,500 runs with
+//! SIGTERM at random moments once printed two contradictory lines). While an
+//! exec check runs, the handler only wakes it (a byte down a pipe that is
+//! never closed, so the write can never hit a reused descriptor): the check
+//! then kills and reaps everything its program started, in its process group
+//! or not, and main prints the stop line. Otherwise the handler kills the
+//! exec process groups it knows, prints and exits at once.
+//!
+//! The handler is installed before Rust's runtime starts (an `.init_array`
+//! entry in main.rs): what is left is the few microseconds between execve
+//! and musl's start-up code, where any program dies by the signal.
 
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
+/// The signal that asked us to stop (0: none yet).
+static STOPPED: AtomicI32 = AtomicI32::new(0);
+/// Set by whoever prints the verdict line.
+static REPORTED: AtomicBool = AtomicBool::new(false);
+/// The write end of the wake pipe while an exec check runs (-1 otherwise).
+static WAKE: AtomicI32 = AtomicI32::new(-1);
 /// Process groups of running exec checks (0 = free slot).
 static GROUPS: [AtomicI32; 16] = [const { AtomicI32::new(0) }; 16];
 
-/// Remembers an exec check's process group until [`forget_group`].
-pub fn remember_group(group: i32) {
-    for slot in &GROUPS {
-        if slot
-            .compare_exchange(0, group, Ordering::SeqCst, Ordering::SeqCst)
-            .is_ok()
-        {
-            return;
-        }
-    }
-}
+/// The wake pipe: created once, never closed.
+static WAKE_PIPE: OnceLock<(OwnedFd, OwnedFd)> = OnceLock::new();
 
-pub fn forget_group(group: i32) {
-    for slot in &GROUPS {
-        let _ = slot.compare_exchange(group, 0, Ordering::SeqCst, Ordering::SeqCst);
-    }
-}
-
-/// Installs the handlers. Called once, first thing in main.
-pub fn install() {
+/// Installs the handlers. Runs before main (see main.rs) and again, harmlessly,
+/// first thing in main for builds that link the library otherwise.
+pub extern "C" fn install() {
     let handler: extern "C" fn(libc::c_int) = on_signal;
     for sig in [libc::SIGTERM, libc::SIGINT] {
         // SAFETY: a zeroed sigaction with a valid handler address; the handler
-        // only calls async-signal-safe functions (kill, write, _exit).
+        // only uses atomics and async-signal-safe calls (kill, write, _exit).
         unsafe {
             let mut action: libc::sigaction = std::mem::zeroed();
             action.sa_sigaction = handler as usize;
@@ -39,7 +47,84 @@ pub fn install() {
     }
 }
 
+/// The signal that stopped the probe, if one did.
+pub fn stopped() -> Option<i32> {
+    match STOPPED.load(Ordering::SeqCst) {
+        0 => None,
+        sig => Some(sig),
+    }
+}
+
+/// Claims the output for the verdict. `false`: the signal handler has claimed
+/// it and is ending the process; print nothing.
+pub fn claim_report() -> bool {
+    !REPORTED.swap(true, Ordering::SeqCst)
+}
+
+/// The line printed when a signal stopped the checks.
+pub fn stop_line(sig: i32) -> &'static str {
+    if sig == libc::SIGINT {
+        "unhealthy: stopped by SIGINT before the check finished\n"
+    } else {
+        "unhealthy: stopped by SIGTERM before the check finished\n"
+    }
+}
+
+/// An exec check in progress: while it lives, a signal wakes `wake_fd()`
+/// instead of ending the process, and its process group is known.
+pub struct ExecGuard {
+    group: i32,
+}
+
+impl ExecGuard {
+    /// The read end of the wake pipe, for the check to poll; `None` if no
+    /// pipe could be made (the handler then ends the process itself).
+    pub fn start(group: i32) -> (ExecGuard, Option<BorrowedFd<'static>>) {
+        for slot in &GROUPS {
+            if slot
+                .compare_exchange(0, group, Ordering::SeqCst, Ordering::SeqCst)
+                .is_ok()
+            {
+                break;
+            }
+        }
+        let pipe = wake_pipe();
+        if let Some((_, write)) = pipe {
+            WAKE.store(write.as_raw_fd(), Ordering::SeqCst);
+        }
+        (ExecGuard { group }, pipe.map(|(read, _)| read.as_fd()))
+    }
+}
+
+impl Drop for ExecGuard {
+    fn drop(&mut self) {
+        WAKE.store(-1, Ordering::SeqCst);
+        for slot in &GROUPS {
+            let _ = slot.compare_exchange(self.group, 0, Ordering::SeqCst, Ordering::SeqCst);
+        }
+    }
+}
+
+fn wake_pipe() -> Option<&'static (OwnedFd, OwnedFd)> {
+    if let Some(pipe) = WAKE_PIPE.get() {
+        return Some(pipe);
+    }
+    let flags = rustix::pipe::PipeFlags::CLOEXEC | rustix::pipe::PipeFlags::NONBLOCK;
+    let pipe = rustix::pipe::pipe_with(flags).ok()?;
+    Some(WAKE_PIPE.get_or_init(|| pipe))
+}
+
 extern "C" fn on_signal(sig: libc::c_int) {
+    let first = STOPPED
+        .compare_exchange(0, sig, Ordering::SeqCst, Ordering::SeqCst)
+        .is_ok();
+    let wake = WAKE.load(Ordering::SeqCst);
+    if first && wake >= 0 {
+        // An exec check runs: it cleans up and main reports.
+        // SAFETY: write is async-signal-safe; the pipe is never closed.
+        unsafe { libc::write(wake, [1u8].as_ptr().cast(), 1) };
+        return;
+    }
     for slot in &GROUPS {
         let group = slot.load(Ordering::SeqCst);
         if group > 0 {
@@ -47,14 +132,14 @@ extern "C" fn on_signal(sig: libc::c_int) {
             unsafe { libc::kill(-group, libc::SIGKILL) };
         }
     }
-    let message: &[u8] = if sig == libc::SIGINT {
-        b"unhealthy: stopped by SIGINT before the check finished\n"
-    } else {
-        b"unhealthy: stopped by SIGTERM before the check finished\n"
-    };
-    // SAFETY: write and _exit are async-signal-safe; the buffer is static.
-    unsafe {
-        libc::write(1, message.as_ptr().cast(), message.len());
-        libc::_exit(1);
+    if !REPORTED.swap(true, Ordering::SeqCst) {
+        let sig = STOPPED.load(Ordering::SeqCst);
+        let line = stop_line(sig).as_bytes();
+        // SAFETY: write and _exit are async-signal-safe; the line is static.
+        unsafe {
+            libc::write(1, line.as_ptr().cast(), line.len());
+            libc::_exit(1);
+        }
     }
+    // main has claimed the output and is printing its verdict: let it finish.
 }

@@ -10,7 +10,8 @@ use anyhow::{Result, bail};
 
 use crate::deadline::Deadline;
 use crate::probe::{self, Check};
-use crate::report::{self, Verdict};
+use crate::report;
+use crate::verdict::Verdict;
 
 /// One attempt may take at most this long, so a silent target is retried.
 const ATTEMPT_LIMIT: Duration = Duration::from_secs(5);
@@ -34,7 +35,7 @@ pub fn run(
         } else {
             Verdict::Unhealthy
         };
-        let line = report::render(verdict, &reports, attempt.elapsed(), false);
+        let line = report::render(&verdict.headline(), &reports, attempt.elapsed(), false);
         // A state is what each check said, not how long it took.
         let state: Vec<(bool, String)> = reports
             .iter()
@@ -77,6 +78,6 @@ impl Printer {
             return;
         }
         self.written += line.len();
-        crate::print_and_flush(line);
+        report::print(line);
     }
 }

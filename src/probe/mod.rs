@@ -1,51 +1,116 @@
-//! The checks: what each kind needs, and running several under one deadline.
+//! The checks, and the one contract they share: each kind probes its target
+//! and returns an [`Outcome`] (healthy with what it saw, or unhealthy with
+//! why), noting details for -v on the way; [`Check::run`] times it and makes
+//! the report. Several checks run at once under one deadline.
 
 pub mod exec;
 pub mod file;
 pub mod grpc;
 pub mod http;
 pub mod tcp;
-pub mod unix;
+
+use std::time::Instant;
 
 use crate::deadline::Deadline;
 use crate::report::CheckReport;
-use crate::target::HostPort;
+
+/// What a check found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Healthy, and what was seen: `200 OK`, `SERVING`, `exit 0`.
+    Healthy(String),
+    /// Unhealthy, and why: `503 Service Unavailable`, `connection refused (...)`.
+    Unhealthy(String),
+}
+
+/// What a check notes on the way, besides its outcome.
+#[derive(Debug, Clone, Default)]
+pub struct Notes {
+    /// Lines for -v: addresses, timings, headers.
+    pub details: Vec<String>,
+    /// The start of a response body or of a program's output, shown on failure.
+    pub excerpt: Option<Vec<u8>>,
+    /// The failure is only a warning (HTTP 429), for --exit-codes consul.
+    pub warning: bool,
+}
+
+impl Notes {
+    pub fn detail(&mut self, line: impl Into<String>) {
+        self.details.push(line.into());
+    }
+}
+
+/// One kind of check.
+pub trait Probe {
+    /// What is checked: `GET http://localhost:8080/health`, `tcp db:5432`.
+    fn subject(&self) -> String;
+    /// Checks the target within `deadline`.
+    fn probe(&self, deadline: &Deadline, notes: &mut Notes) -> Outcome;
+}
 
 #[derive(Debug, Clone)]
 pub enum Check {
     Http(Box<http::HttpCheck>),
-    Tcp(HostPort),
+    Tcp(tcp::TcpCheck),
     Exec(exec::ExecCheck),
     File(file::FileCheck),
     Grpc(Box<grpc::GrpcCheck>),
 }
 
 impl Check {
-    /// What is checked, for a report made without running the check.
-    fn subject(&self) -> String {
+    fn kind(&self) -> &dyn Probe {
         match self {
-            Check::Http(c) => c.subject(),
-            Check::Tcp(t) => tcp::subject(t),
-            Check::Exec(c) => c.subject(),
-            Check::File(c) => c.subject(),
-            Check::Grpc(c) => c.subject(),
+            Check::Http(c) => c.as_ref(),
+            Check::Tcp(c) => c,
+            Check::Exec(c) => c,
+            Check::File(c) => c,
+            Check::Grpc(c) => c.as_ref(),
         }
     }
 
+    pub fn subject(&self) -> String {
+        self.kind().subject()
+    }
+
+    /// Runs the check and times it.
     pub fn run(&self, deadline: &Deadline) -> CheckReport {
-        match self {
-            Check::Http(c) => http::check(c, deadline),
-            Check::Tcp(t) => tcp::check(t, deadline),
-            Check::Exec(c) => exec::check(c, deadline),
-            Check::File(c) => file::check(c),
-            Check::Grpc(c) => grpc::check(c, deadline),
+        let started = Instant::now();
+        let mut notes = Notes::default();
+        let outcome = self.kind().probe(deadline, &mut notes);
+        let (healthy, result) = match outcome {
+            Outcome::Healthy(r) => (true, r),
+            Outcome::Unhealthy(r) => (false, r),
+        };
+        CheckReport {
+            healthy,
+            warning: notes.warning,
+            subject: self.subject(),
+            result,
+            elapsed: started.elapsed(),
+            excerpt: notes.excerpt,
+            details: notes.details,
+        }
+    }
+
+    /// The report of a check that could not run at all.
+    fn failed(&self, why: &str) -> CheckReport {
+        CheckReport {
+            healthy: false,
+            warning: false,
+            subject: self.subject(),
+            result: why.into(),
+            elapsed: std::time::Duration::ZERO,
+            excerpt: None,
+            details: Vec::new(),
         }
     }
 }
 
 /// Runs every check under `deadline`: one on this thread (no thread is started
 /// for the common case), several at once so the time is the slowest, not the
-/// sum. The first check runs here while the others run on their own threads.
+/// sum. The first check runs here while the others run on their own threads;
+/// when no thread can be had (RLIMIT_NPROC), a check runs here after the
+/// others, on what is left of the deadline.
 pub fn run_all(checks: &[Check], deadline: &Deadline) -> Vec<CheckReport> {
     let Some((first, others)) = checks.split_first() else {
         return Vec::new();
@@ -62,16 +127,12 @@ pub fn run_all(checks: &[Check], deadline: &Deadline) -> Vec<CheckReport> {
             .collect();
         let mut reports = vec![first.run(deadline)];
         for (handle, check) in handles.into_iter().zip(others) {
-            let report = match handle {
-                Ok(h) => h.join().ok(),
-                // No thread to be had: run it here, on what is left of the deadline.
-                Err(_) => Some(check.run(deadline)),
-            };
-            reports.push(report.unwrap_or_else(|| {
-                let mut r = CheckReport::new(check.subject());
-                r.result = "the check failed unexpectedly".into();
-                r
-            }));
+            reports.push(match handle {
+                Ok(h) => h
+                    .join()
+                    .unwrap_or_else(|_| check.failed("the check failed unexpectedly")),
+                Err(_) => check.run(deadline),
+            });
         }
         reports
     })

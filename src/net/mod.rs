@@ -1,17 +1,78 @@
-//! Name resolution and connecting, under the deadline.
+//! Name resolution and connecting, under the deadline: the one way every
+//! check reaches its target, and the one way a failure to is described.
 //!
 //! IP literals and `localhost` never touch the system resolver (a scratch image
 //! may have no /etc/hosts); other names go through getaddrinfo on a helper
 //! thread so that a stuck resolver cannot outlive the deadline.
 
+pub mod conn;
+pub mod socket;
+pub mod unix;
+
 use std::fmt;
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::mpsc;
 use std::time::Duration;
 
 use crate::deadline::Deadline;
+use crate::report::format_duration;
 use crate::target::HostPort;
+
+/// Resolves `target` and connects to the first of its addresses that answers,
+/// giving each an equal share of what is left of the deadline (a silent
+/// address cannot eat the others' time). Notes each step in `details` (-v).
+pub fn connect_tcp(
+    target: &HostPort,
+    deadline: &Deadline,
+    details: &mut Vec<String>,
+) -> Result<(TcpStream, SocketAddr), String> {
+    let addrs = resolve(target, deadline)?;
+    details.push(format!(
+        "resolved {} to {} at {}",
+        target.host,
+        list(&addrs),
+        format_duration(deadline.elapsed())
+    ));
+    let mut failures = ConnectFailures::default();
+    for (i, &addr) in addrs.iter().enumerate() {
+        let remaining = deadline.remaining();
+        if remaining.is_zero() {
+            failures.0.push(AddrFailure {
+                addr,
+                reason: "not tried (deadline reached)".into(),
+            });
+            continue;
+        }
+        let left = (addrs.len() - i) as u32;
+        let share = (remaining / left).max(MIN_SHARE).min(remaining);
+        match TcpStream::connect_timeout(&addr, share) {
+            Ok(stream) => {
+                let _ = stream.set_nodelay(true);
+                details.push(format!(
+                    "connected to {addr} at {}",
+                    format_duration(deadline.elapsed())
+                ));
+                return Ok((stream, addr));
+            }
+            Err(e) => {
+                let reason = io_reason(&e);
+                details.push(format!("connect {addr}: {reason}"));
+                failures.0.push(AddrFailure { addr, reason });
+            }
+        }
+    }
+    if deadline.expired() {
+        return Err(format!(
+            "timed out after {} connecting: {failures}",
+            deadline.budget()
+        ));
+    }
+    Err(failures.to_string())
+}
+
+/// The least time one address gets, however many there are.
+const MIN_SHARE: Duration = Duration::from_millis(10);
 
 /// Every address `target` names, IPv4 first for `localhost`.
 pub fn resolve(target: &HostPort, deadline: &Deadline) -> Result<Vec<SocketAddr>, String> {
@@ -21,11 +82,22 @@ pub fn resolve(target: &HostPort, deadline: &Deadline) -> Result<Vec<SocketAddr>
     let query = (target.host.clone(), target.port);
     let (tx, rx) = mpsc::sync_channel(1);
     // The thread is left behind on a timeout: the process exits right after.
-    std::thread::spawn(move || {
-        let _ = tx.send(query.to_socket_addrs().map(|it| it.collect::<Vec<_>>()));
-    });
-    match rx.recv_timeout(deadline.remaining()) {
-        Ok(Ok(mut addrs)) => {
+    let spawned = std::thread::Builder::new()
+        .stack_size(64 * 1024)
+        .spawn(move || {
+            let _ = tx.send(query.to_socket_addrs().map(|it| it.collect::<Vec<_>>()));
+        });
+    let answer = match spawned {
+        Ok(_) => rx.recv_timeout(deadline.remaining()).ok(),
+        // No thread to be had (RLIMIT_NPROC): ask on this one, unbounded.
+        Err(_) => Some(
+            (target.host.as_str(), target.port)
+                .to_socket_addrs()
+                .map(|it| it.collect()),
+        ),
+    };
+    match answer {
+        Some(Ok(mut addrs)) => {
             dedup(&mut addrs);
             if addrs.is_empty() {
                 Err(format!("{} has no addresses", target.host))
@@ -33,12 +105,12 @@ pub fn resolve(target: &HostPort, deadline: &Deadline) -> Result<Vec<SocketAddr>
                 Ok(addrs)
             }
         }
-        Ok(Err(e)) => Err(format!(
+        Some(Err(e)) => Err(format!(
             "cannot resolve {}: {}",
             target.host,
             resolve_error(&e)
         )),
-        Err(_) => Err(format!("timed out resolving {}", target.host)),
+        None => Err(format!("timed out resolving {}", target.host)),
     }
 }
 
@@ -71,16 +143,24 @@ fn resolve_error(e: &io::Error) -> String {
         .to_lowercase()
 }
 
+fn list(addrs: &[SocketAddr]) -> String {
+    addrs
+        .iter()
+        .map(SocketAddr::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Why one address could not be connected to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AddrFailure {
-    pub addr: SocketAddr,
-    pub reason: String,
+struct AddrFailure {
+    addr: SocketAddr,
+    reason: String,
 }
 
 /// The failures of every address tried, in order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ConnectFailures(pub Vec<AddrFailure>);
+struct ConnectFailures(Vec<AddrFailure>);
 
 impl fmt::Display for ConnectFailures {
     /// `connection refused (127.0.0.1:5432, [::1]:5432)` when all agree, else
@@ -106,37 +186,21 @@ impl fmt::Display for ConnectFailures {
     }
 }
 
-/// Tries each address in turn, giving each an equal share of what is left of
-/// the deadline (a silent address cannot eat the others' time), and returns
-/// the first connection made.
-pub fn connect_any<T, E>(
-    addrs: &[SocketAddr],
-    deadline: &Deadline,
-    mut connect: impl FnMut(SocketAddr, Duration) -> Result<T, E>,
-    describe: impl Fn(&E) -> String,
-) -> Result<(T, SocketAddr), ConnectFailures> {
-    const MIN_SHARE: Duration = Duration::from_millis(10);
-    let mut failures = ConnectFailures::default();
-    for (i, &addr) in addrs.iter().enumerate() {
-        let remaining = deadline.remaining();
-        if remaining.is_zero() {
-            failures.0.push(AddrFailure {
-                addr,
-                reason: "not tried (deadline reached)".into(),
-            });
-            continue;
-        }
-        let left = (addrs.len() - i) as u32;
-        let share = (remaining / left).max(MIN_SHARE).min(remaining);
-        match connect(addr, share) {
-            Ok(t) => return Ok((t, addr)),
-            Err(e) => failures.0.push(AddrFailure {
-                addr,
-                reason: describe(&e),
-            }),
-        }
+/// Why talking to a peer failed, for the line: TLS failures in words, a
+/// timeout with the whole budget, and `phase` saying when it happened
+/// ("during the TLS handshake", "waiting for the response").
+pub fn describe_io(e: &io::Error, deadline: &Deadline, phase: &str) -> String {
+    if let Some(tls) = crate::tls::reason(e) {
+        return tls;
     }
-    Err(failures)
+    match e.kind() {
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
+            format!("timed out after {} {phase}", deadline.budget())
+        }
+        io::ErrorKind::UnexpectedEof => format!("connection closed {phase}"),
+        _ if e.raw_os_error().is_some() => format!("{} {phase}", io_reason(e)),
+        _ => format!("{e} {phase}"),
+    }
 }
 
 /// An io::Error as a short, lower-case reason: "connection refused".

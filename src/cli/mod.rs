@@ -1,5 +1,6 @@
-//! The command line: clap types and the parsers of their values. Nothing here
-//! touches the network.
+//! The command line: the clap types, with every flag and its help text.
+//! Their values are parsed in `values.rs`; clap's errors become one line in
+//! `usage.rs`. Nothing here touches the network.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -7,7 +8,13 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::redacted::SecretString;
+pub mod usage;
+mod values;
+
+pub use values::{BasicAuth, Header, HeaderValue, MAX_TIMEOUT, StatusSet};
+use values::{
+    parse_basic_auth, parse_duration, parse_host_name, parse_method, parse_nonempty, parse_timeout,
+};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -104,6 +111,9 @@ pub enum Command {
     },
     /// Runs PROGRAM (no shell); healthy when it exits 0.
     Exec {
+        /// Print the program's name but not its arguments (they may hold a password).
+        #[arg(long, env = "HEALTHPROBE_REDACT_ARGS")]
+        redact_args: bool,
         /// The program and its arguments. Put `--` before it if an argument starts with `-`.
         #[arg(
             required = true,
@@ -211,6 +221,26 @@ pub struct Options {
         help_heading = "HTTP"
     )]
     pub cacert: Option<PathBuf>,
+
+    /// Client certificate (PEM; may hold the chain, and the key).
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        env = "HEALTHPROBE_CERT",
+        help_heading = "HTTP"
+    )]
+    pub cert: Option<PathBuf>,
+
+    /// The client certificate's private key (PEM: PKCS#8, RSA or EC).
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        env = "HEALTHPROBE_KEY",
+        help_heading = "HTTP"
+    )]
+    pub key: Option<PathBuf>,
 }
 
 /// Which exit codes mean what.
@@ -228,175 +258,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The deadline of `wait` when --timeout is not given.
 pub const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// The longest deadline accepted: a health check that needs more is broken.
-pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
-
-fn parse_duration(s: &str) -> Result<Duration, String> {
-    let d = humantime::parse_duration(s.trim())
-        .map_err(|e| format!("{e} (write durations like 500ms, 2s or 1m)"))?;
-    if d > MAX_TIMEOUT {
-        return Err(format!("{s} is longer than the 24h maximum"));
-    }
-    Ok(d)
-}
-
-fn parse_timeout(s: &str) -> Result<Duration, String> {
-    let d = parse_duration(s)?;
-    if d.is_zero() {
-        return Err("must be more than zero".into());
-    }
-    Ok(d)
-}
-
-fn parse_method(s: &str) -> Result<String, String> {
-    if s.is_empty() || s.len() > 32 || !s.bytes().all(is_token_byte) {
-        return Err("a method is 1 to 32 letters, like GET or HEAD".into());
-    }
-    Ok(s.to_ascii_uppercase())
-}
-
-fn parse_nonempty(s: &str) -> Result<String, String> {
-    if s.is_empty() {
-        return Err("must not be empty".into());
-    }
-    Ok(s.to_string())
-}
-
-fn parse_host_name(s: &str) -> Result<String, String> {
-    if s.is_empty()
-        || s.len() > 255
-        || !s
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-._:[]".contains(&b))
-    {
-        return Err("a host name is ASCII letters, digits, '-', '.', and an optional :port".into());
-    }
-    Ok(s.to_string())
-}
-
-/// RFC 9110 token characters (header names, methods).
-fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-}
-
-/// Statuses counted as healthy.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StatusSet(Vec<(u16, u16)>);
-
-impl StatusSet {
-    pub fn parse(s: &str) -> Result<StatusSet, String> {
-        let mut ranges = Vec::new();
-        for part in s.split(',').map(str::trim) {
-            let (lo, hi) = match part.split_once('-') {
-                Some((lo, hi)) => (status_code(lo)?, status_code(hi)?),
-                None => {
-                    let code = status_code(part)?;
-                    (code, code)
-                }
-            };
-            if lo > hi {
-                return Err(format!("range {part} runs backwards; write {hi}-{lo}"));
-            }
-            ranges.push((lo, hi));
-        }
-        Ok(StatusSet(ranges))
-    }
-
-    pub fn contains(&self, status: u16) -> bool {
-        self.0.iter().any(|&(lo, hi)| (lo..=hi).contains(&status))
-    }
-}
-
-fn status_code(s: &str) -> Result<u16, String> {
-    match s.trim().parse::<u16>() {
-        Ok(n @ 100..=599) => Ok(n),
-        _ => Err(format!("{:?} is not an HTTP status (100 to 599)", s.trim())),
-    }
-}
-
-/// A request header from `-H 'Name: value'`. Values of headers that carry
-/// credentials are kept as secrets.
-#[derive(Debug, Clone)]
-pub struct Header {
-    pub name: String,
-    pub value: HeaderValue,
-}
-
-#[derive(Debug, Clone)]
-pub enum HeaderValue {
-    Plain(String),
-    Secret(SecretString),
-}
-
-impl HeaderValue {
-    pub fn expose(&self) -> &str {
-        match self {
-            HeaderValue::Plain(v) => v,
-            HeaderValue::Secret(s) => s.expose(),
-        }
-    }
-}
-
-impl std::fmt::Display for HeaderValue {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            HeaderValue::Plain(v) => f.write_str(v),
-            HeaderValue::Secret(s) => write!(f, "{s}"),
-        }
-    }
-}
-
-/// Headers whose values are never printed.
-pub fn is_secret_header(name: &str) -> bool {
-    ["authorization", "proxy-authorization", "cookie"]
-        .iter()
-        .any(|s| name.eq_ignore_ascii_case(s))
-}
-
-impl Header {
-    pub fn parse(s: &str) -> Result<Header, String> {
-        let Some((name, value)) = s.split_once(':') else {
-            return Err("expected 'Name: value'".into());
-        };
-        let name = name.trim();
-        if name.is_empty() || !name.bytes().all(is_token_byte) {
-            return Err(format!("{name:?} is not a valid header name"));
-        }
-        if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
-            // The value may be a credential: name the header, not the value.
-            return Err(format!("the value of {name} contains CR, LF or NUL"));
-        }
-        let value = value.trim();
-        let value = if is_secret_header(name) {
-            HeaderValue::Secret(SecretString::new(value.to_string()))
-        } else {
-            HeaderValue::Plain(value.to_string())
-        };
-        Ok(Header {
-            name: name.to_string(),
-            value,
-        })
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct BasicAuth {
-    pub user: String,
-    pub password: SecretString,
-}
-
-fn parse_basic_auth(s: &str) -> Result<BasicAuth, String> {
-    let Some((user, password)) = s.split_once(':') else {
-        return Err("expected USER:PASSWORD".into());
-    };
-    if s.bytes().any(|b| b.is_ascii_control()) {
-        return Err("contains a control character".into());
-    }
-    Ok(BasicAuth {
-        user: user.to_string(),
-        password: SecretString::new(password.to_string()),
-    })
-}
+/// Options whose values may be credentials: messages name them, never quote them.
+pub const SECRET_OPTIONS: [&str; 2] = ["--header", "--basic-auth"];
 
 #[cfg(test)]
 mod tests {
@@ -406,46 +269,5 @@ mod tests {
     #[test]
     fn clap_definition_is_consistent() {
         Cli::command().debug_assert();
-    }
-
-    #[test]
-    fn status_lists() {
-        let s = StatusSet::parse("200,204,300-399").unwrap();
-        assert!(
-            s.contains(200)
-                && s.contains(204)
-                && s.contains(302)
-                && !s.contains(201)
-                && !s.contains(400)
-        );
-        assert!(StatusSet::parse("999").unwrap_err().contains("999"));
-        assert!(
-            StatusSet::parse("400-200")
-                .unwrap_err()
-                .contains("backwards")
-        );
-        assert!(StatusSet::parse("").is_err());
-        assert!(StatusSet::parse("200,").is_err());
-    }
-
-    #[test]
-    fn headers() {
-        let h = Header::parse("X-Probe:  yes ").unwrap();
-        assert_eq!((h.name.as_str(), h.value.expose()), ("X-Probe", "yes"));
-        let h = Header::parse("authorization: Bearer tok").unwrap();
-        assert_eq!(h.value.to_string(), "(redacted)");
-        let e = Header::parse("Authorization: Bearer a\r\nX: y").unwrap_err();
-        assert!(e.contains("CR") && !e.contains("Bearer"), "{e}");
-        assert!(Header::parse("Bad Name: x").is_err());
-        assert!(Header::parse("novalue").is_err());
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_timeout("500ms").unwrap(), Duration::from_millis(500));
-        assert!(parse_timeout("0s").is_err());
-        assert!(parse_timeout("100y").unwrap_err().contains("maximum"));
-        assert!(parse_timeout("abc").is_err());
-        assert!(parse_timeout("").is_err());
     }
 }

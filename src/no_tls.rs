@@ -1,0 +1,103 @@
+//! Stands in for `tls` in builds without the `tls` feature (the slim binary):
+//! the same names, so the checks compile unchanged, and https, grpcs and the
+//! TLS options say that this build has no TLS.
+
+use std::io::{self, Read, Write};
+use std::marker::PhantomData;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::bail;
+
+/// No TLS session can exist in this build.
+#[derive(Debug)]
+pub enum Stream<S> {
+    Never(std::convert::Infallible, PhantomData<S>),
+}
+
+/// No client configuration can exist in this build.
+#[derive(Debug)]
+pub enum ClientConfig {}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Alpn {
+    Http1,
+    H2,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Settings;
+
+#[derive(Debug, Clone, Default)]
+pub struct Options<'a> {
+    pub insecure: bool,
+    pub cacert: Option<&'a Path>,
+    pub cert: Option<&'a Path>,
+    pub key: Option<&'a Path>,
+}
+
+impl Settings {
+    pub fn load(options: &Options<'_>) -> anyhow::Result<Settings> {
+        for (flag, path) in [
+            ("--cacert", options.cacert),
+            ("--cert", options.cert),
+            ("--key", options.key),
+        ] {
+            if let Some(path) = path {
+                bail!(
+                    "{flag} {}: this build has no TLS (built without the tls feature)",
+                    path.display()
+                );
+            }
+        }
+        Ok(Settings)
+    }
+
+    pub fn config(&self, alpn: Alpn) -> Result<Arc<ClientConfig>, String> {
+        Err(match alpn {
+            Alpn::Http1 => "https is not supported by this build (built without the tls feature)",
+            Alpn::H2 => "TLS is not supported by this build (built without the tls feature)",
+        }
+        .into())
+    }
+}
+
+pub fn handshake<S: Read + Write>(
+    config: Arc<ClientConfig>,
+    _: &str,
+    _: S,
+) -> io::Result<Stream<S>> {
+    match *config {}
+}
+
+pub fn alpn<S>(stream: &Stream<S>) -> Option<&[u8]> {
+    match *stream {
+        Stream::Never(never, _) => match never {},
+    }
+}
+
+pub fn reason(_: &io::Error) -> Option<String> {
+    None
+}
+
+impl<S> Read for Stream<S> {
+    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+        match *self {
+            Stream::Never(never, _) => match never {},
+        }
+    }
+}
+
+impl<S> Write for Stream<S> {
+    fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+        match *self {
+            Stream::Never(never, _) => match never {},
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match *self {
+            Stream::Never(never, _) => match never {},
+        }
+    }
+}

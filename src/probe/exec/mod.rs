@@ -1,0 +1,281 @@
+//! `exec PROGRAM [ARGS...]`: runs PROGRAM directly (no shell), healthy when it
+//! exits 0.
+//!
+//! The program gets its own process group and dies with the probe (parent-
+//! death signal). When it exits, at the deadline, or when the probe is told
+//! to stop, its group is killed, and then every other process it started
+//! (`reaper.rs`), and all are reaped. Its output is read as it comes, so it
+//! never blocks on a full pipe, and only the start is kept.
+
+mod reaper;
+
+use std::ffi::OsString;
+use std::io::{self, Read};
+use std::os::fd::BorrowedFd;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use rustix::event::{PollFd, PollFlags, Timespec};
+use rustix::process::{Pid, PidfdFlags, Signal};
+
+use crate::deadline::Deadline;
+use crate::probe::{Notes, Outcome, Probe};
+use crate::signals;
+
+/// How much of the child's output is kept; the rest is read and dropped so a
+/// chatty child never blocks on a full pipe.
+const KEEP_OUTPUT: usize = 2048;
+/// How long a process that holds the output pipe after the program exited
+/// may keep it, before the check ends without it.
+const PIPE_GRACE: Duration = Duration::from_millis(50);
+
+#[derive(Debug, Clone)]
+pub struct ExecCheck {
+    pub program: OsString,
+    pub args: Vec<OsString>,
+    /// Show the program's name only: its arguments may hold a password.
+    pub redact_args: bool,
+}
+
+impl Probe for ExecCheck {
+    fn subject(&self) -> String {
+        let mut s = format!("exec {}", self.program.to_string_lossy());
+        if self.redact_args && !self.args.is_empty() {
+            s.push_str(&format!(" ({} arguments redacted)", self.args.len()));
+            return s;
+        }
+        for a in &self.args {
+            s.push(' ');
+            s.push_str(&a.to_string_lossy());
+        }
+        s
+    }
+
+    fn probe(&self, deadline: &Deadline, notes: &mut Notes) -> Outcome {
+        match self.run(deadline, notes) {
+            Ok(Ended::Exited(status)) if status.success() => Outcome::Healthy("exit 0".into()),
+            Ok(Ended::Exited(status)) => Outcome::Unhealthy(describe_status(status)),
+            Ok(Ended::TimedOut) => Outcome::Unhealthy(format!(
+                "timed out after {}; killed its process group",
+                deadline.budget()
+            )),
+            Ok(Ended::Stopped) => Outcome::Unhealthy("stopped before it finished".into()),
+            Err(reason) => Outcome::Unhealthy(reason),
+        }
+    }
+}
+
+/// How the program's run ended.
+enum Ended {
+    Exited(ExitStatus),
+    TimedOut,
+    /// SIGTERM or SIGINT reached the probe.
+    Stopped,
+}
+
+impl ExecCheck {
+    fn run(&self, deadline: &Deadline, notes: &mut Notes) -> Result<Ended, String> {
+        reaper::become_subreaper();
+        let (reader, writer) = io::pipe().map_err(|e| format!("cannot create a pipe: {e}"))?;
+        let writer2 = writer
+            .try_clone()
+            .map_err(|e| format!("cannot create a pipe: {e}"))?;
+        let parent = rustix::process::getpid();
+        let mut command = Command::new(&self.program);
+        command
+            .args(&self.args)
+            .stdin(Stdio::null())
+            .stdout(writer)
+            .stderr(writer2)
+            .process_group(0);
+        // SAFETY: between fork and exec this only makes system calls (no
+        // allocation: the errors are plain codes).
+        unsafe {
+            command.pre_exec(move || {
+                rustix::process::set_parent_process_death_signal(Some(Signal::KILL))?;
+                // The probe may have died before the line above: then no
+                // signal will come, so do not start.
+                if rustix::process::getppid() != Some(parent) {
+                    return Err(io::ErrorKind::Other.into());
+                }
+                Ok(())
+            });
+        }
+        let spawned = command.spawn();
+        drop(command); // closes our copies of the pipe's write end
+        let mut child = spawned.map_err(|e| spawn_error(&self.program, &e))?;
+        let group = Pid::from_child(&child);
+        let (guard, wake) = signals::ExecGuard::start(group.as_raw_nonzero().get());
+        notes.detail(format!("started pid {}", group.as_raw_nonzero()));
+
+        let mut output = Output::default();
+        let ended = supervise(&mut child, reader, wake, deadline, &mut output);
+        reaper::kill_group(group);
+        let _ = child.wait();
+        reaper::kill_and_reap_all();
+        drop(guard);
+        notes.detail(format!("output {} bytes", output.total));
+        notes.excerpt = Some(output.kept);
+        Ok(ended)
+    }
+}
+
+/// Waits for the child to exit while draining its output, until the deadline
+/// or a stop signal.
+fn supervise(
+    child: &mut Child,
+    mut reader: io::PipeReader,
+    wake: Option<BorrowedFd<'_>>,
+    deadline: &Deadline,
+    output: &mut Output,
+) -> Ended {
+    let pidfd = rustix::process::pidfd_open(Pid::from_child(child), PidfdFlags::empty()).ok();
+    let mut pipe_open = true;
+    let mut status = None;
+    let mut exited_at: Option<Instant> = None;
+    loop {
+        if signals::stopped().is_some() {
+            return Ended::Stopped;
+        }
+        if status.is_none() {
+            status = child.try_wait().ok().flatten();
+        }
+        if let Some(s) = status {
+            if !pipe_open {
+                return Ended::Exited(s);
+            }
+            // The child is gone but something it left behind holds the pipe:
+            // kill the group once, then give the pipe a moment to close.
+            match exited_at {
+                None => {
+                    reaper::kill_group(Pid::from_child(child));
+                    exited_at = Some(Instant::now());
+                }
+                Some(t) if t.elapsed() > PIPE_GRACE => return Ended::Exited(s),
+                Some(_) => {}
+            }
+        }
+        let remaining = deadline.remaining();
+        if remaining.is_zero() {
+            return status.map_or(Ended::TimedOut, Ended::Exited);
+        }
+        // Without a pidfd, look at the child every 10ms.
+        let watching_pidfd = pidfd.is_some() && status.is_none();
+        let slice = if watching_pidfd {
+            remaining
+        } else {
+            remaining.min(Duration::from_millis(10))
+        };
+        let timeout = Timespec {
+            tv_sec: slice.as_secs().try_into().unwrap_or(i64::MAX),
+            tv_nsec: slice.subsec_nanos() as _, // below 10^9: fits any integer type
+        };
+        let mut fds = Vec::with_capacity(3);
+        if pipe_open {
+            fds.push(PollFd::new(&reader, PollFlags::IN));
+        }
+        if let (Some(fd), true) = (&pidfd, watching_pidfd) {
+            fds.push(PollFd::new(fd, PollFlags::IN));
+        }
+        if let Some(fd) = wake {
+            fds.push(PollFd::from_borrowed_fd(fd, PollFlags::IN));
+        }
+        let ready = rustix::event::poll(&mut fds, Some(&timeout)).unwrap_or(0);
+        let pipe_ready = pipe_open && ready > 0 && !fds[0].revents().is_empty();
+        drop(fds);
+        if pipe_ready {
+            let mut buf = [0u8; 8192];
+            match reader.read(&mut buf) {
+                Ok(0) => pipe_open = false,
+                Ok(n) => output.push(&buf[..n]),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => pipe_open = false,
+            }
+        }
+    }
+}
+
+#[derive(Default)]
+struct Output {
+    kept: Vec<u8>,
+    total: usize,
+}
+
+impl Output {
+    fn push(&mut self, bytes: &[u8]) {
+        self.total += bytes.len();
+        let room = KEEP_OUTPUT.saturating_sub(self.kept.len());
+        self.kept.extend_from_slice(&bytes[..room.min(bytes.len())]);
+    }
+}
+
+fn spawn_error(program: &OsString, e: &io::Error) -> String {
+    let name = program.to_string_lossy();
+    match e.kind() {
+        io::ErrorKind::NotFound => format!("program not found: {name}"),
+        io::ErrorKind::PermissionDenied if std::path::Path::new(program).is_dir() => {
+            format!("{name} is a directory, not a program")
+        }
+        io::ErrorKind::PermissionDenied => format!("{name} is not executable (permission denied)"),
+        _ => format!("cannot run {name}: {}", crate::net::io_reason(e)),
+    }
+}
+
+fn describe_status(status: ExitStatus) -> String {
+    if let Some(code) = status.code() {
+        return format!("exit {code}");
+    }
+    match status.signal() {
+        Some(sig) => format!("killed by signal {sig}{}", signal_name(sig)),
+        None => "ended abnormally".into(),
+    }
+}
+
+fn signal_name(sig: i32) -> &'static str {
+    const NAMES: [(i32, &str); 12] = [
+        (1, " (SIGHUP)"),
+        (2, " (SIGINT)"),
+        (3, " (SIGQUIT)"),
+        (4, " (SIGILL)"),
+        (6, " (SIGABRT)"),
+        (7, " (SIGBUS)"),
+        (8, " (SIGFPE)"),
+        (9, " (SIGKILL)"),
+        (11, " (SIGSEGV)"),
+        (13, " (SIGPIPE)"),
+        (14, " (SIGALRM)"),
+        (15, " (SIGTERM)"),
+    ];
+    NAMES
+        .iter()
+        .find(|(n, _)| *n == sig)
+        .map_or("", |(_, name)| name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_keeps_a_bounded_head() {
+        let mut o = Output::default();
+        o.push(&[b'a'; 5000]);
+        o.push(b"more");
+        assert_eq!((o.kept.len(), o.total), (KEEP_OUTPUT, 5004));
+    }
+
+    #[test]
+    fn arguments_can_be_kept_out_of_the_line() {
+        let check = |redact_args| ExecCheck {
+            program: "mysqladmin".into(),
+            args: vec!["-phunter2".into(), "ping".into()],
+            redact_args,
+        };
+        assert_eq!(check(false).subject(), "exec mysqladmin -phunter2 ping");
+        assert_eq!(
+            check(true).subject(),
+            "exec mysqladmin (2 arguments redacted)"
+        );
+    }
+}

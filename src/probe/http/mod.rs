@@ -1,0 +1,290 @@
+//! `http URL`: one request, healthy when the status is in --status (and,
+//! with --body-contains, the body's first 64 KiB hold the text).
+//!
+//! The check connects itself (every address tried within the deadline, or
+//! the unix socket), sets up TLS for https, then lets ureq speak HTTP/1.1 over
+//! that connection (`transport.rs`). The body is read only as far as a
+//! verdict or a failure message needs.
+
+mod transport;
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use ureq::http;
+
+use crate::cli::{BasicAuth, Header, StatusSet};
+use crate::deadline::Deadline;
+use crate::net::conn::Conn;
+use crate::net::socket::DeadlineStream;
+use crate::net::{self, unix};
+use crate::probe::{Notes, Outcome, Probe};
+use crate::redacted::{SecretString, basic_credentials, shown_header_value};
+use crate::report::{format_duration, shown};
+use crate::target::{Scheme, Url, host_of_authority};
+use crate::tls;
+
+/// How much of the body `--body-contains` looks at.
+const BODY_SEARCH_LIMIT: u64 = 64 * 1024;
+/// How much of a failing response's body is read for the excerpt.
+const EXCERPT_READ: u64 = 512;
+/// Response headers listed with -v.
+const VERBOSE_HEADERS: usize = 24;
+
+#[derive(Debug, Clone)]
+pub struct HttpCheck {
+    pub url: Url,
+    pub method: String,
+    pub status: StatusSet,
+    pub headers: Vec<Header>,
+    pub host: Option<String>,
+    pub body_contains: Option<String>,
+    pub basic_auth: Option<BasicAuth>,
+    pub tls: Arc<tls::Settings>,
+    pub unix_socket: Option<PathBuf>,
+}
+
+impl Probe for HttpCheck {
+    /// `GET http://localhost:8080/health` (`via /run/app.sock`).
+    fn subject(&self) -> String {
+        match &self.unix_socket {
+            Some(path) => format!("{} {} via {}", self.method, self.url, path.display()),
+            None => format!("{} {}", self.method, self.url),
+        }
+    }
+
+    fn probe(&self, deadline: &Deadline, notes: &mut Notes) -> Outcome {
+        self.exchange(deadline, notes)
+            .unwrap_or_else(Outcome::Unhealthy)
+    }
+}
+
+impl HttpCheck {
+    /// The Host header to send: -H Host, else --host, else the URL's host.
+    fn host_header(&self) -> String {
+        let from_header = self
+            .headers
+            .iter()
+            .rev()
+            .find(|h| h.name.eq_ignore_ascii_case("host"));
+        from_header
+            .map(|h| h.value.expose().to_string())
+            .or_else(|| self.host.clone())
+            .unwrap_or_else(|| self.url.host.clone())
+    }
+
+    fn exchange(&self, deadline: &Deadline, notes: &mut Notes) -> Result<Outcome, String> {
+        let host = self.host_header();
+        let conn = self.connect(deadline, notes, host_of_authority(&host))?;
+        let request = self
+            .request(&host, notes)
+            .map_err(|e| format!("cannot build the request: {e}"))?;
+        let mut response = transport::agent(conn, deadline)
+            .run(request)
+            .map_err(|e| describe(&e, deadline, "waiting for the response"))?;
+        notes.detail(format!(
+            "response head at {}",
+            format_duration(deadline.elapsed())
+        ));
+
+        let status = response.status();
+        let status_text = format!(
+            "{} {}",
+            status.as_u16(),
+            status.canonical_reason().unwrap_or("")
+        )
+        .trim_end()
+        .to_string();
+        for (name, value) in response.headers().iter().take(VERBOSE_HEADERS) {
+            let value = shown_header_value(name.as_str(), value.as_bytes());
+            notes.detail(format!("< {name}: {value}"));
+        }
+        if response.headers().len() > VERBOSE_HEADERS {
+            notes.detail(format!(
+                "< ... {} more headers",
+                response.headers().len() - VERBOSE_HEADERS
+            ));
+        }
+
+        if !self.status.contains(status.as_u16()) {
+            // Alive but shedding load: a warning where warnings exist (Consul).
+            notes.warning = status.as_u16() == 429;
+            let (excerpt, _) = read_body(response.body_mut().as_reader(), EXCERPT_READ, None);
+            notes.excerpt = Some(excerpt);
+            return Ok(Outcome::Unhealthy(status_text));
+        }
+        let Some(needle) = &self.body_contains else {
+            return Ok(Outcome::Healthy(status_text));
+        };
+        let (body, error) = read_body(
+            response.body_mut().as_reader(),
+            BODY_SEARCH_LIMIT,
+            Some(needle.as_bytes()),
+        );
+        notes.detail(format!(
+            "read {} bytes of body by {}",
+            body.len(),
+            format_duration(deadline.elapsed())
+        ));
+        if contains(&body, needle.as_bytes()) {
+            return Ok(Outcome::Healthy(format!(
+                "{status_text}, body contains {}",
+                shown(needle)
+            )));
+        }
+        let why = match error {
+            Some(e) => format!("; {}", body_error(&e, deadline)),
+            None => String::new(),
+        };
+        notes.excerpt = Some(body.iter().copied().take(EXCERPT_READ as usize).collect());
+        Ok(Outcome::Unhealthy(format!(
+            "{status_text}, but {} not in the first {} bytes of the body{why}",
+            shown(needle),
+            body.len()
+        )))
+    }
+
+    /// Connects to the URL's addresses or the unix socket, then sets up TLS
+    /// for https with `server_name` (the Host header's host).
+    fn connect(
+        &self,
+        deadline: &Deadline,
+        notes: &mut Notes,
+        server_name: &str,
+    ) -> Result<Conn, String> {
+        let config = match self.url.scheme {
+            Scheme::Https => Some(self.tls.config(tls::Alpn::Http1)?),
+            Scheme::Http => None,
+        };
+        let plain = match &self.unix_socket {
+            Some(path) => {
+                let stream = unix::connect(path, deadline)
+                    .map_err(|e| format!("{} ({})", net::io_reason(&e), path.display()))?;
+                notes.detail(format!(
+                    "connected to {} at {}",
+                    path.display(),
+                    format_duration(deadline.elapsed())
+                ));
+                Conn::Unix(DeadlineStream::new(stream, *deadline).map_err(|e| net::io_reason(&e))?)
+            }
+            None => {
+                let (stream, _) =
+                    net::connect_tcp(&self.url.host_port(), deadline, &mut notes.details)?;
+                Conn::Tcp(DeadlineStream::new(stream, *deadline).map_err(|e| net::io_reason(&e))?)
+            }
+        };
+        let Some(config) = config else {
+            return Ok(plain);
+        };
+        let stream = tls::handshake(config, server_name, plain)
+            .map_err(|e| net::describe_io(&e, deadline, "during the TLS handshake"))?;
+        notes.detail(format!(
+            "TLS handshake done at {}",
+            format_duration(deadline.elapsed())
+        ));
+        Ok(Conn::Tls(Box::new(stream)))
+    }
+
+    fn request(&self, host: &str, notes: &mut Notes) -> Result<http::Request<()>, http::Error> {
+        let mut builder = http::Request::builder()
+            .method(self.method.as_str())
+            .uri(self.url.request_uri(host))
+            .header("connection", "close");
+        let mut shown = vec![
+            format!("> {} {}", self.method, self.url.path),
+            format!("> host: {host}"),
+        ];
+        let mut add = |name: &str, value: &str, printable: String| {
+            builder = std::mem::take(&mut builder).header(name, value);
+            shown.push(format!("> {name}: {printable}"));
+        };
+        let auth = match (&self.basic_auth, &self.url.user) {
+            (Some(a), _) => Some(basic_credentials(&a.user, a.password.expose())),
+            (None, Some(user)) => Some(basic_credentials(
+                user,
+                self.url
+                    .password
+                    .as_ref()
+                    .map(SecretString::expose)
+                    .unwrap_or(""),
+            )),
+            (None, None) => None,
+        };
+        let user_sets_auth = self
+            .headers
+            .iter()
+            .any(|h| h.name.eq_ignore_ascii_case("authorization"));
+        if let (Some(auth), false) = (&auth, user_sets_auth) {
+            add("authorization", auth.expose(), auth.to_string());
+        }
+        for h in self
+            .headers
+            .iter()
+            .filter(|h| !h.name.eq_ignore_ascii_case("host"))
+        {
+            add(&h.name, h.value.expose(), h.value.to_string());
+        }
+        notes.details.extend(shown);
+        builder.body(())
+    }
+}
+
+/// Reads up to `limit` bytes, stopping early once `needle` is seen. Keeps what
+/// it got if the read fails (deadline, reset).
+fn read_body(
+    reader: impl Read,
+    limit: u64,
+    needle: Option<&[u8]>,
+) -> (Vec<u8>, Option<std::io::Error>) {
+    let mut reader = reader.take(limit);
+    let mut body = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        match reader.read(&mut chunk) {
+            Ok(0) => return (body, None),
+            Ok(n) => {
+                body.extend_from_slice(&chunk[..n]);
+                if needle.is_some_and(|n| contains(&body, n)) {
+                    return (body, None);
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return (body, Some(e)),
+        }
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Why reading the body stopped. ureq's body reader wraps its own errors in io::Error.
+fn body_error(e: &std::io::Error, deadline: &Deadline) -> String {
+    match e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<ureq::Error>())
+    {
+        Some(inner) => describe(inner, deadline, "reading the body"),
+        None => net::describe_io(e, deadline, "reading the body"),
+    }
+}
+
+/// A ureq error as the reason in the report line.
+fn describe(e: &ureq::Error, deadline: &Deadline, phase: &str) -> String {
+    match e {
+        ureq::Error::Timeout(_) => format!("timed out after {} {phase}", deadline.budget()),
+        ureq::Error::Io(io) => net::describe_io(io, deadline, phase),
+        ureq::Error::Protocol(p) if p.to_string().contains("output too small") => {
+            format!(
+                "request head larger than {} KiB (are the headers too long?)",
+                transport::OUTPUT_BUFFER / 1024
+            )
+        }
+        ureq::Error::Protocol(p) => format!("not a valid HTTP response: {p}"),
+        ureq::Error::LargeResponseHeader(_, limit) => {
+            format!("response headers larger than {} KiB", limit / 1024)
+        }
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,135 @@
+//! ureq's side of an HTTP check: the agent gets the connection the check made
+//! itself (TCP or a unix socket, with TLS already set up) and never resolves
+//! a name or connects on its own. That keeps one resolver (no thread, no
+//! /etc/hosts for localhost), one address loop that names every address
+//! tried, and one TLS setup for HTTP and gRPC alike.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Mutex, PoisonError};
+
+use ureq::Agent;
+use ureq::config::Config;
+use ureq::http::Uri;
+use ureq::unversioned::resolver::{ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{
+    Buffers, ConnectionDetails, Connector, LazyBuffers, NextTimeout, Transport,
+};
+
+use crate::deadline::Deadline;
+use crate::net::conn::Conn;
+
+/// ureq's input buffer; it also bounds the response head.
+pub const INPUT_BUFFER: usize = 16 * 1024;
+/// ureq's output buffer: the request head must fit.
+pub const OUTPUT_BUFFER: usize = 8 * 1024;
+
+/// An agent that speaks HTTP/1.1 over `conn`, for one request.
+pub fn agent(conn: Conn, deadline: &Deadline) -> Agent {
+    let config = Config::builder()
+        .timeout_global(Some(deadline.remaining()))
+        .proxy(None) // HTTP_PROXY & co. are ignored: a health check talks to its own container.
+        .http_status_as_error(false)
+        .max_redirects(0) // a 3xx is a verdict, as with curl without -L
+        .save_redirect_history(false)
+        .user_agent(concat!("healthprobe/", env!("CARGO_PKG_VERSION")))
+        .accept("*/*")
+        .allow_non_standard_methods(true)
+        .max_idle_connections(0)
+        // ureq's 128 KiB buffers cost more to zero than the whole request; a
+        // health check's heads fit in these (larger is reported as such).
+        .input_buffer_size(INPUT_BUFFER)
+        .output_buffer_size(OUTPUT_BUFFER)
+        .max_response_header_size(INPUT_BUFFER - 1024)
+        .build();
+    Agent::with_parts(config, Handover(Mutex::new(Some(conn))), NoResolver)
+}
+
+/// Hands ureq the one connection the check made.
+#[derive(Debug)]
+struct Handover(Mutex<Option<Conn>>);
+
+impl Connector<()> for Handover {
+    type Out = ConnTransport;
+
+    fn connect(
+        &self,
+        details: &ConnectionDetails,
+        _: Option<()>,
+    ) -> Result<Option<Self::Out>, ureq::Error> {
+        let conn = self
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+            .ok_or(ureq::Error::ConnectionFailed)?;
+        let buffers = LazyBuffers::new(
+            details.config.input_buffer_size(),
+            details.config.output_buffer_size(),
+        );
+        Ok(Some(ConnTransport { conn, buffers }))
+    }
+}
+
+/// ureq must be given an address to "connect" to; the connection is made
+/// already, so this one is never dialled.
+#[derive(Debug)]
+struct NoResolver;
+
+impl Resolver for NoResolver {
+    fn resolve(
+        &self,
+        _: &Uri,
+        _: &Config,
+        _: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let mut out = self.empty();
+        out.push(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)));
+        Ok(out)
+    }
+}
+
+/// A ureq transport over our connection: it waits with the deadline's
+/// precision (see `crate::net::socket`).
+#[derive(Debug)]
+struct ConnTransport {
+    conn: Conn,
+    buffers: LazyBuffers,
+}
+
+fn ureq_error(e: std::io::Error, timeout: NextTimeout) -> ureq::Error {
+    match e.kind() {
+        std::io::ErrorKind::TimedOut => ureq::Error::Timeout(timeout.reason),
+        _ => ureq::Error::Io(e),
+    }
+}
+
+impl Transport for ConnTransport {
+    fn buffers(&mut self) -> &mut dyn Buffers {
+        &mut self.buffers
+    }
+
+    fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
+        use std::io::Write;
+        let output = &self.buffers.output()[..amount];
+        self.conn
+            .write_all(output)
+            .and_then(|()| self.conn.flush())
+            .map_err(|e| ureq_error(e, timeout))
+    }
+
+    fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+        use std::io::Read;
+        let input = self.buffers.input_append_buf();
+        let amount = self.conn.read(input).map_err(|e| ureq_error(e, timeout))?;
+        self.buffers.input_appended(amount);
+        Ok(amount > 0)
+    }
+
+    fn is_open(&mut self) -> bool {
+        true
+    }
+
+    fn is_tls(&self) -> bool {
+        self.conn.is_tls()
+    }
+}

@@ -1,0 +1,263 @@
+//! TLS for every check that speaks it (https, grpcs, https over a unix
+//! socket): every trust decision, the client certificate, the rustls
+//! configuration, the handshake, and rustls' errors in words a person can act
+//! on. Built only with the `tls` feature; `no_tls.rs` stands in otherwise.
+//!
+//! The handshake runs here, before any request, so that its failures (and
+//! its share of the deadline) are told apart from the request's.
+
+mod verify;
+
+use std::io::{self, Read, Write};
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use rustls::client::Resumption;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use rustls::sign::CertifiedKey;
+use rustls::{AlertDescription, CertificateError, ClientConfig, ClientConnection, RootCertStore};
+
+/// A TLS session over `S`.
+pub type Stream<S> = rustls::StreamOwned<ClientConnection, S>;
+
+/// The application protocol a check speaks over TLS (ALPN).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Alpn {
+    Http1,
+    H2,
+}
+
+impl Alpn {
+    fn id(self) -> &'static [u8] {
+        match self {
+            Alpn::Http1 => b"http/1.1",
+            Alpn::H2 => b"h2",
+        }
+    }
+}
+
+/// What --insecure, --cacert, --cert and --key ask for, read from their files
+/// once per run and shared by every check.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    insecure: bool,
+    /// The certificates of --cacert: trusted instead of the bundled roots.
+    ca: Option<Arc<Vec<CertificateDer<'static>>>>,
+    identity: Option<Arc<Identity>>,
+}
+
+/// The client certificate chain and its key (--cert, --key).
+struct Identity {
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+}
+
+impl std::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Identity({} certificates, key (redacted))",
+            self.chain.len()
+        )
+    }
+}
+
+/// The options that ask for TLS settings.
+#[derive(Debug, Clone, Default)]
+pub struct Options<'a> {
+    pub insecure: bool,
+    pub cacert: Option<&'a Path>,
+    pub cert: Option<&'a Path>,
+    pub key: Option<&'a Path>,
+}
+
+impl Settings {
+    /// Reads the files the options name. Errors name the option and the file,
+    /// never what a key file holds.
+    pub fn load(options: &Options<'_>) -> anyhow::Result<Settings> {
+        let ca = match options.cacert {
+            Some(path) => Some(Arc::new(load_ca(path)?)),
+            None => None,
+        };
+        let identity = match (options.cert, options.key) {
+            (None, None) => None,
+            (None, Some(key)) => bail!("--key {} needs --cert FILE", key.display()),
+            (Some(cert), key) => Some(Arc::new(load_identity(cert, key)?)),
+        };
+        Ok(Settings {
+            insecure: options.insecure,
+            ca,
+            identity,
+        })
+    }
+
+    /// A client configuration speaking `alpn`.
+    pub fn config(&self, alpn: Alpn) -> Result<Arc<ClientConfig>, String> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| format!("TLS: {e}"))?;
+        let builder = if self.insecure {
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(verify::AnyCertificate::new(provider)))
+        } else if let Some(ca) = &self.ca {
+            let verifier = verify::CacertVerifier::new(ca.clone(), provider)
+                .map_err(|e| format!("TLS: --cacert: {e}"))?;
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(verifier))
+        } else {
+            let roots = RootCertStore {
+                roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+            };
+            builder.with_root_certificates(roots)
+        };
+        let mut config = match &self.identity {
+            Some(id) => builder
+                .with_client_auth_cert(id.chain.clone(), id.key.clone_key())
+                .map_err(|e| format!("TLS: client certificate: {e}"))?,
+            None => builder.with_no_client_auth(),
+        };
+        config.alpn_protocols = vec![alpn.id().to_vec()];
+        // One connection per process: nothing to resume.
+        config.resumption = Resumption::disabled();
+        Ok(Arc::new(config))
+    }
+}
+
+fn load_ca(path: &Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
+    let pem = std::fs::read(path).with_context(|| format!("--cacert {}", path.display()))?;
+    let certs: Vec<_> = CertificateDer::pem_slice_iter(&pem)
+        .filter_map(Result::ok)
+        .collect();
+    if certs.is_empty() {
+        bail!(
+            "--cacert {}: no PEM certificate in the file",
+            path.display()
+        );
+    }
+    Ok(certs)
+}
+
+/// Reads --cert (the chain, and the key too when --key is not given) and
+/// --key, and checks that the key belongs to the certificate.
+fn load_identity(cert: &Path, key: Option<&Path>) -> anyhow::Result<Identity> {
+    let cert_pem = std::fs::read(cert).with_context(|| format!("--cert {}", cert.display()))?;
+    let chain: Vec<_> = CertificateDer::pem_slice_iter(&cert_pem)
+        .filter_map(Result::ok)
+        .collect();
+    if chain.is_empty() {
+        bail!("--cert {}: no PEM certificate in the file", cert.display());
+    }
+    let (key_path, key_pem) = match key {
+        Some(path) => (
+            path,
+            std::fs::read(path).with_context(|| format!("--key {}", path.display()))?,
+        ),
+        None => (cert, cert_pem),
+    };
+    let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|_| {
+        let what = if key.is_some() {
+            "--key"
+        } else {
+            "--cert (give --key FILE)"
+        };
+        anyhow::anyhow!(
+            "{what} {}: no private key in the file (PEM: PKCS#8, RSA or EC)",
+            key_path.display()
+        )
+    })?;
+    let provider = rustls::crypto::ring::default_provider();
+    let certified =
+        CertifiedKey::from_der(chain.clone(), key.clone_key(), &provider).map_err(|e| match e {
+            rustls::Error::InconsistentKeys(_) => anyhow::anyhow!(
+                "--key {} does not belong to the certificate in --cert {}",
+                key_path.display(),
+                cert.display()
+            ),
+            _ => anyhow::anyhow!(
+                "--key {}: a key of a kind TLS cannot use here",
+                key_path.display()
+            ),
+        })?;
+    drop(certified);
+    Ok(Identity { chain, key })
+}
+
+/// Sets up TLS over `io` for `server_name`, the handshake completed: the
+/// deadline of `io` bounds it. `Err` carries rustls' error inside when TLS
+/// itself failed ([`reason`] puts it in words).
+pub fn handshake<S: Read + Write>(
+    config: Arc<ClientConfig>,
+    server_name: &str,
+    mut io: S,
+) -> io::Result<Stream<S>> {
+    let name = ServerName::try_from(server_name.to_string()).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("TLS: {server_name:?} is not a valid server name"),
+        )
+    })?;
+    let mut conn = ClientConnection::new(config, name).map_err(io::Error::other)?;
+    while conn.is_handshaking() {
+        conn.complete_io(&mut io)?;
+    }
+    Ok(Stream::new(conn, io))
+}
+
+/// The protocol the server chose by ALPN, if any.
+pub fn alpn<S: Read + Write>(stream: &Stream<S>) -> Option<&[u8]> {
+    stream.conn.alpn_protocol()
+}
+
+/// What a TLS failure inside `e` means, in words a person can act on; `None`
+/// when `e` is not a TLS failure.
+pub fn reason(e: &io::Error) -> Option<String> {
+    let tls = e.get_ref()?.downcast_ref::<rustls::Error>()?;
+    Some(format!("TLS: {}", describe(tls)))
+}
+
+fn describe(e: &rustls::Error) -> String {
+    match e {
+        rustls::Error::InvalidCertificate(c) => match c {
+            CertificateError::UnknownIssuer => {
+                "certificate not trusted (unknown issuer; use --cacert FILE or --insecure)".into()
+            }
+            CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
+                "certificate has expired".into()
+            }
+            CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
+                "certificate is not valid yet".into()
+            }
+            CertificateError::NotValidForNameContext { expected, .. } => {
+                format!("certificate not valid for name {:?}", expected.to_str())
+            }
+            CertificateError::BadSignature => "certificate has a bad signature".into(),
+            other if verify::is_ca_used_as_end_entity(other) => {
+                "certificate is a CA certificate, not a server certificate \
+                 (give that very certificate with --cacert, or use --insecure)"
+                    .into()
+            }
+            other => format!("certificate rejected: {other:?}"),
+        },
+        rustls::Error::AlertReceived(alert) => match alert {
+            AlertDescription::CertificateRequired => {
+                "the server requires a client certificate (use --cert and --key)".into()
+            }
+            AlertDescription::BadCertificate
+            | AlertDescription::UnsupportedCertificate
+            | AlertDescription::CertificateRevoked
+            | AlertDescription::CertificateExpired
+            | AlertDescription::CertificateUnknown
+            | AlertDescription::UnknownCA
+            | AlertDescription::AccessDenied => {
+                format!("the server rejected the client certificate ({alert:?})")
+            }
+            other => format!("the server ended the handshake ({other:?})"),
+        },
+        other => other.to_string(),
+    }
+}
