@@ -38,7 +38,7 @@ fn several_slow_targets_take_the_time_of_one() {
     probe(&["--timeout", "400ms", &url, &url, &url])
         .unhealthy()
         .says("3 of 3 checks failed")
-        .within(Duration::from_millis(650));
+        .by_deadline(Duration::from_millis(400));
 }
 
 #[test]
@@ -92,31 +92,22 @@ fn start_period_turns_a_failure_into_2_only_while_the_container_is_young() {
 }
 
 #[test]
+#[ignore = "needs root and unshare (util-linux) for a PID namespace; CI runs it"]
 fn start_period_exits_2_in_a_fresh_pid_namespace() {
     // The probe as PID 1 of a new PID namespace: a container that just started.
     let has_unshare = Command::new("unshare")
         .args(["--pid", "--fork", "--mount-proc", "true"])
         .status()
         .is_ok_and(|s| s.success());
-    if !has_unshare {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI runs as root with unshare available"
-        );
-        eprintln!("skipped: cannot create a PID namespace here");
-        return;
-    }
+    require(
+        has_unshare,
+        "unshare --pid --fork --mount-proc (root, util-linux)",
+    );
     let dead = format!("tcp://127.0.0.1:{}", closed_port());
     let out = Command::new("unshare")
-        .args([
-            "--pid",
-            "--fork",
-            "--mount-proc",
-            BIN,
-            "--start-period",
-            "30s",
-            &dead,
-        ])
+        .args(["--pid", "--fork", "--mount-proc"])
+        .arg(bin())
+        .args(["--start-period", "30s", &dead])
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);

@@ -66,7 +66,7 @@ fn a_child_ignoring_sigterm_is_killed_at_the_deadline_and_nothing_is_left() {
         .unhealthy()
         .one_line()
         .says("timed out after 500ms; killed its process group")
-        .within(Duration::from_millis(750));
+        .by_deadline(Duration::from_millis(500));
     assert_eq!(processes_with(&marker), Vec::<String>::new());
 }
 
@@ -87,7 +87,7 @@ fn a_grandchild_left_running_after_a_timeout_is_killed_too() {
     let script = format!("sleep {marker} & sleep {marker}; true");
     probe(&["--timeout", "300ms", "exec", "--", "sh", "-c", &script])
         .unhealthy()
-        .within(Duration::from_millis(550));
+        .by_deadline(Duration::from_millis(300));
     assert_eq!(processes_with(&marker), Vec::<String>::new());
 }
 

@@ -83,9 +83,8 @@ fn a_refused_port_names_every_address_tried() {
     r.unhealthy()
         .one_line()
         .says(&format!("connection refused (127.0.0.1:{port}"));
-    if has_ipv6() {
-        r.says(&format!("[::1]:{port})"));
-    }
+    // Both addresses of localhost are tried, whether ::1 exists here or not.
+    r.says(&format!("[::1]:{port}"));
 }
 
 #[test]
@@ -98,7 +97,7 @@ fn a_server_that_never_answers_is_cut_off_at_the_deadline() {
         .unhealthy()
         .one_line()
         .says("timed out after 500ms")
-        .within(Duration::from_millis(750));
+        .by_deadline(Duration::from_millis(500));
 }
 
 #[test]
@@ -114,7 +113,7 @@ fn a_trickling_status_line_is_cut_off_at_the_deadline() {
     probe(&["--timeout", "700ms", &s.url("/")])
         .unhealthy()
         .says("timed out")
-        .within(Duration::from_millis(950));
+        .by_deadline(Duration::from_millis(700));
 }
 
 #[test]
@@ -182,11 +181,9 @@ fn localhost_reaches_an_ipv4_only_server() {
 }
 
 #[test]
+#[ignore = "needs IPv6 loopback (::1), which containers often lack; CI runs it"]
 fn localhost_reaches_an_ipv6_only_server() {
-    if !has_ipv6() && std::env::var_os("CI").is_none() {
-        eprintln!("skipped: no IPv6 loopback here");
-        return;
-    }
+    require(has_ipv6(), "IPv6 loopback (::1)");
     let s = Server::http("[::1]:0", OK);
     // The IPv4 address of localhost refuses; ::1 answers.
     probe(&["-v", &format!("http://localhost:{}/", s.port())])
@@ -367,6 +364,6 @@ fn nothing_listens_on_the_ipv6_side_of_localhost_while_ipv4_is_silent() {
         &format!("http://localhost:{}/", s.port()),
     ])
     .unhealthy()
-    .within(Duration::from_millis(550));
+    .by_deadline(Duration::from_millis(300));
     let _ = TcpStream::connect(s.addr);
 }

@@ -166,5 +166,5 @@ fn a_tls_server_that_stalls_in_the_handshake_is_cut_off() {
     ])
     .unhealthy()
     .says("timed out after 400ms during the TLS handshake")
-    .within(Duration::from_millis(650));
+    .by_deadline(Duration::from_millis(400));
 }

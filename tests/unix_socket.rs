@@ -2,7 +2,6 @@
 
 mod common;
 
-use std::io::Write;
 use std::os::unix::net::UnixListener;
 use std::path::PathBuf;
 use std::thread;
@@ -14,35 +13,9 @@ fn socket_path() -> PathBuf {
     std::env::temp_dir().join(unique("hp-sock-"))
 }
 
-/// Serves `response` to every connection on a fresh unix socket.
-fn serve(response: &'static str) -> (PathBuf, mpsc_like::Rx) {
-    let path = socket_path();
-    let listener = UnixListener::bind(&path).unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    thread::spawn(move || {
-        for mut stream in listener.incoming().flatten() {
-            let mut head = String::new();
-            let mut buf = [0u8; 4096];
-            while !head.contains("\r\n\r\n") {
-                match std::io::Read::read(&mut stream, &mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => head.push_str(&String::from_utf8_lossy(&buf[..n])),
-                }
-            }
-            let _ = tx.send(head);
-            let _ = stream.write_all(response.as_bytes());
-        }
-    });
-    (path, rx)
-}
-
-mod mpsc_like {
-    pub type Rx = std::sync::mpsc::Receiver<String>;
-}
-
 #[test]
 fn http_over_a_unix_socket() {
-    let (path, requests) = serve("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    let (path, requests) = unix_http("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
     let sock = path.to_str().unwrap();
     probe(&["http", "--unix-socket", sock, "http://localhost/health"])
         .healthy()
@@ -62,7 +35,7 @@ fn http_over_a_unix_socket() {
 #[test]
 fn a_failing_app_on_a_unix_socket_is_unhealthy() {
     let (path, _requests) =
-        serve("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\ndown");
+        unix_http("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\ndown");
     probe(&["--unix-socket", path.to_str().unwrap(), "http://app/ready"])
         .unhealthy()
         .says("503 Service Unavailable")
@@ -96,6 +69,6 @@ fn a_silent_unix_socket_is_cut_off_at_the_deadline() {
     ])
     .unhealthy()
     .says("timed out")
-    .within(Duration::from_millis(650));
+    .by_deadline(Duration::from_millis(400));
     let _ = std::fs::remove_file(path);
 }

@@ -1,17 +1,13 @@
 //! The whole command line: every value parser (durations, status lists,
-//! headers, methods, host names, basic auth) through clap, as main runs it.
+//! headers, methods, host names, basic auth) through clap, as main runs it,
+//! and clap's errors as the one line the probe prints.
 #![no_main]
-#![allow(dead_code)]
-
-#[path = "../../src/cli.rs"]
-mod cli;
-#[path = "../../src/redacted.rs"]
-mod redacted;
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 
 use clap::Parser;
+use healthprobe::cli;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|input: &[u8]| {
@@ -28,7 +24,12 @@ fuzz_target!(|input: &[u8]| {
             }
         }
         Err(e) => {
-            let _ = e.render().to_string();
+            let (text, code) = cli::usage::explain(&e);
+            assert!(code <= 1);
+            if code == 1 {
+                assert_eq!(text.matches('\n').count(), 1, "{text}");
+                assert!(text.len() <= healthprobe::report::MAX_LINE);
+            }
         }
     }
 });

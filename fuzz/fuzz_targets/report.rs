@@ -1,12 +1,9 @@
 //! The output line: escaping and cutting of untrusted bytes, and the bounds.
 #![no_main]
-#![allow(dead_code)]
-
-#[path = "../../src/report.rs"]
-mod report;
 
 use std::time::Duration;
 
+use healthprobe::report;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|input: &[u8]| {
@@ -21,26 +18,20 @@ fuzz_target!(|input: &[u8]| {
             .nth(text.chars().count() / 2)
             .map_or(0, |(i, _)| i),
     );
-    let mut r = report::CheckReport::new(a.to_string());
-    r.result = b.to_string();
-    r.excerpt = Some(input.to_vec());
-    r.details = vec![text.to_string(); 8];
-    let reports = vec![r.clone(), r];
+    let r = report::CheckReport {
+        healthy: false,
+        warning: false,
+        subject: a.to_string(),
+        result: b.to_string(),
+        elapsed: Duration::from_micros(n as u64),
+        excerpt: Some(input.to_vec()),
+        details: vec![text.to_string(); 8],
+    };
+    let reports = vec![r; 1 + n % 30];
     for verbose in [false, true] {
-        let out = report::render(
-            report::Verdict::Unhealthy,
-            &reports,
-            Duration::from_micros(n as u64),
-            verbose,
-        );
-        assert!(
-            out.len()
-                <= if verbose {
-                    report::MAX_OUTPUT
-                } else {
-                    report::MAX_LINE + 1
-                }
-        );
+        let out = report::render("unhealthy", &reports, Duration::from_micros(n as u64), verbose);
+        let limit = if verbose { report::MAX_OUTPUT } else { report::MAX_LINE };
+        assert!(out.len() <= limit, "{} bytes", out.len());
         if !verbose {
             assert_eq!(out.matches('\n').count(), 1);
         }

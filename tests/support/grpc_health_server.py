@@ -1,7 +1,9 @@
 """A real gRPC server (grpcio, the reference implementation) serving the
 standard grpc.health.v1 health service, for healthprobe's tests.
 
-    python grpc_health_server.py PORT [CERT KEY]
+    python grpc_health_server.py PORT [CERT KEY [CLIENT_CA]]
+
+With CLIENT_CA, clients must present a certificate signed by it (mTLS).
 
 Prints "ready" once serving. Then reads commands on stdin, one per line:
     set SERVICE STATUS    (STATUS: SERVING, NOT_SERVING, UNKNOWN, SERVICE_UNKNOWN;
@@ -25,7 +27,14 @@ def main():
     address = f"127.0.0.1:{port}"
     if len(sys.argv) > 3:
         with open(sys.argv[2], "rb") as c, open(sys.argv[3], "rb") as k:
-            creds = grpc.ssl_server_credentials([(k.read(), c.read())])
+            pair = (k.read(), c.read())
+        if len(sys.argv) > 4:
+            with open(sys.argv[4], "rb") as ca:
+                creds = grpc.ssl_server_credentials(
+                    [pair], root_certificates=ca.read(), require_client_auth=True
+                )
+        else:
+            creds = grpc.ssl_server_credentials([pair])
         server.add_secure_port(address, creds)
     else:
         server.add_insecure_port(address)

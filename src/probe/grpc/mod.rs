@@ -4,10 +4,10 @@
 //! h2). The pieces: the call and its verdict here, the health messages in
 //! `message.rs`, HTTP/2 in `frame.rs` and `conn.rs`, HPACK in `hpack/`.
 
-mod conn;
+pub mod conn;
 pub mod frame;
 pub mod hpack;
-mod message;
+pub mod message;
 
 use std::sync::Arc;
 
