@@ -1,0 +1,124 @@
+//! Secrets are never printed: not in the line, not with -v, not in any
+//! error, whether what holds them parses or not.
+
+mod common;
+
+use std::io::Write;
+use std::net::TcpStream;
+
+use common::h2::*;
+use common::*;
+
+const SECRET: &str = "hunter2";
+
+#[test]
+fn no_error_message_quotes_a_url_password() {
+    let dead = closed_port();
+    let cases: Vec<Vec<String>> = vec![
+        vec![format!("http://admin:{SECRET}@127.0.0.1:{dead}/a b")],
+        vec![format!("htp://admin:{SECRET}@127.0.0.1/")],
+        vec![format!("http:/admin:{SECRET}@127.0.0.1/")],
+        vec![format!("http://admin:{SECRET}/x@127.0.0.1/")],
+        vec![format!("http://admin:{SECRET}?x@127.0.0.1/")],
+        vec![format!("http://admin:{SECRET}#x@127.0.0.1/")],
+        vec![format!("tcp://u:{SECRET}@127.0.0.1:{dead}")],
+        vec![format!("grpc://u:{SECRET}@127.0.0.1:{dead}")],
+        vec!["http".into(), format!("htp://admin:{SECRET}@127.0.0.1/")],
+        vec!["tcp".into(), format!("u:{SECRET}@127.0.0.1:{dead}")],
+        vec![
+            "wait".into(),
+            "--timeout".into(),
+            "1s".into(),
+            format!("http:/admin:{SECRET}@127.0.0.1"),
+        ],
+    ];
+    for args in &cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        probe(&args).unhealthy().one_line().never_says(SECRET);
+    }
+    // A password with a space, from a variable the probe expands.
+    probe_env(
+        &[&format!("http://admin:${{PASS}}@127.0.0.1:{dead}/")],
+        &[("PASS", &format!("{SECRET} x"))],
+    )
+    .unhealthy()
+    .one_line()
+    .says("admin:***@")
+    .never_says(SECRET);
+}
+
+#[test]
+fn a_location_header_that_echoes_credentials_is_redacted() {
+    let s = Server::http(
+        "127.0.0.1:0",
+        "HTTP/1.1 302 Found\r\nLocation: http://admin:hunter2@127.0.0.1/next\r\nContent-Length: 0\r\n\r\n",
+    );
+    probe(&["-v", &s.url("/")])
+        .healthy()
+        .says("< location: http://admin:***@127.0.0.1/next")
+        .never_says(SECRET);
+}
+
+#[test]
+fn grpc_response_headers_are_redacted_like_http_ones() {
+    let s = Server::raw("127.0.0.1:0", |mut stream, _| {
+        if !read_request(&mut stream) {
+            return;
+        }
+        drain(&stream);
+        let _ = handshake(&mut stream);
+        let mut head = response_head();
+        literal(&mut head, "set-cookie", b"session=hunter2");
+        literal(&mut head, "location", b"http://u:hunter2@h/");
+        let mut out = frame(HEADERS, END_HEADERS, 1, &head);
+        out.extend(frame(DATA, 0, 1, &SERVING_MESSAGE));
+        out.extend(frame(HEADERS, END_HEADERS | END_STREAM, 1, &ok_trailers()));
+        let _ = stream.write_all(&out);
+        let _ = TcpStream::shutdown(&stream, std::net::Shutdown::Write);
+    });
+    probe(&["-v", "grpc", &s.addr.to_string()])
+        .healthy()
+        .says("< set-cookie: (redacted)")
+        .says("< location: http://u:***@h/")
+        .never_says(SECRET);
+}
+
+#[test]
+fn exec_arguments_can_be_kept_out_of_the_line() {
+    // A password in an argument is printed unless asked not to.
+    probe(&["exec", "--", "sh", "-c", "exit 1", "-phunter2"])
+        .unhealthy()
+        .says(SECRET);
+    for args in [
+        &[
+            "exec",
+            "--redact-args",
+            "--",
+            "sh",
+            "-c",
+            "exit 1",
+            "-phunter2",
+        ][..],
+        &[
+            "-v",
+            "exec",
+            "--redact-args",
+            "--",
+            "sh",
+            "-c",
+            "exit 1",
+            "-phunter2",
+        ][..],
+    ] {
+        probe(args)
+            .unhealthy()
+            .says("exec sh (3 arguments redacted) -> exit 1")
+            .never_says(SECRET);
+    }
+    probe_env(
+        &["exec", "--", "sh", "-c", "exit 0", "-phunter2"],
+        &[("HEALTHPROBE_REDACT_ARGS", "true")],
+    )
+    .healthy()
+    .never_says(SECRET);
+}
