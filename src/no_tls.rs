@@ -5,7 +5,6 @@
 use std::io::{self, Read, Write};
 use std::marker::PhantomData;
 use std::path::Path;
-use std::sync::Arc;
 
 use anyhow::bail;
 
@@ -15,9 +14,9 @@ pub enum Stream<S> {
     Never(std::convert::Infallible, PhantomData<S>),
 }
 
-/// No client configuration can exist in this build.
+/// No TLS client can exist in this build.
 #[derive(Debug)]
-pub enum ClientConfig {}
+pub enum Client {}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Alpn {
@@ -53,7 +52,7 @@ impl Settings {
         Ok(Settings)
     }
 
-    pub fn config(&self, alpn: Alpn) -> Result<Arc<ClientConfig>, String> {
+    pub fn client(&self, alpn: Alpn) -> Result<Client, String> {
         Err(match alpn {
             Alpn::Http1 => "https is not supported by this build (built without the tls feature)",
             Alpn::H2 => "TLS is not supported by this build (built without the tls feature)",
@@ -62,12 +61,8 @@ impl Settings {
     }
 }
 
-pub fn handshake<S: Read + Write>(
-    config: Arc<ClientConfig>,
-    _: &str,
-    _: S,
-) -> io::Result<Stream<S>> {
-    match *config {}
+pub fn handshake<S: Read + Write>(client: Client, _: &str, _: S) -> io::Result<Stream<S>> {
+    match client {}
 }
 
 pub fn alpn<S>(stream: &Stream<S>) -> Option<&[u8]> {

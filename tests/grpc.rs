@@ -7,7 +7,9 @@ mod common;
 use std::thread;
 use std::time::Duration;
 
-use common::grpc::{Grpcio, HealthServer, Tls, Tonic};
+#[cfg(feature = "tls")]
+use common::grpc::Tls;
+use common::grpc::{Grpcio, HealthServer, Tonic};
 use common::*;
 
 fn serving_not_serving_and_unknown_services(s: &mut dyn HealthServer) {

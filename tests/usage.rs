@@ -61,3 +61,17 @@ fn a_bad_url_with_a_password_does_not_print_it() {
         .says("user:***@")
         .never_says("hunter2");
 }
+
+#[cfg(not(feature = "tls"))]
+#[test]
+fn the_slim_build_refuses_the_tls_options_by_name() {
+    for flag in ["--cacert", "--cert", "--key"] {
+        probe(&[flag, "/some/file.pem", "http://localhost/"])
+            .unhealthy()
+            .one_line()
+            .says(&format!("{flag} /some/file.pem: this build has no TLS"));
+    }
+    probe(&["https://localhost/"])
+        .unhealthy()
+        .says("https is not supported by this build");
+}

@@ -22,6 +22,22 @@ impl Conn {
     }
 }
 
+/// A TLS peer that refuses us (say, our client certificate) sends an alert
+/// and closes: a write then fails with a broken pipe, the alert unread. Read
+/// once to learn what the alert says.
+fn why_gone(stream: &mut tls::Stream<Conn>, e: io::Error) -> io::Error {
+    if !matches!(
+        e.kind(),
+        io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset
+    ) {
+        return e;
+    }
+    match stream.read(&mut [0u8; 1]) {
+        Err(alert) if tls::reason(&alert).is_some() => alert,
+        _ => e,
+    }
+}
+
 impl Read for Conn {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
@@ -37,7 +53,7 @@ impl Write for Conn {
         match self {
             Conn::Tcp(s) => s.write(buf),
             Conn::Unix(s) => s.write(buf),
-            Conn::Tls(s) => s.write(buf),
+            Conn::Tls(s) => s.write(buf).map_err(|e| why_gone(s, e)),
         }
     }
 

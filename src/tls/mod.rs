@@ -8,19 +8,21 @@
 
 mod verify;
 
+use std::fmt;
 use std::io::{self, Read, Write};
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, bail};
-use rustls::client::Resumption;
+use rustls::client::{ResolvesClientCert, Resumption};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::sign::CertifiedKey;
-use rustls::{AlertDescription, CertificateError, ClientConfig, ClientConnection, RootCertStore};
-
-/// A TLS session over `S`.
-pub type Stream<S> = rustls::StreamOwned<ClientConnection, S>;
+use rustls::{
+    AlertDescription, CertificateError, ClientConfig, ClientConnection, RootCertStore,
+    SignatureScheme,
+};
 
 /// The application protocol a check speaks over TLS (ALPN).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,18 +50,16 @@ pub struct Settings {
     identity: Option<Arc<Identity>>,
 }
 
-/// The client certificate chain and its key (--cert, --key).
-struct Identity {
-    chain: Vec<CertificateDer<'static>>,
-    key: PrivateKeyDer<'static>,
-}
+/// The client certificate chain and its key (--cert, --key), checked to
+/// belong together.
+struct Identity(Arc<CertifiedKey>);
 
-impl std::fmt::Debug for Identity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for Identity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
             "Identity({} certificates, key (redacted))",
-            self.chain.len()
+            self.0.cert.len()
         )
     }
 }
@@ -93,8 +93,9 @@ impl Settings {
         })
     }
 
-    /// A client configuration speaking `alpn`.
-    pub fn config(&self, alpn: Alpn) -> Result<Arc<ClientConfig>, String> {
+    /// What a connection speaking `alpn` needs: the rustls configuration and
+    /// our side of client authentication.
+    pub fn client(&self, alpn: Alpn) -> Result<Client, String> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let builder = ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
@@ -115,16 +116,46 @@ impl Settings {
             };
             builder.with_root_certificates(roots)
         };
-        let mut config = match &self.identity {
-            Some(id) => builder
-                .with_client_auth_cert(id.chain.clone(), id.key.clone_key())
-                .map_err(|e| format!("TLS: client certificate: {e}"))?,
-            None => builder.with_no_client_auth(),
-        };
+        let auth = Arc::new(ClientAuth {
+            key: self.identity.as_ref().map(|id| id.0.clone()),
+            asked: AtomicBool::new(false),
+        });
+        let mut config = builder.with_client_cert_resolver(auth.clone());
         config.alpn_protocols = vec![alpn.id().to_vec()];
         // One connection per process: nothing to resume.
         config.resumption = Resumption::disabled();
-        Ok(Arc::new(config))
+        Ok(Client {
+            config: Arc::new(config),
+            auth,
+        })
+    }
+}
+
+/// One connection's TLS configuration.
+#[derive(Debug)]
+pub struct Client {
+    config: Arc<ClientConfig>,
+    auth: Arc<ClientAuth>,
+}
+
+/// Our client certificate, if any, and whether the server asked for one:
+/// rustls asks the resolver only when a CertificateRequest arrives.
+#[derive(Debug)]
+struct ClientAuth {
+    key: Option<Arc<CertifiedKey>>,
+    asked: AtomicBool,
+}
+
+impl ResolvesClientCert for ClientAuth {
+    fn resolve(&self, _: &[&[u8]], sigschemes: &[SignatureScheme]) -> Option<Arc<CertifiedKey>> {
+        self.asked.store(true, Ordering::Relaxed);
+        self.key
+            .clone()
+            .filter(|k| k.key.choose_scheme(sigschemes).is_some())
+    }
+
+    fn has_certs(&self) -> bool {
+        self.key.is_some()
     }
 }
 
@@ -159,39 +190,49 @@ fn load_identity(cert: &Path, key: Option<&Path>) -> anyhow::Result<Identity> {
         ),
         None => (cert, cert_pem),
     };
-    let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|_| {
-        let what = if key.is_some() {
-            "--key"
-        } else {
-            "--cert (give --key FILE)"
-        };
+    let what = if key.is_some() {
+        "--key"
+    } else {
+        "--cert (or give --key FILE)"
+    };
+    let unusable = || {
         anyhow::anyhow!(
-            "{what} {}: no private key in the file (PEM: PKCS#8, RSA or EC)",
+            "{what} {}: no usable private key in the file (PEM: PKCS#8, RSA or EC)",
             key_path.display()
         )
-    })?;
+    };
+    let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|_| unusable())?;
     let provider = rustls::crypto::ring::default_provider();
-    let certified =
-        CertifiedKey::from_der(chain.clone(), key.clone_key(), &provider).map_err(|e| match e {
-            rustls::Error::InconsistentKeys(_) => anyhow::anyhow!(
-                "--key {} does not belong to the certificate in --cert {}",
-                key_path.display(),
-                cert.display()
-            ),
-            _ => anyhow::anyhow!(
-                "--key {}: a key of a kind TLS cannot use here",
-                key_path.display()
-            ),
-        })?;
-    drop(certified);
-    Ok(Identity { chain, key })
+    let certified = CertifiedKey::from_der(chain, key, &provider).map_err(|e| match e {
+        rustls::Error::InconsistentKeys(_) => anyhow::anyhow!(
+            "--key {} does not belong to the certificate in --cert {}",
+            key_path.display(),
+            cert.display()
+        ),
+        _ => unusable(),
+    })?;
+    Ok(Identity(Arc::new(certified)))
+}
+
+/// A TLS session over `S`.
+pub struct Stream<S: Read + Write> {
+    tls: rustls::StreamOwned<ClientConnection, S>,
+    auth: Arc<ClientAuth>,
+    /// The server has sent application data: it accepted us.
+    answered: bool,
+}
+
+impl<S: Read + Write> fmt::Debug for Stream<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("tls::Stream")
+    }
 }
 
 /// Sets up TLS over `io` for `server_name`, the handshake completed: the
 /// deadline of `io` bounds it. `Err` carries rustls' error inside when TLS
 /// itself failed ([`reason`] puts it in words).
 pub fn handshake<S: Read + Write>(
-    config: Arc<ClientConfig>,
+    client: Client,
     server_name: &str,
     mut io: S,
 ) -> io::Result<Stream<S>> {
@@ -201,22 +242,103 @@ pub fn handshake<S: Read + Write>(
             format!("TLS: {server_name:?} is not a valid server name"),
         )
     })?;
-    let mut conn = ClientConnection::new(config, name).map_err(io::Error::other)?;
+    let mut conn = ClientConnection::new(client.config, name).map_err(io::Error::other)?;
     while conn.is_handshaking() {
-        conn.complete_io(&mut io)?;
+        if let Err(e) = conn.complete_io(&mut io) {
+            return Err(explain(&client.auth, false, e));
+        }
     }
-    Ok(Stream::new(conn, io))
+    Ok(Stream {
+        tls: rustls::StreamOwned::new(conn, io),
+        auth: client.auth,
+        answered: false,
+    })
 }
 
 /// The protocol the server chose by ALPN, if any.
 pub fn alpn<S: Read + Write>(stream: &Stream<S>) -> Option<&[u8]> {
-    stream.conn.alpn_protocol()
+    stream.tls.conn.alpn_protocol()
 }
+
+impl<S: Read + Write> Read for Stream<S> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self.tls.read(buf) {
+            Ok(0) if !buf.is_empty() => Err(explain(
+                &self.auth,
+                self.answered,
+                io::ErrorKind::UnexpectedEof.into(),
+            )),
+            Ok(n) => {
+                self.answered = true;
+                Ok(n)
+            }
+            Err(e) => Err(explain(&self.auth, self.answered, e)),
+        }
+    }
+}
+
+impl<S: Read + Write> Write for Stream<S> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.tls
+            .write(buf)
+            .map_err(|e| explain(&self.auth, self.answered, e))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.tls
+            .flush()
+            .map_err(|e| explain(&self.auth, self.answered, e))
+    }
+}
+
+/// A server that asked for a client certificate and then hung up before any
+/// answer (an alert it sent is lost when our next write meets its closed
+/// socket, and some servers send none): that is why, most likely.
+fn explain(auth: &ClientAuth, answered: bool, e: io::Error) -> io::Error {
+    let dropped = matches!(
+        e.kind(),
+        io::ErrorKind::UnexpectedEof | io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset
+    );
+    if answered || !dropped || !auth.asked.load(Ordering::Relaxed) {
+        return e;
+    }
+    io::Error::new(
+        io::ErrorKind::ConnectionAborted,
+        ClosedAfterCertificateRequest {
+            presented: auth.key.is_some(),
+        },
+    )
+}
+
+#[derive(Debug)]
+struct ClosedAfterCertificateRequest {
+    presented: bool,
+}
+
+impl fmt::Display for ClosedAfterCertificateRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.presented {
+            false => f.write_str(
+                "the server asked for a client certificate and closed the connection \
+                 (use --cert and --key)",
+            ),
+            true => f.write_str(
+                "the server closed the connection after our client certificate (not accepted?)",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ClosedAfterCertificateRequest {}
 
 /// What a TLS failure inside `e` means, in words a person can act on; `None`
 /// when `e` is not a TLS failure.
 pub fn reason(e: &io::Error) -> Option<String> {
-    let tls = e.get_ref()?.downcast_ref::<rustls::Error>()?;
+    let inner = e.get_ref()?;
+    if let Some(closed) = inner.downcast_ref::<ClosedAfterCertificateRequest>() {
+        return Some(format!("TLS: {closed}"));
+    }
+    let tls = inner.downcast_ref::<rustls::Error>()?;
     Some(format!("TLS: {}", describe(tls)))
 }
 

@@ -58,7 +58,7 @@ impl GrpcCheck {
     /// The serving status the server reports, or why there is none.
     fn call(&self, deadline: &Deadline, notes: &mut Notes) -> Result<ServingStatus, String> {
         let config = match self.tls {
-            true => Some(self.tls_settings.config(tls::Alpn::H2)?),
+            true => Some(self.tls_settings.client(tls::Alpn::H2)?),
             false => None,
         };
         let (socket, _) = net::connect_tcp(&self.target, deadline, &mut notes.details)?;

@@ -154,7 +154,7 @@ impl HttpCheck {
         server_name: &str,
     ) -> Result<Conn, String> {
         let config = match self.url.scheme {
-            Scheme::Https => Some(self.tls.config(tls::Alpn::Http1)?),
+            Scheme::Https => Some(self.tls.client(tls::Alpn::Http1)?),
             Scheme::Http => None,
         };
         let plain = match &self.unix_socket {
