@@ -64,7 +64,7 @@ pub fn scaled(d: Duration) -> Duration {
     d.mul_f64(slack())
 }
 
-fn emulated() -> bool {
+pub fn emulated() -> bool {
     std::env::var_os("HEALTHPROBE_TEST_EMULATED").is_some()
 }
 
