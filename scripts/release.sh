@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The release artifacts: static binaries for x86_64 and aarch64, with TLS and
+# without (-slim), and their SHA256SUMS, in dist/.
+#
+#   bash scripts/release.sh 0.1.0
+#
+# VERSION must be the version in Cargo.toml (it is what --version prints).
+# Reproducible: the same source and toolchain give the same bytes, wherever
+# the checkout and the cargo home are (their paths are remapped out of the
+# binaries) and however often it runs (each run builds from a clean target
+# directory). Needs: rustup targets x86_64- and aarch64-unknown-linux-musl,
+# musl-tools and gcc-aarch64-linux-gnu (apt); .ci/run installs them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+version=${1:?usage: scripts/release.sh VERSION}
+crate_version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)
+if [ "$version" != "$crate_version" ]; then
+  echo "release.sh: VERSION $version is not Cargo.toml's $crate_version" >&2
+  exit 1
+fi
+
+build_dir=target/release-build
+rm -rf "$build_dir" dist
+mkdir -p dist
+cargo_home=${CARGO_HOME:-$HOME/.cargo}
+remap="\"--remap-path-prefix=$PWD=/healthprobe\", \"--remap-path-prefix=$cargo_home=/cargo\""
+
+for arch in x86_64 aarch64; do
+  triple=$arch-unknown-linux-musl
+  for variant in "" -slim; do
+    features=()
+    [ "$variant" = -slim ] && features=(--no-default-features)
+    echo "== healthprobe-$version-$arch-linux-musl$variant"
+    # --config adds to the rustflags of .cargo/config.toml (arrays are joined).
+    cargo build --quiet --release --locked --target "$triple" "${features[@]}" \
+      --target-dir "$build_dir" --config "target.$triple.rustflags = [$remap]"
+    cp "$build_dir/$triple/release/healthprobe" "dist/healthprobe-$version-$arch-linux-musl$variant"
+  done
+done
+(cd dist && sha256sum healthprobe-* > SHA256SUMS)
+ls -l dist
+cat dist/SHA256SUMS
