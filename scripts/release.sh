@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The release artifacts: static binaries for x86_64 and aarch64, with TLS and
-# without (-slim), and their SHA256SUMS, in dist/.
+# without (-slim), and their SHA256SUMS, in dist/; and the same files under
+# dist/image/<docker arch>[-slim]/ for the Dockerfile.
 #
 #   bash scripts/release.sh 0.1.0
 #
@@ -35,6 +36,11 @@ for arch in x86_64 aarch64; do
     cargo build --quiet --release --locked --target "$triple" "${features[@]}" \
       --target-dir "$build_dir" --config "target.$triple.rustflags = [$remap]"
     cp "$build_dir/$triple/release/healthprobe" "dist/healthprobe-$version-$arch-linux-musl$variant"
+    # The same file where the Dockerfile looks for it, by Docker's name for
+    # the architecture.
+    case $arch in x86_64) docker_arch=amd64 ;; aarch64) docker_arch=arm64 ;; esac
+    mkdir -p "dist/image/$docker_arch$variant"
+    cp "dist/healthprobe-$version-$arch-linux-musl$variant" "dist/image/$docker_arch$variant/healthprobe"
   done
 done
 (cd dist && sha256sum healthprobe-* > SHA256SUMS)

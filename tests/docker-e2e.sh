@@ -341,4 +341,70 @@ extra=$((img_size - BIN_SIZE - BUSYBOX_SIZE))
 log "  binary $BIN_SIZE bytes + busybox $BUSYBOX_SIZE bytes; image $img_size bytes (other files: $extra bytes)"
 [ "$extra" -lt 4096 ] || fail "the image holds $extra bytes besides the binary and the app"
 
+# --- 9. the distributable image (root Dockerfile), amd64 and arm64 ------------
+log "9. the root Dockerfile's scratch image for linux/amd64 and linux/arm64; an arm64 container judged"
+VERSION=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)
+[ -f dist/image/arm64/healthprobe ] && [ -f dist/image/amd64/healthprobe ] \
+  || bash scripts/release.sh "$VERSION" >/dev/null
+# BuildKit picks the artifact by TARGETARCH. The engine's own BuildKit is
+# reached through buildx, or through the 20.10 client Debian ships with it.
+if docker buildx version >/dev/null 2>&1; then
+  kit_build() { docker buildx build --load "$@"; }
+elif [ -x /usr/bin/docker ] && /usr/bin/docker version --format '{{.Client.Version}}' | grep -q '^20\.'; then
+  kit_build() { DOCKER_BUILDKIT=1 /usr/bin/docker build "$@"; }
+else
+  fail "no BuildKit client (docker buildx, or Debian's docker.io client)"
+fi
+[ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] \
+  || skip_or_fail "no qemu-aarch64 binfmt handler for linux/arm64 containers"
+for arch in amd64 arm64; do
+  for variant in "" -slim; do
+    tag="hpe2e-dist:$arch$variant"
+    # --no-cache: this engine's BuildKit reuses a cached COPY whose source is gone.
+    kit_build -q --no-cache --platform "linux/$arch" --build-arg "VARIANT=$variant" -t "$tag" . >/dev/null \
+      || fail "build $tag from the root Dockerfile"
+    images+=("$tag")
+    got=$(docker image inspect --format '{{.Os}}/{{.Architecture}} {{.Size}}' "$tag")
+    want=$(stat -c %s "dist/image/$arch$variant/healthprobe")
+    [ "$got" = "linux/$arch $want" ] || fail "$tag is '$got', expected 'linux/$arch $want' (the binary alone)"
+    out=$(docker run --rm --network host --platform "linux/$arch" "$tag" --version)
+    [ "$out" = "healthprobe $VERSION" ] || fail "$tag --version said '$out'"
+    log "  $tag: $got bytes, runs: $out"
+  done
+done
+# A missing artifact fails the build rather than ship another architecture's.
+mv dist/image/arm64 "$WORK/arm64-hidden"
+if kit_build -q --no-cache --platform linux/arm64 -t hpe2e-dist:missing . >/dev/null 2>&1; then
+  mv "$WORK/arm64-hidden" dist/image/arm64
+  images+=(hpe2e-dist:missing)
+  fail "the image built without its arm64 artifact"
+fi
+mv "$WORK/arm64-hidden" dist/image/arm64
+# An arm64 app image FROM it, as users write it; the probe itself is the
+# (sleeping) app, since busybox here is x86_64. The engine runs its health
+# check through binfmt and records the probe's line and exit code.
+P=$(free_port)
+ctx="$WORK/ctx-arm64"
+mkdir -p "$ctx/www"
+cat >"$ctx/Dockerfile" <<EOF
+FROM hpe2e-dist:arm64
+HEALTHCHECK --interval=1s --timeout=10s --retries=1 CMD ["/healthprobe", "--timeout", "5s", "http://127.0.0.1:$P/health"]
+ENTRYPOINT ["/healthprobe", "-q", "wait", "--timeout", "24h", "--interval", "1h", "tcp://127.0.0.1:1"]
+EOF
+kit_build -q --platform linux/arm64 -t hpe2e-arm64app "$ctx" >/dev/null || fail "build the arm64 app image"
+images+=(hpe2e-arm64app)
+echo ok >"$ctx/www/health"
+/bin/busybox httpd -f -p "127.0.0.1:$P" -h "$ctx/www" &
+httpd_pid=$!
+c=$(run_container --platform linux/arm64 hpe2e-arm64app)
+[ "$(docker image inspect --format '{{.Architecture}}' hpe2e-arm64app)" = arm64 ] || fail "the app image is not arm64"
+wait_status "$c" healthy 60
+expect_last "$c" 0 "healthy: GET http://127.0.0.1:$P/health -> 200 OK in "
+kill "$httpd_pid"
+wait_status "$c" unhealthy 60
+expect_last "$c" 1 "-> connection refused (127.0.0.1:$P) in "
+check_log_entries "$c"
+log "  arm64 probe in $(docker exec "$c" /healthprobe --version): healthy, then unhealthy, as its line says"
+docker rm -f "$c" >/dev/null
+
 log "all scenarios passed in $(($(date +%s) - T0))s"
