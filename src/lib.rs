@@ -26,9 +26,9 @@ pub mod verdict;
 pub mod wait;
 
 use anyhow::Result;
-use clap::Parser;
 
-use cli::{Cli, Command};
+use cli::Command;
+use cli::fast::Parsed;
 use deadline::Deadline;
 use verdict::Verdict;
 
@@ -66,8 +66,9 @@ pub fn main() -> u8 {
 
 /// Reads the command line, runs the checks; returns what to print and the exit code.
 fn run() -> Result<(String, u8)> {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let cli = match cli::parse_args() {
+        Ok(Parsed::Cli(cli)) => *cli,
+        Ok(Parsed::Version) => return Ok((cli::version_line(), 0)),
         Err(e) => return Ok(cli::usage::explain(&e)),
     };
     let opts = &cli.options;

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+pub mod fast;
 pub mod usage;
 mod values;
 
@@ -37,7 +38,7 @@ Exit status: 0 healthy, 1 unhealthy or unable to run the check,
 2 only with --start-period while the container is still starting
 (or, with --exit-codes consul: 0 passing, 1 warning, 2 critical).";
 
-#[derive(Debug, Parser)]
+#[derive(Debug, PartialEq, Parser)]
 #[command(
     name = "healthprobe",
     version,
@@ -57,7 +58,7 @@ pub struct Cli {
     pub options: Options,
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Debug, PartialEq, Subcommand)]
 pub enum Command {
     /// Healthy when URL answers with a status in --status.
     Http {
@@ -83,7 +84,7 @@ pub enum Command {
         #[arg(required = true, value_name = "TARGET")]
         targets: Vec<String>,
         /// Pause between attempts.
-        #[arg(long, value_name = "DURATION", default_value = "500ms", value_parser = parse_timeout,
+        #[arg(long, value_name = "DURATION", default_value = DEFAULT_INTERVAL, value_parser = parse_timeout,
               env = "HEALTHPROBE_INTERVAL")]
         interval: Duration,
         /// The program to run once every target passes (after `--`).
@@ -125,7 +126,7 @@ pub enum Command {
     },
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, PartialEq, Args)]
 pub struct Options {
     /// Deadline for everything, below the runtime's own [default: 10s; wait: 60s]
     #[arg(long, global = true, value_name = "DURATION", value_parser = parse_timeout,
@@ -163,12 +164,12 @@ pub struct Options {
     pub exit_codes: ExitCodes,
 
     /// HTTP method.
-    #[arg(long, short = 'X', global = true, default_value = "GET", value_parser = parse_method,
+    #[arg(long, short = 'X', global = true, default_value = DEFAULT_METHOD, value_parser = parse_method,
           env = "HEALTHPROBE_METHOD", help_heading = "HTTP")]
     pub method: String,
 
     /// Healthy statuses, e.g. 200,204,300-399.
-    #[arg(long, global = true, value_name = "LIST", default_value = "200-399",
+    #[arg(long, global = true, value_name = "LIST", default_value = DEFAULT_STATUS,
           value_parser = StatusSet::parse, env = "HEALTHPROBE_STATUS", help_heading = "HTTP")]
     pub status: StatusSet,
 
@@ -251,6 +252,26 @@ pub enum ExitCodes {
     // 0 passing, 1 warning, 2 critical: a Consul script check treats 1 as a
     // mere warning and keeps the instance in service.
     Consul,
+}
+
+/// Defaults, shared by clap's definitions and the fast path.
+pub const DEFAULT_METHOD: &str = "GET";
+pub const DEFAULT_STATUS: &str = "200-399";
+pub const DEFAULT_INTERVAL: &str = "500ms";
+
+/// Reads the command line and the HEALTHPROBE_* environment: through the
+/// fast path (`fast.rs`) when it is sure of them, else through clap.
+pub fn parse_args() -> Result<fast::Parsed, clap::Error> {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    if let Some(parsed) = fast::parse(&args, &fast::Env::from_process()) {
+        return Ok(parsed);
+    }
+    Cli::try_parse_from(args).map(|cli| fast::Parsed::Cli(Box::new(cli)))
+}
+
+/// What `--version` prints.
+pub fn version_line() -> String {
+    format!("healthprobe {}\n", env!("CARGO_PKG_VERSION"))
 }
 
 /// The deadline when --timeout is not given.

@@ -94,13 +94,13 @@ fn status_code(s: &str) -> Result<u16, String> {
 
 /// A request header from `-H 'Name: value'`. Values of headers that carry
 /// credentials are kept as secrets.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Header {
     pub name: String,
     pub value: HeaderValue,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum HeaderValue {
     Plain(String),
     Secret(SecretString),
@@ -150,7 +150,7 @@ impl Header {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct BasicAuth {
     pub user: String,
     pub password: SecretString,
