@@ -240,7 +240,8 @@ sleep 6 # several more intervals
 expect_last "$c" 1 "timed out after 500ms; killed its process group"
 ps_out=$(docker exec "$c" /bin/busybox ps -o pid,stat,args)
 zombies=$(echo "$ps_out" | awk '$2 ~ /^Z/' | wc -l)
-leftovers=$(echo "$ps_out" | grep -c 'sleep 7[78]' || true)
+# The sleeps themselves, not the command lines that mention them.
+leftovers=$(echo "$ps_out" | awk '$3 == "/bin/busybox" && $4 == "sleep" && $5 ~ /^7[78]$/' | wc -l)
 log "  processes: $(echo "$ps_out" | tail -n +2 | tr '\n' ';')"
 [ "$zombies" -eq 0 ] || fail "$zombies zombie(s) in the container: $ps_out"
 # At most one probe may be running right now (its sleeps 77 and 78).
