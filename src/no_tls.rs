@@ -22,6 +22,7 @@ pub enum Client {}
 pub enum Alpn {
     Http1,
     H2,
+    None,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -52,10 +53,16 @@ impl Settings {
         Ok(Settings)
     }
 
+    pub fn for_encryption_only(&self) -> Settings {
+        Settings
+    }
+
     pub fn client(&self, alpn: Alpn) -> Result<Client, String> {
         Err(match alpn {
             Alpn::Http1 => "https is not supported by this build (built without the tls feature)",
-            Alpn::H2 => "TLS is not supported by this build (built without the tls feature)",
+            Alpn::H2 | Alpn::None => {
+                "TLS is not supported by this build (built without the tls feature)"
+            }
         }
         .into())
     }

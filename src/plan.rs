@@ -10,8 +10,11 @@ use crate::probe::exec::ExecCheck;
 use crate::probe::file::FileCheck;
 use crate::probe::grpc::GrpcCheck;
 use crate::probe::http::HttpCheck;
+use crate::probe::mysql::MysqlCheck;
+use crate::probe::postgres::PostgresCheck;
+use crate::probe::redis::RedisCheck;
 use crate::probe::tcp::TcpCheck;
-use crate::target::{self, HostPort};
+use crate::target::{self, HostPort, Scheme};
 use crate::tls;
 
 /// Turns the parsed command line into checks.
@@ -106,9 +109,25 @@ impl<'a> Builder<'a> {
     fn target(&mut self, raw: &str) -> Result<Check> {
         let t = target::expand_vars(raw)?;
         let lower = t.get(..8).unwrap_or(&t).to_ascii_lowercase();
-        if lower.starts_with("http://") || lower.starts_with("https://") {
-            self.http(&t)
-        } else if lower.starts_with("tcp://") {
+        match target::scheme_of(&t) {
+            Some(Scheme::Http | Scheme::Https) => return self.http(&t),
+            Some(Scheme::Redis | Scheme::Rediss) => {
+                let url = target::parse_service_url(&t)?;
+                let (tls, _) = self.shared()?;
+                return Ok(Check::Redis(Box::new(RedisCheck { url, tls })));
+            }
+            Some(Scheme::Postgres | Scheme::Postgresql) => {
+                let url = target::parse_service_url(&t)?;
+                let (tls, _) = self.shared()?;
+                return Ok(Check::Postgres(Box::new(PostgresCheck { url, tls })));
+            }
+            Some(Scheme::Mysql) => {
+                let url = target::parse_service_url(&t)?;
+                return Ok(Check::Mysql(Box::new(MysqlCheck { url })));
+            }
+            None => {}
+        }
+        if lower.starts_with("tcp://") {
             Ok(Check::Tcp(TcpCheck {
                 target: target::parse_host_port(&t)?,
             }))
@@ -117,7 +136,8 @@ impl<'a> Builder<'a> {
             self.grpc(target, service, tls, None)
         } else {
             bail!(
-                "don't know how to check {}: use http://, https://, tcp:// or grpc://, or a subcommand",
+                "don't know how to check {}: use http(s)://, tcp://, grpc(s)://, redis(s)://, \
+                 postgres:// or mysql://, or a subcommand",
                 target::shown_url(&t)
             )
         }
@@ -136,7 +156,7 @@ impl<'a> Builder<'a> {
             key: opts.key.as_deref(),
         })?;
         let headers = if opts.headers.is_empty() {
-            headers_from_env()?
+            lines_from_env("HEALTHPROBE_HEADER", cli::Header::parse)?
         } else {
             opts.headers.clone()
         };
@@ -148,13 +168,26 @@ impl<'a> Builder<'a> {
     fn http(&mut self, url: &str) -> Result<Check> {
         let (tls, headers) = self.shared()?;
         let opts = self.opts;
+        // POST when there is a body to send, as curl -d does.
+        let method = match (&opts.method, &opts.data) {
+            (Some(m), _) => m.clone(),
+            (None, Some(_)) => "POST".into(),
+            (None, None) => "GET".into(),
+        };
+        let body_json = if opts.body_json.is_empty() {
+            lines_from_env("HEALTHPROBE_BODY_JSON", cli::JsonCheck::parse)?
+        } else {
+            opts.body_json.clone()
+        };
         Ok(Check::Http(Box::new(HttpCheck {
             url: target::parse_url(url)?,
-            method: opts.method.clone(),
+            method,
             status: opts.status.clone(),
             headers,
             host: opts.host.clone(),
             body_contains: opts.body_contains.clone(),
+            body_json,
+            data: opts.data.clone(),
             basic_auth: opts.basic_auth.clone(),
             tls,
             unix_socket: opts.unix_socket.clone(),
@@ -180,18 +213,16 @@ impl<'a> Builder<'a> {
     }
 }
 
-/// HEALTHPROBE_HEADER: one `Name: value` per line, when no -H is given.
-fn headers_from_env() -> Result<Vec<cli::Header>> {
-    let Ok(value) = std::env::var("HEALTHPROBE_HEADER") else {
+/// A variable holding one value per line (HEALTHPROBE_HEADER,
+/// HEALTHPROBE_BODY_JSON), for when the repeatable option is not given.
+fn lines_from_env<T>(name: &str, parse: impl Fn(&str) -> Result<T, String>) -> Result<Vec<T>> {
+    let Ok(value) = std::env::var(name) else {
         return Ok(Vec::new());
     };
     value
         .lines()
         .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            cli::Header::parse(l.trim_end_matches('\r'))
-                .map_err(|e| anyhow::anyhow!("HEALTHPROBE_HEADER: {e}"))
-        })
+        .map(|l| parse(l.trim_end_matches('\r')).map_err(|e| anyhow::anyhow!("{name}: {e}")))
         .collect()
 }
 

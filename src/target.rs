@@ -12,13 +12,32 @@ use crate::report::shown;
 pub enum Scheme {
     Http,
     Https,
+    Redis,
+    /// Redis over TLS.
+    Rediss,
+    Postgres,
+    Postgresql,
+    Mysql,
 }
 
 impl Scheme {
+    const ALL: [Scheme; 7] = [
+        Scheme::Http,
+        Scheme::Https,
+        Scheme::Redis,
+        Scheme::Rediss,
+        Scheme::Postgres,
+        Scheme::Postgresql,
+        Scheme::Mysql,
+    ];
+
     fn default_port(self) -> u16 {
         match self {
             Scheme::Http => 80,
             Scheme::Https => 443,
+            Scheme::Redis | Scheme::Rediss => 6379,
+            Scheme::Postgres | Scheme::Postgresql => 5432,
+            Scheme::Mysql => 3306,
         }
     }
 
@@ -26,6 +45,11 @@ impl Scheme {
         match self {
             Scheme::Http => "http",
             Scheme::Https => "https",
+            Scheme::Redis => "redis",
+            Scheme::Rediss => "rediss",
+            Scheme::Postgres => "postgres",
+            Scheme::Postgresql => "postgresql",
+            Scheme::Mysql => "mysql",
         }
     }
 }
@@ -61,6 +85,21 @@ pub struct Url {
 }
 
 impl Url {
+    /// The path without its leading `/` and without the query: a database name.
+    pub fn path_name(&self) -> String {
+        let path = self.path.split('?').next().unwrap_or("");
+        percent_decode(path.trim_start_matches('/'))
+    }
+
+    /// The value of `name` in the query, if it is there.
+    pub fn query(&self, name: &str) -> Option<String> {
+        let (_, query) = self.path.split_once('?')?;
+        query.split('&').find_map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (k == name).then(|| percent_decode(v))
+        })
+    }
+
     /// The URL to put on the wire, for `host` (the target's own, or `--host`).
     /// Credentials are not part of it; they travel in the Authorization header.
     pub fn request_uri(&self, host: &str) -> String {
@@ -111,16 +150,33 @@ impl fmt::Display for Url {
 /// Parses `http://...` / `https://...`. No message quotes a password, whether
 /// the input parses or not.
 pub fn parse_url(input: &str) -> Result<Url> {
-    let (scheme, rest) = if let Some(rest) = strip_prefix_ignore_case(input, "http://") {
-        (Scheme::Http, rest)
-    } else if let Some(rest) = strip_prefix_ignore_case(input, "https://") {
-        (Scheme::Https, rest)
-    } else {
-        bail!(
-            "bad URL {}: must start with http:// or https://",
-            shown_url(input)
-        );
+    parse_with(input, &[Scheme::Http, Scheme::Https], "http:// or https://")
+}
+
+/// Parses `redis://`, `rediss://`, `postgres://`, `postgresql://`, `mysql://`
+/// URLs: `scheme://[user[:password]@]host[:port][/path][?query]`.
+pub fn parse_service_url(input: &str) -> Result<Url> {
+    parse_with(
+        input,
+        &Scheme::ALL[2..],
+        "redis://, rediss://, postgres://, postgresql:// or mysql://",
+    )
+}
+
+/// The scheme `input` starts with, among all we know.
+pub fn scheme_of(input: &str) -> Option<Scheme> {
+    Scheme::ALL.into_iter().find(|s| {
+        input
+            .get(..s.as_str().len() + 3)
+            .is_some_and(|head| head.eq_ignore_ascii_case(&format!("{}://", s.as_str())))
+    })
+}
+
+fn parse_with(input: &str, allowed: &[Scheme], expected: &str) -> Result<Url> {
+    let Some(scheme) = scheme_of(input).filter(|s| allowed.contains(s)) else {
+        bail!("bad URL {}: must start with {expected}", shown_url(input));
     };
+    let rest = &input[scheme.as_str().len() + 3..];
     if let Some(bad) = input.chars().find(|c| c.is_whitespace() || c.is_control()) {
         bail!(
             "bad URL {}: contains {:?}; percent-encode it",

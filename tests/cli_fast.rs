@@ -235,6 +235,27 @@ fn the_fast_path_is_clap_where_it_answers() {
         ),
         (&["http://a/", "--exit-codes", "consul"], &[]),
         (&["http://localhost:${PORT}/health"], &[]),
+        (
+            &[
+                "-d",
+                "{\"q\":1}",
+                "--body-json",
+                "status=UP",
+                "--body-json",
+                "a[0].b=2",
+                "http://a/",
+            ],
+            &[],
+        ),
+        (&["http://a/"], &[("HEALTHPROBE_DATA", "x=1")]),
+        (
+            &[
+                "redis://:pw@cache:6379",
+                "postgres://db:5432/app",
+                "mysql://db",
+            ],
+            &[],
+        ),
     ];
     for (args, env) in common {
         assert!(
@@ -292,6 +313,8 @@ fn the_fast_path_is_clap_where_it_answers() {
         (&["-H", "-x", "http://a/"], &[]),
         (&["--host", "--verbose", "http://a/"], &[]),
         (&["file", "-k", ""], &[]),
+        (&["--body-json", "nope", "http://a/"], &[]),
+        (&["-d", "", "http://a/"], &[]),
         (&["http", ""], &[]),
     ];
     let mut fast_taken = 0;

@@ -367,3 +367,162 @@ fn nothing_listens_on_the_ipv6_side_of_localhost_while_ipv4_is_silent() {
     .by_deadline(Duration::from_millis(300));
     let _ = TcpStream::connect(s.addr);
 }
+
+// --- request bodies and JSON assertions ---------------------------------------
+
+/// A server that reads the request head and its body (Content-Length) and
+/// answers `response`; each request, body included, comes out of the receiver.
+fn echoing_server(response: &'static str) -> (Server, std::sync::mpsc::Receiver<String>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let head = read_head(&stream);
+            let len = head
+                .lines()
+                .find_map(|l| {
+                    let l = l.to_ascii_lowercase();
+                    l.strip_prefix("content-length:")
+                        .map(|v| v.trim().to_string())
+                })
+                .and_then(|v| v.parse::<usize>().ok())
+                .unwrap_or(0);
+            let mut body = vec![0u8; len];
+            let _ = std::io::Read::read_exact(&mut stream, &mut body);
+            let _ = tx.send(format!("{head}{}", String::from_utf8_lossy(&body)));
+            let _ = stream.write_all(response.as_bytes());
+        }
+    });
+    (Server::at(addr), rx)
+}
+
+#[test]
+fn data_is_sent_as_the_body_of_a_post() {
+    let (s, requests) = echoing_server(OK);
+    let echoed = || {
+        requests
+            .recv_timeout(Duration::from_secs(5))
+            .expect("a request")
+    };
+    probe(&["-d", "{\"ping\":true}", &s.url("/rpc")])
+        .healthy()
+        .says("POST http://");
+    let req = echoed();
+    assert!(req.starts_with("POST /rpc HTTP/1.1\r\n"), "{req}");
+    let lower = req.to_ascii_lowercase();
+    assert!(
+        lower.contains("content-type: application/json\r\n"),
+        "{req}"
+    );
+    assert!(
+        lower.contains("content-length: 13\r\n") && req.ends_with("{\"ping\":true}"),
+        "{req}"
+    );
+    // Not JSON: a form, as curl -d sends it; -X and -H win.
+    probe(&["--data", "a=1&b=2", "-X", "PUT", &s.url("/")])
+        .healthy()
+        .says("PUT http://");
+    let req = echoed();
+    assert!(
+        req.starts_with("PUT / HTTP/1.1")
+            && req
+                .to_ascii_lowercase()
+                .contains("application/x-www-form-urlencoded"),
+        "{req}"
+    );
+    probe(&[
+        "-d",
+        "<x/>",
+        "-H",
+        "Content-Type: application/xml",
+        &s.url("/"),
+    ])
+    .healthy();
+    let req = echoed().to_ascii_lowercase();
+    assert!(
+        req.contains("content-type: application/xml") && !req.contains("x-www-form"),
+        "{req}"
+    );
+    probe_env(&[&s.url("/")], &[("HEALTHPROBE_DATA", "x=1")])
+        .healthy()
+        .says("POST");
+    assert!(echoed().ends_with("x=1"));
+}
+
+const ACTUATOR: &str = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{\"status\":\"DOWN\",\"components\":{\"db\":{\"status\":\"DOWN\",\"details\":{\"error\":\"timeout\"}},\"disk\":{\"status\":\"UP\"}},\"checks\":[{\"ok\":true}],\"version\":\"1.2\",\"count\":3}";
+
+#[test]
+fn body_json_asserts_values_at_paths() {
+    let s = Server::http("127.0.0.1:0", ACTUATOR);
+    probe(&[
+        "--body-json",
+        "components.disk.status=UP",
+        "--body-json",
+        "checks[0].ok=true",
+        &s.url("/"),
+    ])
+    .healthy()
+    .one_line()
+    .says("200 OK, components.disk.status=UP, checks[0].ok=true");
+    // A 200 with {"status":"DOWN"}: unhealthy, saying which value it found.
+    probe(&["--body-json", "status=UP", &s.url("/")])
+        .unhealthy()
+        .one_line()
+        .says("200 OK, but status is \"DOWN\", not UP");
+    probe(&["--body-json", "components.cache.status=UP", &s.url("/")])
+        .unhealthy()
+        .says("components.cache.status not in the JSON body");
+    probe(&[
+        "--body-json",
+        "count=3.0",
+        "--body-json",
+        "version=1.2",
+        &s.url("/"),
+    ])
+    .healthy();
+    probe_env(
+        &[&s.url("/")],
+        &[(
+            "HEALTHPROBE_BODY_JSON",
+            "components.db.status=DOWN\ncount=3\n",
+        )],
+    )
+    .healthy();
+    probe_env(&[&s.url("/")], &[("HEALTHPROBE_BODY_JSON", "nonsense")])
+        .unhealthy()
+        .says("HEALTHPROBE_BODY_JSON: expected PATH=VALUE");
+    let html = Server::http(
+        "127.0.0.1:0",
+        "HTTP/1.1 200 OK\r\n\r\n<html>maintenance</html>",
+    );
+    probe(&["--body-json", "status=UP", &html.url("/")])
+        .unhealthy()
+        .says("the body is not JSON: a value expected at byte 0")
+        .says(": <html>maintenance</html>");
+}
+
+#[test]
+fn body_json_reads_only_the_first_64k_and_memory_stays_bounded() {
+    let s = Server::start("127.0.0.1:0", |mut stream, _| {
+        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\n\r\n{\"pad\":[");
+        // An endless array: the probe reads 64 KiB of it and stops.
+        let chunk = "0,".repeat(32 * 1024);
+        for _ in 0..2000 {
+            if stream.write_all(chunk.as_bytes()).is_err() {
+                return;
+            }
+        }
+    });
+    probe(&["--body-json", "status=UP", &s.url("/")])
+        .unhealthy()
+        .one_line()
+        .says("status=UP not in the first 65536 bytes of the body");
+    let deep = Server::start("127.0.0.1:0", |mut stream, _| {
+        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\n\r\n");
+        let _ = stream.write_all("[".repeat(60_000).as_bytes());
+    });
+    probe(&["--body-json", "a=1", &deep.url("/")])
+        .unhealthy()
+        .says("nesting of at most 64 levels");
+}

@@ -20,7 +20,7 @@ use super::values::{
     Header, StatusSet, parse_basic_auth, parse_duration, parse_host_name, parse_method,
     parse_nonempty, parse_timeout,
 };
-use super::{Cli, Command, DEFAULT_INTERVAL, DEFAULT_METHOD, DEFAULT_STATUS, ExitCodes, Options};
+use super::{Cli, Command, DEFAULT_INTERVAL, DEFAULT_STATUS, ExitCodes, JsonCheck, Options};
 
 /// What the fast path made of the command line.
 #[derive(Debug, PartialEq)]
@@ -65,10 +65,12 @@ pub enum Id {
     StartPeriod,
     ExitCodes,
     Method,
+    Data,
     Status,
     Header,
     Host,
     BodyContains,
+    BodyJson,
     BasicAuth,
     UnixSocket,
     Insecure,
@@ -113,7 +115,7 @@ const fn spec(
     }
 }
 
-pub const SPECS: [Spec; 22] = [
+pub const SPECS: [Spec; 24] = [
     spec(
         Id::Timeout,
         "timeout",
@@ -163,6 +165,14 @@ pub const SPECS: [Spec; 22] = [
         None,
     ),
     spec(
+        Id::Data,
+        "data",
+        Some('d'),
+        Some("HEALTHPROBE_DATA"),
+        true,
+        None,
+    ),
+    spec(
         Id::Status,
         "status",
         None,
@@ -180,6 +190,7 @@ pub const SPECS: [Spec; 22] = [
         true,
         None,
     ),
+    spec(Id::BodyJson, "body-json", None, None, true, None),
     spec(
         Id::BasicAuth,
         "basic-auth",
@@ -269,9 +280,11 @@ pub const SPECS: [Spec; 22] = [
 struct Given<'a>(Vec<(Id, &'a str)>);
 
 impl<'a> Given<'a> {
-    /// Records `value`; `None` for a repeat clap would refuse (only -H repeats).
+    /// Records `value`; `None` for a repeat clap would refuse (-H and
+    /// --body-json may repeat).
     fn add(&mut self, id: Id, value: &'a str) -> Option<()> {
-        if id != Id::Header && self.0.iter().any(|(i, _)| *i == id) {
+        let repeats = matches!(id, Id::Header | Id::BodyJson);
+        if !repeats && self.0.iter().any(|(i, _)| *i == id) {
             return None;
         }
         self.0.push((id, value));
@@ -514,16 +527,13 @@ fn options(given: &Given<'_>, env: &Env) -> Option<Options> {
             "consul" => Ok(ExitCodes::Consul),
             _ => Err(String::new()),
         })?,
-        method: value_or(given, env, Id::Method, DEFAULT_METHOD, parse_method)?,
+        method: value_of(given, env, Id::Method, parse_method)?,
+        data: value_of(given, env, Id::Data, |s| Ok(s.to_string()))?,
         status: value_or(given, env, Id::Status, DEFAULT_STATUS, StatusSet::parse)?,
-        headers: given
-            .0
-            .iter()
-            .filter(|(id, _)| *id == Id::Header)
-            .map(|(_, v)| Header::parse(v).ok())
-            .collect::<Option<_>>()?,
+        headers: all(given, Id::Header, Header::parse)?,
         host: value_of(given, env, Id::Host, parse_host_name)?,
         body_contains: value_of(given, env, Id::BodyContains, parse_nonempty)?,
+        body_json: all(given, Id::BodyJson, JsonCheck::parse)?,
         basic_auth: value_of(given, env, Id::BasicAuth, parse_basic_auth)?,
         unix_socket: value_of(given, env, Id::UnixSocket, nonempty_path)?,
         insecure: flag(given, env, Id::Insecure)?,
@@ -531,6 +541,16 @@ fn options(given: &Given<'_>, env: &Env) -> Option<Options> {
         cert: value_of(given, env, Id::Cert, nonempty_path)?,
         key: value_of(given, env, Id::Key, nonempty_path)?,
     })
+}
+
+/// Every value of a repeatable option, parsed.
+fn all<T>(given: &Given<'_>, id: Id, parse: impl Fn(&str) -> Result<T, String>) -> Option<Vec<T>> {
+    given
+        .0
+        .iter()
+        .filter(|(i, _)| *i == id)
+        .map(|(_, v)| parse(v).ok())
+        .collect()
 }
 
 /// clap refuses an empty path.

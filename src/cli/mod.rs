@@ -12,6 +12,7 @@ pub mod fast;
 pub mod usage;
 mod values;
 
+pub use crate::probe::http::json::JsonCheck;
 pub use values::{BasicAuth, Header, HeaderValue, MAX_TIMEOUT, StatusSet};
 use values::{
     parse_basic_auth, parse_duration, parse_host_name, parse_method, parse_nonempty, parse_timeout,
@@ -163,10 +164,21 @@ pub struct Options {
     )]
     pub exit_codes: ExitCodes,
 
-    /// HTTP method.
-    #[arg(long, short = 'X', global = true, default_value = DEFAULT_METHOD, value_parser = parse_method,
+    /// HTTP method [default: GET, or POST with --data]
+    #[arg(long, short = 'X', global = true, value_parser = parse_method,
           env = "HEALTHPROBE_METHOD", help_heading = "HTTP")]
-    pub method: String,
+    pub method: Option<String>,
+
+    /// Send TEXT as the request body (Content-Type: -H's, else JSON for {...}, else a form).
+    #[arg(
+        long,
+        short = 'd',
+        global = true,
+        value_name = "TEXT",
+        env = "HEALTHPROBE_DATA",
+        help_heading = "HTTP"
+    )]
+    pub data: Option<String>,
 
     /// Healthy statuses, e.g. 200,204,300-399.
     #[arg(long, global = true, value_name = "LIST", default_value = DEFAULT_STATUS,
@@ -187,6 +199,11 @@ pub struct Options {
     #[arg(long, global = true, value_name = "TEXT", value_parser = parse_nonempty,
           env = "HEALTHPROBE_BODY_CONTAINS", help_heading = "HTTP")]
     pub body_contains: Option<String>,
+
+    /// Healthy only if the JSON body has VALUE at PATH: status=UP, checks[0].ok=true [env: HEALTHPROBE_BODY_JSON, one per line]
+    #[arg(long = "body-json", global = true, value_name = "PATH=VALUE",
+          value_parser = JsonCheck::parse, help_heading = "HTTP")]
+    pub body_json: Vec<JsonCheck>,
 
     /// Basic authentication (never printed).
     #[arg(long, global = true, value_name = "USER:PASSWORD", value_parser = parse_basic_auth,
@@ -255,7 +272,6 @@ pub enum ExitCodes {
 }
 
 /// Defaults, shared by clap's definitions and the fast path.
-pub const DEFAULT_METHOD: &str = "GET";
 pub const DEFAULT_STATUS: &str = "200-399";
 pub const DEFAULT_INTERVAL: &str = "500ms";
 

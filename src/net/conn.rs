@@ -6,7 +6,11 @@ use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::os::unix::net::UnixStream;
 
+use crate::deadline::Deadline;
 use crate::net::socket::DeadlineStream;
+use crate::net::{self, describe_io};
+use crate::report::format_duration;
+use crate::target::HostPort;
 use crate::tls;
 
 #[derive(Debug)]
@@ -17,8 +21,45 @@ pub enum Conn {
 }
 
 impl Conn {
+    /// A TCP connection to `target` (every address tried, see `net::connect_tcp`).
+    pub fn tcp(
+        target: &HostPort,
+        deadline: &Deadline,
+        details: &mut Vec<String>,
+    ) -> Result<Conn, String> {
+        let (stream, _) = net::connect_tcp(target, deadline, details)?;
+        let stream = DeadlineStream::new(stream, *deadline).map_err(|e| net::io_reason(&e))?;
+        Ok(Conn::Tcp(stream))
+    }
+
+    /// This connection with TLS set up over it for `server_name`, the
+    /// handshake done (and noted in `details`).
+    pub fn with_tls(
+        self,
+        client: tls::Client,
+        server_name: &str,
+        deadline: &Deadline,
+        details: &mut Vec<String>,
+    ) -> Result<Conn, String> {
+        let stream = tls::handshake(client, server_name, self)
+            .map_err(|e| describe_io(&e, deadline, "during the TLS handshake"))?;
+        details.push(format!(
+            "TLS handshake done at {}",
+            format_duration(deadline.elapsed())
+        ));
+        Ok(Conn::Tls(Box::new(stream)))
+    }
+
     pub fn is_tls(&self) -> bool {
         matches!(self, Conn::Tls(_))
+    }
+
+    /// The protocol the server chose by ALPN, over TLS.
+    pub fn alpn(&self) -> Option<&[u8]> {
+        match self {
+            Conn::Tls(s) => tls::alpn(s),
+            _ => None,
+        }
     }
 }
 

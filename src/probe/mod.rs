@@ -7,6 +7,9 @@ pub mod exec;
 pub mod file;
 pub mod grpc;
 pub mod http;
+pub mod mysql;
+pub mod postgres;
+pub mod redis;
 pub mod tcp;
 
 use std::time::Instant;
@@ -55,6 +58,9 @@ pub enum Check {
     Exec(exec::ExecCheck),
     File(file::FileCheck),
     Grpc(Box<grpc::GrpcCheck>),
+    Redis(Box<redis::RedisCheck>),
+    Postgres(Box<postgres::PostgresCheck>),
+    Mysql(Box<mysql::MysqlCheck>),
 }
 
 impl Check {
@@ -65,6 +71,9 @@ impl Check {
             Check::Exec(c) => c,
             Check::File(c) => c,
             Check::Grpc(c) => c.as_ref(),
+            Check::Redis(c) => c.as_ref(),
+            Check::Postgres(c) => c.as_ref(),
+            Check::Mysql(c) => c.as_ref(),
         }
     }
 

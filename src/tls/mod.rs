@@ -29,13 +29,16 @@ use rustls::{
 pub enum Alpn {
     Http1,
     H2,
+    /// Protocols that announce none (Redis, PostgreSQL).
+    None,
 }
 
 impl Alpn {
-    fn id(self) -> &'static [u8] {
+    fn ids(self) -> Vec<Vec<u8>> {
         match self {
-            Alpn::Http1 => b"http/1.1",
-            Alpn::H2 => b"h2",
+            Alpn::Http1 => vec![b"http/1.1".to_vec()],
+            Alpn::H2 => vec![b"h2".to_vec()],
+            Alpn::None => Vec::new(),
         }
     }
 }
@@ -93,6 +96,16 @@ impl Settings {
         })
     }
 
+    /// These settings for a connection that must be encrypted but need not
+    /// be verified (PostgreSQL's sslmode=require): verified only against a
+    /// --cacert, if one was given.
+    pub fn for_encryption_only(&self) -> Settings {
+        Settings {
+            insecure: self.insecure || self.ca.is_none(),
+            ..self.clone()
+        }
+    }
+
     /// What a connection speaking `alpn` needs: the rustls configuration and
     /// our side of client authentication.
     pub fn client(&self, alpn: Alpn) -> Result<Client, String> {
@@ -121,7 +134,7 @@ impl Settings {
             asked: AtomicBool::new(false),
         });
         let mut config = builder.with_client_cert_resolver(auth.clone());
-        config.alpn_protocols = vec![alpn.id().to_vec()];
+        config.alpn_protocols = alpn.ids();
         // One connection per process: nothing to resume.
         config.resumption = Resumption::disabled();
         Ok(Client {

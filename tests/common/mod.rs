@@ -12,6 +12,7 @@
 //!   memory hides the probe's: peak RSS is not asserted then.
 #![allow(dead_code)]
 
+pub mod daemons;
 pub mod grpc;
 pub mod h2;
 
@@ -280,6 +281,12 @@ pub struct Server {
 }
 
 impl Server {
+    /// A server the test runs itself, at `addr`.
+    pub fn at(addr: SocketAddr) -> Server {
+        let (_, requests) = mpsc::channel();
+        Server { addr, requests }
+    }
+
     pub fn start(bind: &str, handle: Handler) -> Server {
         Self::serve(bind, handle, true)
     }

@@ -14,11 +14,10 @@ use std::sync::Arc;
 use crate::cli::Header;
 use crate::deadline::Deadline;
 use crate::net::conn::Conn;
-use crate::net::socket::DeadlineStream;
 use crate::net::{self};
 use crate::probe::{Notes, Outcome, Probe};
 use crate::redacted::shown_header_value;
-use crate::report::{escape_excerpt, format_duration, shown};
+use crate::report::{escape_excerpt, shown};
 use crate::target::{HostPort, host_of_authority, percent_decode};
 use crate::tls;
 use conn::{Connection, Failure, Response};
@@ -61,28 +60,21 @@ impl GrpcCheck {
             true => Some(self.tls_settings.client(tls::Alpn::H2)?),
             false => None,
         };
-        let (socket, _) = net::connect_tcp(&self.target, deadline, &mut notes.details)?;
-        let plain =
-            Conn::Tcp(DeadlineStream::new(socket, *deadline).map_err(|e| net::io_reason(&e))?);
+        let plain = Conn::tcp(&self.target, deadline, &mut notes.details)?;
         let conn = match config {
             None => plain,
-            Some(config) => {
+            Some(client) => {
                 let name = self
                     .authority
                     .as_deref()
                     .map_or(self.target.host.as_str(), host_of_authority);
-                let stream = tls::handshake(config, name, plain)
-                    .map_err(|e| net::describe_io(&e, deadline, "during the TLS handshake"))?;
-                if tls::alpn(&stream) != Some(b"h2") {
+                let conn = plain.with_tls(client, name, deadline, &mut notes.details)?;
+                if conn.alpn() != Some(b"h2") {
                     return Err("the TLS server does not speak HTTP/2 (no ALPN h2): \
                                 not a gRPC server?"
                         .into());
                 }
-                notes.detail(format!(
-                    "TLS handshake done at {}",
-                    format_duration(deadline.elapsed())
-                ));
-                Conn::Tls(Box::new(stream))
+                conn
             }
         };
         let failed = |f: Failure| match f {

@@ -6,6 +6,7 @@
 //! that connection (`transport.rs`). The body is read only as far as a
 //! verdict or a failure message needs.
 
+pub mod json;
 mod transport;
 
 use std::io::Read;
@@ -40,6 +41,9 @@ pub struct HttpCheck {
     pub headers: Vec<Header>,
     pub host: Option<String>,
     pub body_contains: Option<String>,
+    pub body_json: Vec<json::JsonCheck>,
+    /// The request body (--data).
+    pub data: Option<String>,
     pub basic_auth: Option<BasicAuth>,
     pub tls: Arc<tls::Settings>,
     pub unix_socket: Option<PathBuf>,
@@ -114,34 +118,60 @@ impl HttpCheck {
             notes.excerpt = Some(excerpt);
             return Ok(Outcome::Unhealthy(status_text));
         }
-        let Some(needle) = &self.body_contains else {
+        if self.body_contains.is_none() && self.body_json.is_empty() {
             return Ok(Outcome::Healthy(status_text));
-        };
-        let (body, error) = read_body(
-            response.body_mut().as_reader(),
-            BODY_SEARCH_LIMIT,
-            Some(needle.as_bytes()),
-        );
+        }
+        // --body-contains alone may stop reading once it sees its text.
+        let stop_at = self
+            .body_contains
+            .as_deref()
+            .filter(|_| self.body_json.is_empty())
+            .map(str::as_bytes);
+        let (body, error) = read_body(response.body_mut().as_reader(), BODY_SEARCH_LIMIT, stop_at);
         notes.detail(format!(
             "read {} bytes of body by {}",
             body.len(),
             format_duration(deadline.elapsed())
         ));
-        if contains(&body, needle.as_bytes()) {
-            return Ok(Outcome::Healthy(format!(
-                "{status_text}, body contains {}",
-                shown(needle)
-            )));
+        let mut passed = vec![status_text.clone()];
+        let mut failure = None;
+        if let Some(needle) = &self.body_contains {
+            if contains(&body, needle.as_bytes()) {
+                passed.push(format!("body contains {}", shown(needle)));
+            } else {
+                failure = Some(format!(
+                    "{} not in the first {} bytes of the body",
+                    shown(needle),
+                    body.len()
+                ));
+            }
         }
+        for check in &self.body_json {
+            if failure.is_some() {
+                break;
+            }
+            match check.check(&body) {
+                Ok(()) => passed.push(check.describe()),
+                Err(why) if body.len() as u64 == BODY_SEARCH_LIMIT && why.contains("it ends") => {
+                    failure = Some(format!(
+                        "{} not in the first {} bytes of the body",
+                        check.describe(),
+                        body.len()
+                    ));
+                }
+                Err(why) => failure = Some(why),
+            }
+        }
+        let Some(failure) = failure else {
+            return Ok(Outcome::Healthy(passed.join(", ")));
+        };
         let why = match error {
             Some(e) => format!("; {}", body_error(&e, deadline)),
             None => String::new(),
         };
         notes.excerpt = Some(body.iter().copied().take(EXCERPT_READ as usize).collect());
         Ok(Outcome::Unhealthy(format!(
-            "{status_text}, but {} not in the first {} bytes of the body{why}",
-            shown(needle),
-            body.len()
+            "{status_text}, but {failure}{why}"
         )))
     }
 
@@ -155,7 +185,7 @@ impl HttpCheck {
     ) -> Result<Conn, String> {
         let config = match self.url.scheme {
             Scheme::Https => Some(self.tls.client(tls::Alpn::Http1)?),
-            Scheme::Http => None,
+            _ => None,
         };
         let plain = match &self.unix_socket {
             Some(path) => {
@@ -168,25 +198,19 @@ impl HttpCheck {
                 ));
                 Conn::Unix(DeadlineStream::new(stream, *deadline).map_err(|e| net::io_reason(&e))?)
             }
-            None => {
-                let (stream, _) =
-                    net::connect_tcp(&self.url.host_port(), deadline, &mut notes.details)?;
-                Conn::Tcp(DeadlineStream::new(stream, *deadline).map_err(|e| net::io_reason(&e))?)
-            }
+            None => Conn::tcp(&self.url.host_port(), deadline, &mut notes.details)?,
         };
-        let Some(config) = config else {
-            return Ok(plain);
-        };
-        let stream = tls::handshake(config, server_name, plain)
-            .map_err(|e| net::describe_io(&e, deadline, "during the TLS handshake"))?;
-        notes.detail(format!(
-            "TLS handshake done at {}",
-            format_duration(deadline.elapsed())
-        ));
-        Ok(Conn::Tls(Box::new(stream)))
+        match config {
+            Some(client) => plain.with_tls(client, server_name, deadline, &mut notes.details),
+            None => Ok(plain),
+        }
     }
 
-    fn request(&self, host: &str, notes: &mut Notes) -> Result<http::Request<()>, http::Error> {
+    fn request(
+        &self,
+        host: &str,
+        notes: &mut Notes,
+    ) -> Result<http::Request<Vec<u8>>, http::Error> {
         let mut builder = http::Request::builder()
             .method(self.method.as_str())
             .uri(self.url.request_uri(host))
@@ -225,8 +249,22 @@ impl HttpCheck {
         {
             add(&h.name, h.value.expose(), h.value.to_string());
         }
+        let user_sets_type = self
+            .headers
+            .iter()
+            .any(|h| h.name.eq_ignore_ascii_case("content-type"));
+        if let (Some(data), false) = (&self.data, user_sets_type) {
+            // As curl -d does, but JSON is said to be JSON.
+            let json = matches!(data.trim_start().as_bytes().first(), Some(b'{' | b'['));
+            let kind = match json {
+                true => "application/json",
+                false => "application/x-www-form-urlencoded",
+            };
+            add("content-type", kind, kind.to_string());
+        }
         notes.details.extend(shown);
-        builder.body(())
+        let body = self.data.clone().unwrap_or_default().into_bytes();
+        builder.body(body)
     }
 }
 

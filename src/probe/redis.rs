@@ -1,0 +1,156 @@
+//! `redis://[[USER]:PASSWORD@]HOST[:PORT]` (`rediss://` over TLS): ready means
+//! it answers PING with PONG. A Redis that is up but not ready says why:
+//! `-LOADING` while it loads its dataset, `-NOAUTH` without the password it
+//! needs, `-MASTERDOWN` when its master is gone; that text is the reason.
+//! AUTH is sent first when the URL has a password (with the user, for ACL
+//! users); the password is never printed.
+
+use std::io::{Read, Write};
+use std::sync::Arc;
+
+use crate::deadline::Deadline;
+use crate::net::conn::Conn;
+use crate::net::describe_io;
+use crate::probe::{Notes, Outcome, Probe};
+use crate::target::{Scheme, Url};
+use crate::tls;
+
+/// The longest reply line read: PONG, OK and Redis's errors are short.
+const MAX_REPLY: usize = 4096;
+
+#[derive(Debug, Clone)]
+pub struct RedisCheck {
+    pub url: Url,
+    pub tls: Arc<tls::Settings>,
+}
+
+impl Probe for RedisCheck {
+    fn subject(&self) -> String {
+        let user = match (&self.url.user, &self.url.password) {
+            (Some(u), _) if !u.is_empty() => format!("{u}@"),
+            _ => String::new(),
+        };
+        format!(
+            "{} {user}{}",
+            self.url.scheme.as_str(),
+            self.url.host_port()
+        )
+    }
+
+    fn probe(&self, deadline: &Deadline, notes: &mut Notes) -> Outcome {
+        match self.ping(deadline, notes) {
+            Ok(()) => Outcome::Healthy("PONG".into()),
+            Err(reason) => Outcome::Unhealthy(reason),
+        }
+    }
+}
+
+impl RedisCheck {
+    fn ping(&self, deadline: &Deadline, notes: &mut Notes) -> Result<(), String> {
+        let mut conn = Conn::tcp(&self.url.host_port(), deadline, &mut notes.details)?;
+        if self.url.scheme == Scheme::Rediss {
+            let client = self.tls.client(tls::Alpn::None)?;
+            conn = conn.with_tls(client, &self.url.host, deadline, &mut notes.details)?;
+        }
+        let failed = |e: std::io::Error| describe_io(&e, deadline, "waiting for the reply");
+        if let Some(password) = &self.url.password {
+            let mut auth = vec!["AUTH".as_bytes()];
+            if let Some(user) = self.url.user.as_deref().filter(|u| !u.is_empty()) {
+                auth.push(user.as_bytes());
+            }
+            auth.push(password.expose().as_bytes());
+            conn.write_all(&command(&auth)).map_err(failed)?;
+            match read_reply(&mut conn).map_err(failed)? {
+                Reply::Simple(_) => notes.detail("AUTH accepted"),
+                Reply::Error(e) => return Err(e),
+                Reply::Other(first) => return Err(not_redis(first)),
+            }
+        }
+        conn.write_all(&command(&[b"PING"])).map_err(failed)?;
+        match read_reply(&mut conn).map_err(failed)? {
+            Reply::Simple(s) if s == "PONG" => Ok(()),
+            Reply::Simple(s) => Err(format!("answered {s:?} to PING, not PONG")),
+            Reply::Error(e) => Err(e),
+            Reply::Other(first) => Err(not_redis(first)),
+        }
+    }
+}
+
+/// A command as a RESP array of bulk strings.
+fn command(parts: &[&[u8]]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", parts.len()).into_bytes();
+    for part in parts {
+        out.extend_from_slice(format!("${}\r\n", part.len()).as_bytes());
+        out.extend_from_slice(part);
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
+enum Reply {
+    /// `+OK`, `+PONG`
+    Simple(String),
+    /// `-LOADING Redis is loading the dataset in memory`, without the `-`.
+    Error(String),
+    /// Anything else: its first byte.
+    Other(u8),
+}
+
+/// One reply line, at most [`MAX_REPLY`] bytes. (We send one command at a
+/// time, so nothing follows the line.)
+fn read_reply(conn: &mut impl Read) -> std::io::Result<Reply> {
+    let mut line = Vec::with_capacity(64);
+    let mut buf = [0u8; 512];
+    let end = loop {
+        if let Some(end) = line.windows(2).position(|w| w == b"\r\n") {
+            break end;
+        }
+        if line.len() > MAX_REPLY {
+            return Ok(Reply::Other(line[0]));
+        }
+        match conn.read(&mut buf)? {
+            0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+            n => line.extend_from_slice(&buf[..n]),
+        }
+    };
+    if end == 0 {
+        return Ok(Reply::Other(b'\r'));
+    }
+    let text = String::from_utf8_lossy(&line[1..end]).into_owned();
+    Ok(match line[0] {
+        b'+' => Reply::Simple(text),
+        b'-' => Reply::Error(text),
+        other => Reply::Other(other),
+    })
+}
+
+fn not_redis(first: u8) -> String {
+    format!(
+        "not a Redis reply (starts with {:?}): not a Redis server?",
+        char::from(first)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_are_resp_arrays() {
+        assert_eq!(command(&[b"PING"]), b"*1\r\n$4\r\nPING\r\n");
+        assert_eq!(
+            command(&[b"AUTH", b"u", b"p w"]),
+            b"*3\r\n$4\r\nAUTH\r\n$1\r\nu\r\n$3\r\np w\r\n"
+        );
+    }
+
+    #[test]
+    fn replies() {
+        let read = |bytes: &[u8]| read_reply(&mut &bytes[..]).map_err(|e| e.kind());
+        assert!(matches!(read(b"+PONG\r\n"), Ok(Reply::Simple(s)) if s == "PONG"));
+        assert!(matches!(read(b"-LOADING busy\r\n"), Ok(Reply::Error(s)) if s == "LOADING busy"));
+        assert!(matches!(read(b"HTTP/1.1 400\r\n"), Ok(Reply::Other(b'H'))));
+        assert!(matches!(read(&[b'+'; 5000]), Ok(Reply::Other(b'+'))));
+        assert!(read(b"+PON").is_err());
+    }
+}

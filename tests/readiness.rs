@@ -1,0 +1,405 @@
+//! Ready, not just open: Redis, PostgreSQL and MySQL/MariaDB checks against
+//! the real servers (where installed; CI installs them), and against raw
+//! servers for the states a real one will not hold still for (loading,
+//! starting up, refusing connections) and for hostile peers (garbage,
+//! silence, endless replies). The launcher holds every run to its memory
+//! bound.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::thread;
+use std::time::Duration;
+
+use common::daemons;
+use common::*;
+
+// --- Redis --------------------------------------------------------------------
+
+#[test]
+#[ignore = "needs redis-server (apt); CI runs it"]
+fn redis_answers_pong_and_says_what_it_needs() {
+    let r = daemons::redis(&[
+        "--requirepass",
+        "hunter2",
+        "--user",
+        "alice",
+        "on",
+        ">s3cret",
+        "~*",
+        "&*",
+        "+@all",
+    ]);
+    let at = format!("127.0.0.1:{}", r.port);
+    probe(&[&format!("redis://{at}")])
+        .unhealthy()
+        .one_line()
+        .says(&format!("redis {at} -> NOAUTH Authentication required."));
+    probe(&[&format!("redis://:wrong@{at}")])
+        .unhealthy()
+        .says("WRONGPASS invalid username-password pair");
+    probe(&[&format!("redis://:hunter2@{at}")])
+        .healthy()
+        .one_line()
+        .says(&format!("healthy: redis {at} -> PONG in "))
+        .never_says("hunter2");
+    probe(&["-v", &format!("redis://alice:s3cret@{at}")])
+        .healthy()
+        .says(&format!("redis alice@{at} -> PONG"))
+        .says("AUTH accepted")
+        .never_says("s3cret");
+    let open = daemons::redis(&[]);
+    probe(&[&format!("redis://localhost:{}", open.port)]).healthy();
+}
+
+#[cfg(feature = "tls")]
+#[test]
+#[ignore = "needs redis-server (apt); CI runs it"]
+fn redis_over_tls() {
+    let certs = self_signed_cert("hp-rediss-");
+    let cert = path_in(&certs, "cert.pem");
+    let r = daemons::redis_tls(&certs);
+    let port = r.port;
+    probe(&["--cacert", &cert, &format!("rediss://localhost:{port}")])
+        .healthy()
+        .says("rediss localhost:");
+    probe(&[&format!("rediss://localhost:{port}")])
+        .unhealthy()
+        .says("certificate not trusted");
+}
+
+#[test]
+fn redis_not_ready_states_are_the_reason() {
+    for (name, handler) in [
+        (
+            "LOADING Redis is loading the dataset in memory",
+            (|mut s: TcpStream, _: &str| {
+                redis_reply(
+                    &mut s,
+                    "-LOADING Redis is loading the dataset in memory\r\n",
+                )
+            }) as Handler,
+        ),
+        ("MASTERDOWN Link with MASTER is down", |mut s, _| {
+            redis_reply(
+                &mut s,
+                "-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.\r\n",
+            )
+        }),
+        ("answered \"OK\" to PING, not PONG", |mut s, _| {
+            redis_reply(&mut s, "+OK\r\n")
+        }),
+        ("not a Redis reply (starts with 'H')", |mut s, _| {
+            redis_reply(&mut s, "HTTP/1.1 400 Bad Request\r\n\r\n")
+        }),
+    ] {
+        let s = Server::raw("127.0.0.1:0", handler);
+        probe(&[&format!("redis://{}", s.addr)])
+            .unhealthy()
+            .one_line()
+            .says(name);
+    }
+}
+
+/// Reads a command, then answers `reply`.
+fn redis_reply(s: &mut TcpStream, reply: &str) {
+    let mut buf = [0u8; 1024];
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    if s.read(&mut buf).is_ok_and(|n| n > 0) {
+        let _ = s.write_all(reply.as_bytes());
+        thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn hostile_redis_peers_end_in_one_line_within_the_deadline() {
+    for handler in [
+        (|_s: TcpStream, _: &str| thread::sleep(Duration::from_secs(5))) as Handler,
+        |mut s, _| {
+            // An endless reply line: never a CRLF.
+            let chunk = [b'+'; 65536];
+            for _ in 0..1000 {
+                if s.write_all(&chunk).is_err() {
+                    return;
+                }
+            }
+        },
+        |mut s, _| {
+            let _ = s.write_all(&[0x16, 0x03, 0x01, 0xff, 0xff, 0, 0]);
+        },
+    ] {
+        let s = Server::raw("127.0.0.1:0", handler);
+        probe(&["--timeout", "1s", &format!("redis://{}", s.addr)])
+            .unhealthy()
+            .one_line()
+            .by_deadline(Duration::from_secs(1));
+    }
+}
+
+// --- PostgreSQL ---------------------------------------------------------------
+
+#[test]
+#[ignore = "needs PostgreSQL (apt postgresql) and root; CI runs it"]
+fn postgres_accepting_connections_as_pg_isready_says() {
+    let pg = daemons::postgres(None);
+    let at = format!("127.0.0.1:{}", pg.port);
+    probe(&[&format!("postgres://{at}")])
+        .healthy()
+        .one_line()
+        .says(&format!(
+            "healthy: postgres {at} -> accepting connections in "
+        ));
+    // A user, a password (never sent, never printed) and a database that does
+    // not exist: the server still asks to authenticate, so it accepts connections.
+    probe(&[&format!("postgresql://app:hunter2@{at}/nodb")])
+        .healthy()
+        .says(&format!("postgres app@{at}/nodb -> accepting connections"))
+        .never_says("hunter2");
+    probe(&[&format!("postgres://{at}/?sslmode=require")])
+        .unhealthy()
+        .one_line()
+        .says("the server does not offer TLS (sslmode=require)");
+}
+
+#[test]
+#[ignore = "needs PostgreSQL (apt postgresql) and root; CI runs it"]
+fn a_starting_postgres_is_not_ready_until_it_is() {
+    // A real cluster, probed from the moment it listens: "starting up"
+    // (57P03) or accepting connections, and nothing else, ever.
+    let pg = daemons::postgres_starting(None);
+    let target = format!("postgres://127.0.0.1:{}", pg.port);
+    let mut starting = 0;
+    loop {
+        let r = probe(&["--timeout", "2s", &target]);
+        if r.code == 0 {
+            r.says("accepting connections");
+            break;
+        }
+        r.unhealthy()
+            .says("not accepting connections: the database system is starting up (57P03)");
+        starting += 1;
+        assert!(starting < 2000, "still starting");
+    }
+    eprintln!("{starting} probes saw it starting up");
+}
+
+#[cfg(feature = "tls")]
+#[test]
+#[ignore = "needs PostgreSQL (apt postgresql) and root; CI runs it"]
+fn postgres_over_tls_with_sslmode() {
+    let certs = self_signed_cert("hp-pg-tls-");
+    let pg = daemons::postgres(Some(&certs));
+    let port = pg.port;
+    probe(&[
+        "-v",
+        &format!("postgres://127.0.0.1:{port}/?sslmode=require"),
+    ])
+    .healthy()
+    .says("TLS handshake done")
+    .says("accepting connections");
+    probe(&[&format!("postgres://localhost:{port}/?sslmode=verify-full")])
+        .unhealthy()
+        .says("certificate not trusted");
+    probe(&[
+        "--cacert",
+        &path_in(&certs, "cert.pem"),
+        &format!("postgres://localhost:{port}/?sslmode=verify-full"),
+    ])
+    .healthy();
+}
+
+/// An ErrorResponse with these fields.
+fn pg_error(code: &str, message: &str) -> &'static [u8] {
+    let mut fields = Vec::new();
+    for (k, v) in [("S", "FATAL"), ("V", "FATAL"), ("C", code), ("M", message)] {
+        fields.extend_from_slice(k.as_bytes());
+        fields.extend_from_slice(v.as_bytes());
+        fields.push(0);
+    }
+    fields.push(0);
+    let mut out = vec![b'E'];
+    out.extend(((fields.len() + 4) as u32).to_be_bytes());
+    out.extend(fields);
+    Box::leak(out.into_boxed_slice())
+}
+
+/// A PostgreSQL stand-in: reads the startup message, answers `answer`.
+fn postgres_stand_in(answer: &'static [u8]) -> Server {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+            let mut len = [0u8; 4];
+            if s.read_exact(&mut len).is_err() {
+                continue;
+            }
+            let mut rest = vec![
+                0u8;
+                (u32::from_be_bytes(len) as usize)
+                    .saturating_sub(4)
+                    .min(4096)
+            ];
+            let _ = s.read_exact(&mut rest);
+            let _ = s.write_all(answer);
+            thread::sleep(Duration::from_millis(100));
+        }
+    });
+    Server::at(addr)
+}
+
+#[test]
+fn postgres_starting_up_is_not_ready_and_a_refused_login_is_up() {
+    let starting = postgres_stand_in(pg_error("57P03", "the database system is starting up"));
+    probe(&[&format!("postgres://{}", starting.addr)])
+        .unhealthy()
+        .one_line()
+        .says("not accepting connections: the database system is starting up (57P03)");
+    let recovering =
+        postgres_stand_in(pg_error("57P03", "the database system is in recovery mode"));
+    probe(&[&format!("postgres://{}", recovering.addr)])
+        .unhealthy()
+        .says("in recovery mode (57P03)");
+    let refused = postgres_stand_in(pg_error("28000", "no pg_hba.conf entry for host"));
+    probe(&[&format!("postgres://{}", refused.addr)])
+        .healthy()
+        .says(
+            "accepting connections (it refused this login: no pg_hba.conf entry for host (28000))",
+        );
+    // AuthenticationMD5Password: asks for a password, so it is up.
+    let md5 = postgres_stand_in(b"R\0\0\0\x0c\0\0\0\x05salt");
+    probe(&[&format!("postgres://{}", md5.addr)])
+        .healthy()
+        .says("accepting connections");
+}
+
+#[test]
+fn hostile_postgres_peers_end_in_one_line() {
+    for (answer, says) in [
+        (
+            &b"HTTP/1.1 400 Bad Request\r\n\r\n"[..],
+            "not a PostgreSQL answer",
+        ),
+        (&b"E\xff\xff\xff\xff"[..], "not a PostgreSQL answer"),
+        (&b"Nzz"[..], "connection closed"),
+    ] {
+        let s = postgres_stand_in(answer);
+        probe(&["--timeout", "1s", &format!("postgres://{}", s.addr)])
+            .unhealthy()
+            .one_line()
+            .says(says)
+            .by_deadline(Duration::from_secs(1));
+    }
+    let silent = Server::raw("127.0.0.1:0", |_s, _| thread::sleep(Duration::from_secs(5)));
+    probe(&["--timeout", "500ms", &format!("postgres://{}", silent.addr)])
+        .unhealthy()
+        .says("timed out after 500ms")
+        .by_deadline(Duration::from_millis(500));
+}
+
+// --- MySQL / MariaDB ------------------------------------------------------------
+
+#[test]
+#[ignore = "needs MariaDB (apt mariadb-server) and root; CI runs it"]
+fn mariadb_greets_when_ready() {
+    let db = daemons::mariadb();
+    probe(&[&format!("mysql://127.0.0.1:{}", db.port)])
+        .healthy()
+        .one_line()
+        .says(&format!("healthy: mysql 127.0.0.1:{} -> ready (", db.port))
+        .says("MariaDB");
+}
+
+/// A MySQL stand-in that greets with `packet` (payload; the header is added).
+fn mysql_greeting(payload: &[u8]) -> Server {
+    let mut packet = (payload.len() as u32).to_le_bytes()[..3].to_vec();
+    packet.push(0);
+    packet.extend_from_slice(payload);
+    let packet: &'static [u8] = Box::leak(packet.into_boxed_slice());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            let _ = s.write_all(packet);
+            thread::sleep(Duration::from_millis(100));
+        }
+    });
+    Server::at(addr)
+}
+
+#[test]
+fn mysql_error_packets_are_the_reason() {
+    let too_many = mysql_greeting(b"\xff\x10\x04#08004Too many connections");
+    probe(&[&format!("mysql://{}", too_many.addr)])
+        .unhealthy()
+        .one_line()
+        .says("error 1040: Too many connections");
+    let blocked = mysql_greeting(
+        b"\xff\x69\x04Host '127.0.0.1' is blocked because of many connection errors",
+    );
+    probe(&[&format!("mysql://{}", blocked.addr)])
+        .unhealthy()
+        .says("error 1129: Host '127.0.0.1' is blocked");
+    let fine = mysql_greeting(b"\x0a8.0.36\0\x01\0\0\0abcdefgh\0");
+    probe(&[&format!("mysql://{}", fine.addr)])
+        .healthy()
+        .says("ready (8.0.36)");
+}
+
+#[test]
+fn hostile_mysql_peers_end_in_one_line() {
+    let garbage = mysql_greeting(b"\x09not protocol 10");
+    probe(&[&format!("mysql://{}", garbage.addr)])
+        .unhealthy()
+        .says("protocol 9");
+    let huge = Server::raw("127.0.0.1:0", |mut s, _| {
+        let _ = s.write_all(&[0xff, 0xff, 0xff, 0]);
+        let _ = s.write_all(&[0u8; 65536]);
+    });
+    probe(&[&format!("mysql://{}", huge.addr)])
+        .unhealthy()
+        .says("not a MySQL server");
+    let silent = Server::raw("127.0.0.1:0", |_s, _| thread::sleep(Duration::from_secs(5)));
+    probe(&["--timeout", "500ms", &format!("mysql://{}", silent.addr)])
+        .unhealthy()
+        .says("timed out after 500ms waiting for the greeting")
+        .by_deadline(Duration::from_millis(500));
+}
+
+// --- together, and waiting for them -------------------------------------------------
+
+#[test]
+fn wait_for_real_readiness_then_run_the_program() {
+    // Redis answers LOADING to the first connections, then PONG.
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static SEEN: AtomicUsize = AtomicUsize::new(0);
+    let loading = Server::raw("127.0.0.1:0", |mut s, _| {
+        let n = SEEN.fetch_add(1, Ordering::SeqCst);
+        let reply = if n < 3 {
+            "-LOADING Redis is loading the dataset in memory\r\n"
+        } else {
+            "+PONG\r\n"
+        };
+        redis_reply(&mut s, reply);
+    });
+    let mysql = mysql_greeting(b"\x0a8.0.36\0");
+    let r = probe(&[
+        "wait",
+        "--interval",
+        "50ms",
+        "--timeout",
+        "10s",
+        &format!("redis://{}", loading.addr),
+        &format!("mysql://{}", mysql.addr),
+        "--",
+        "sh",
+        "-c",
+        "echo app started",
+    ]);
+    r.healthy()
+        .says("wait: unhealthy: 1 of 2 checks failed")
+        .says("LOADING")
+        .says("wait: healthy: 2 checks")
+        .says("app started");
+}
