@@ -373,23 +373,31 @@ fn nothing_listens_on_the_ipv6_side_of_localhost_while_ipv4_is_silent() {
 /// A server that reads the request head and its body (Content-Length) and
 /// answers `response`; each request, body included, comes out of the receiver.
 fn echoing_server(response: &'static str) -> (Server, std::sync::mpsc::Receiver<String>) {
+    use std::io::{BufRead, Read};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = std::sync::mpsc::channel::<String>();
     thread::spawn(move || {
         for mut stream in listener.incoming().flatten() {
-            let head = read_head(&stream);
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+            // One buffered reader for head and body: the body often comes in
+            // the same segment as the head.
+            let mut reader = std::io::BufReader::new(&stream);
+            let mut head = String::new();
+            while !head.ends_with("\r\n\r\n") {
+                match reader.read_line(&mut head) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {}
+                }
+            }
             let len = head
                 .lines()
-                .find_map(|l| {
-                    let l = l.to_ascii_lowercase();
-                    l.strip_prefix("content-length:")
-                        .map(|v| v.trim().to_string())
-                })
-                .and_then(|v| v.parse::<usize>().ok())
+                .filter_map(|l| l.split_once(':'))
+                .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+                .and_then(|(_, v)| v.trim().parse::<usize>().ok())
                 .unwrap_or(0);
             let mut body = vec![0u8; len];
-            let _ = std::io::Read::read_exact(&mut stream, &mut body);
+            let _ = reader.read_exact(&mut body);
             let _ = tx.send(format!("{head}{}", String::from_utf8_lossy(&body)));
             let _ = stream.write_all(response.as_bytes());
         }
