@@ -22,28 +22,26 @@ const EXAMPLES: &str = "\
 Examples:
   healthprobe http://localhost:8080/health
   healthprobe http://localhost:${PORT}/health     (${VAR} is expanded by the probe)
-  healthprobe --timeout 2s http://localhost:8080/health --status 200,204
-  healthprobe https://localhost:8443/ready --cacert /etc/app/ca.pem
+  healthprobe --cacert /etc/app/ca.pem https://localhost:8443/ready
   healthprobe tcp localhost:5432
   healthprobe grpc localhost:50051 --service db   (or grpc://localhost:50051/db)
+  healthprobe --body-json status=UP http://localhost:8080/actuator/health
+  healthprobe postgres://localhost:5432 redis://:${REDIS_PASSWORD}@localhost:6379
   healthprobe exec -- /app/check --deep
-  healthprobe http://localhost:8080/health tcp://localhost:5432
   healthprobe http --unix-socket /run/app.sock http://localhost/health
-  healthprobe file /tmp/heartbeat --max-age 1m
-  healthprobe wait --timeout 60s tcp://db:5432 -- /app/server
+  healthprobe wait --timeout 60s postgres://db:5432 -- /app/server
 
 In a Dockerfile (exec form: no shell needed):
   HEALTHCHECK --interval=10s --timeout=5s CMD [\"/healthprobe\", \"--timeout\", \"3s\", \"http://localhost:8080/health\"]
 
 Exit status: 0 healthy, 1 unhealthy or unable to run the check,
-2 only with --start-period while the container is still starting
-(or, with --exit-codes consul: 0 passing, 1 warning, 2 critical).";
+2 only with --start-period while the container is still starting.";
 
 #[derive(Debug, PartialEq, Parser)]
 #[command(
     name = "healthprobe",
     version,
-    about = "Container health check: http, tcp and exec checks under one deadline, one line of output.",
+    about = "Container health check: many kinds of check, one deadline, one line of output.",
     after_help = EXAMPLES,
     disable_help_subcommand = true
 )]
@@ -51,7 +49,7 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// http(s)://..., tcp://, grpc(s)://HOST:PORT[/SERVICE]; several run at once. Default: $HEALTHPROBE_URL.
+    /// http(s)://, tcp://, grpc(s)://, redis(s)://, postgres://, mysql://; several run at once. Default: $HEALTHPROBE_URL.
     #[arg(value_name = "TARGET")]
     pub targets: Vec<String>,
 
@@ -220,23 +218,23 @@ pub struct Options {
     )]
     pub unix_socket: Option<PathBuf>,
 
-    /// Do not verify the server's certificate.
+    /// Do not verify the server's certificate (https, grpcs, rediss, sslmode).
     #[arg(
         long,
         short = 'k',
         global = true,
         env = "HEALTHPROBE_INSECURE",
-        help_heading = "HTTP"
+        help_heading = "TLS"
     )]
     pub insecure: bool,
 
-    /// Trust these PEM CA certificates instead of the bundled roots.
+    /// Trust the PEM certificates in FILE instead of the bundled roots (also a self-signed server's).
     #[arg(
         long,
         global = true,
         value_name = "FILE",
         env = "HEALTHPROBE_CACERT",
-        help_heading = "HTTP"
+        help_heading = "TLS"
     )]
     pub cacert: Option<PathBuf>,
 
@@ -246,7 +244,7 @@ pub struct Options {
         global = true,
         value_name = "FILE",
         env = "HEALTHPROBE_CERT",
-        help_heading = "HTTP"
+        help_heading = "TLS"
     )]
     pub cert: Option<PathBuf>,
 
@@ -256,7 +254,7 @@ pub struct Options {
         global = true,
         value_name = "FILE",
         env = "HEALTHPROBE_KEY",
-        help_heading = "HTTP"
+        help_heading = "TLS"
     )]
     pub key: Option<PathBuf>,
 }
