@@ -21,6 +21,7 @@ command -v nginx >/dev/null || need+=(nginx-light)
 command -v hyperfine >/dev/null || need+=(hyperfine)
 [ -x /bin/busybox ] || need+=(busybox-static)
 command -v curl >/dev/null || need+=(curl)
+command -v musl-gcc >/dev/null || need+=(musl-tools)
 command -v strace >/dev/null || need+=(strace)
 [ -x /usr/bin/time ] || need+=(time)
 if [ ${#need[@]} -gt 0 ]; then
@@ -44,6 +45,9 @@ slim="$PWD/dist/healthprobe-$version-x86_64-linux-musl-slim"
 (cd benches/empty && RUSTC_BOOTSTRAP=1 cargo build -q --release --locked --target x86_64-unknown-linux-musl \
   -Z build-std=std,panic_abort -Z build-std-features=)
 empty="$PWD/benches/empty/target/x86_64-unknown-linux-musl/release/empty"
+# The exchange alone, in C: what the loopback round trip costs here.
+exchange="$work/exchange"
+musl-gcc -O2 -static -o "$exchange" benches/exchange.c
 
 # The reference gRPC server (grpcio), for the gRPC row.
 python=${HEALTHPROBE_TEST_PYTHON:-$PWD/target/grpc-venv/bin/python}
@@ -78,8 +82,8 @@ grpc_pid=$!
 for _ in $(seq 100); do "$hp" -q "grpc://127.0.0.1:$gport" && break; sleep 0.1; done
 
 url="http://127.0.0.1:$port/health"
-names=(empty-rust-floor version http http-slim tcp grpc 3-targets busybox-wget curl)
-cmds=("$empty" "$hp --version" "$hp $url" "$slim $url" "$hp tcp 127.0.0.1:$port" "$hp grpc 127.0.0.1:$gport"
+names=(empty-rust-floor c-http-exchange version http http-slim tcp grpc 3-targets busybox-wget curl)
+cmds=("$empty" "$exchange $port" "$hp --version" "$hp $url" "$slim $url" "$hp tcp 127.0.0.1:$port" "$hp grpc 127.0.0.1:$gport"
   "$hp $url tcp://127.0.0.1:$port $url" "busybox wget -q -O /dev/null $url" "curl -fsS -o /dev/null $url")
 for round in $(seq "$ROUNDS"); do
   args=()
@@ -170,6 +174,10 @@ checks = [
     ("peak RSS bounded with a 100 MB body", rss["http-100MB-body-contains"] <= rss["http"] + 256, f"{rss['http-100MB-body-contains']} KiB"),
     ("no thread or child for one http/tcp target", sc["http"][0] == 0 and sc["tcp"][0] == 0, f"{sc['http'][0]}, {sc['tcp'][0]}"),
 ]
+print()
+print(f"The HTTP exchange alone (benches/exchange.c: connect, send, read, exit) takes "
+      f"{ratio('c-http-exchange', 'empty-rust-floor'):.2f}x the empty Rust program here; "
+      f"the probe's http check takes {ratio('http', 'c-http-exchange'):.2f}x the exchange alone.")
 print()
 print("| target | met | measured |")
 print("| --- | --- | --- |")

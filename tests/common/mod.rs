@@ -199,6 +199,18 @@ fn launch(args: &[&OsStr], env: &[(&str, &str)]) -> Run {
         .and_then(|s| s.trim().parse().ok())
         .unwrap_or_else(|| panic!("{shown:?}: no peak RSS measured ({output:?})"));
     let _ = std::fs::remove_file(&rss_file);
+    // HEALTHPROBE_TEST_RSS_LOG=FILE: one line per run (peak KiB, arguments),
+    // for finding the suite's worst case: `sort -n FILE | tail`.
+    if let Some(log) = std::env::var_os("HEALTHPROBE_TEST_RSS_LOG") {
+        use std::io::Write;
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+        {
+            let _ = writeln!(f, "{peak_rss_kib}\t{shown:?}");
+        }
+    }
     let mut bytes = output.stdout;
     bytes.extend_from_slice(&output.stderr);
     let code = output.status.code().unwrap_or_else(|| {
