@@ -234,6 +234,11 @@ fn sends_the_promised_headers_and_the_users_own() {
         "user's Accept must replace the default: {head}"
     );
     assert!(!head.contains("accept-encoding"), "no compression: {head}");
+    // A GET has no body, so no Content-Length (RFC 9110 section 8.6).
+    assert!(
+        !head.contains("content-length"),
+        "GET without a body: {head}"
+    );
 }
 
 #[test]

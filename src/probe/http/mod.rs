@@ -81,11 +81,16 @@ impl HttpCheck {
     fn exchange(&self, deadline: &Deadline, notes: &mut Notes) -> Result<Outcome, String> {
         let host = self.host_header();
         let conn = self.connect(deadline, notes, host_of_authority(&host))?;
-        let request = self
-            .request(&host, notes)
-            .map_err(|e| format!("cannot build the request: {e}"))?;
-        let mut response = transport::agent(conn, deadline)
-            .run(request)
+        let head = self.request(&host, notes);
+        let agent = transport::agent(conn, deadline);
+        // Without --data no body at all: a GET carries no Content-Length
+        // (RFC 9110 section 8.6), where an empty body would send one.
+        let sent = match &self.data {
+            Some(data) => head.body(data.as_bytes()).map(|r| agent.run(r)),
+            None => head.body(()).map(|r| agent.run(r)),
+        };
+        let mut response = sent
+            .map_err(|e| format!("cannot build the request: {e}"))?
             .map_err(|e| describe(&e, deadline, "waiting for the response"))?;
         notes.detail(format!(
             "response head at {}",
@@ -206,11 +211,8 @@ impl HttpCheck {
         }
     }
 
-    fn request(
-        &self,
-        host: &str,
-        notes: &mut Notes,
-    ) -> Result<http::Request<Vec<u8>>, http::Error> {
+    /// The request's head; the caller adds the body.
+    fn request(&self, host: &str, notes: &mut Notes) -> http::request::Builder {
         let mut builder = http::Request::builder()
             .method(self.method.as_str())
             .uri(self.url.request_uri(host))
@@ -263,8 +265,7 @@ impl HttpCheck {
             add("content-type", kind, kind.to_string());
         }
         notes.details.extend(shown);
-        let body = self.data.clone().unwrap_or_default().into_bytes();
-        builder.body(body)
+        builder
     }
 }
 
