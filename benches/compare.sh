@@ -11,10 +11,18 @@
 # rotated order), and a command's time is the median of its round medians;
 # the spread is the lowest and highest round median. Ratios are taken within
 # a round, so drift between rounds does not enter them.
+#
+# Placement: on a VM, whether the client and nginx share a CPU changed every
+# loopback exchange's cost by half or more (waking an idle virtual CPU is
+# slow), and the scheduler changed its mind between rounds. So the servers
+# and every command run on one CPU (the last), the same placement for all;
+# PIN=0 leaves placement to the scheduler.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
 RUNS=${RUNS:-300}
+pin=()
+if [ "${PIN:-1}" != 0 ]; then pin=(taskset -c "$(($(nproc) - 1))"); fi
 
 need=()
 command -v nginx >/dev/null || need+=(nginx-light)
@@ -74,10 +82,10 @@ http {
   }
 }
 CONF
-nginx -c "$work/nginx.conf" -p "$work"
+"${pin[@]}" nginx -c "$work/nginx.conf" -p "$work"
 for _ in $(seq 50); do "$hp" -q "tcp://127.0.0.1:$port" && break; sleep 0.1; done
 gport=$(free_port)
-HEALTH_SERVER_FOREVER=1 "$python" tests/support/grpc_health_server.py "$gport" >/dev/null </dev/null &
+HEALTH_SERVER_FOREVER=1 "${pin[@]}" "$python" tests/support/grpc_health_server.py "$gport" >/dev/null </dev/null &
 grpc_pid=$!
 for _ in $(seq 100); do "$hp" -q "grpc://127.0.0.1:$gport" && break; sleep 0.1; done
 
@@ -92,7 +100,7 @@ for round in $(seq "$ROUNDS"); do
     j=$(((i + round) % n)) # each round starts with another command
     args+=(-n "${names[$j]}" "${cmds[$j]}")
   done
-  hyperfine -N --warmup 30 --runs "$RUNS" --export-json "$work/round$round.json" "${args[@]}" >/dev/null 2>&1
+  "${pin[@]}" hyperfine -N --warmup 30 --runs "$RUNS" --export-json "$work/round$round.json" "${args[@]}" >/dev/null 2>&1
 done
 
 rss() { # median peak RSS (KiB) of 21 runs, measured by GNU time (a small forker)
@@ -123,7 +131,7 @@ forks() { # processes and threads started by one run (clone/fork/vfork), and sys
 sizes=""
 for f in dist/healthprobe-"$version"-*-linux-musl*; do sizes="$sizes $(basename "$f")=$(stat -c %s "$f")"; done
 
-python3 - "$work" "$ROUNDS" "$sizes" <<'PY'
+python3 - "$work" "$ROUNDS" "$sizes" "${PIN:-1}" <<'PY'
 import json, statistics, sys
 work, rounds, sizes = sys.argv[1], int(sys.argv[2]), sys.argv[3].split()
 per_round = []
@@ -140,7 +148,8 @@ def ratio(a, b):  # median over rounds of the within-round ratio
     return statistics.median(r[a] / r[b] for r in per_round)
 rss = dict((l.split()[0], int(l.split()[1])) for l in open(f"{work}/rss.txt"))
 sc = {l.split()[0]: (int(l.split()[1]), int(l.split()[2])) for l in open(f"{work}/strace-summary.txt")}
-print(f"{rounds} rounds; per command: median of round medians (spread: lowest-highest round median)")
+pinned = "every command and server on one CPU" if sys.argv[4] != "0" else "placement left to the scheduler"
+print(f"{rounds} rounds; per command: median of round medians (spread: lowest-highest round median); {pinned}")
 print()
 print("| command | median ms | spread ms | x empty Rust | x busybox wget | x curl | peak RSS KiB |")
 print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
