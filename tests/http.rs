@@ -158,6 +158,24 @@ fn body_contains_reads_only_the_first_64k() {
 }
 
 #[test]
+fn a_large_response_head_within_the_limit_is_read_whole() {
+    // 12 KiB of cookies, written a line at a time: the probe's input buffer
+    // starts small and must grow under a head that arrives in pieces.
+    let s = Server::start("127.0.0.1:0", |mut stream, _| {
+        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\n");
+        for i in 0..120 {
+            let line = format!("Set-Cookie: c{i:03}={}\r\n", "v".repeat(86));
+            let _ = stream.write_all(line.as_bytes());
+            std::thread::sleep(std::time::Duration::from_micros(200));
+        }
+        let _ = stream.write_all(b"Content-Length: 2\r\n\r\nok");
+    });
+    probe(&["--body-contains", "ok", &s.url("/")])
+        .healthy()
+        .says("200 OK");
+}
+
+#[test]
 fn body_contains_hit_and_miss() {
     let s = Server::http(
         "127.0.0.1:0",
