@@ -60,7 +60,7 @@ impl Connector<()> for Handover {
             .unwrap_or_else(PoisonError::into_inner)
             .take()
             .ok_or(ureq::Error::ConnectionFailed)?;
-        let buffers = Zeroed::new(
+        let buffers = SmallBuffers::new(
             details.config.input_buffer_size(),
             details.config.output_buffer_size(),
         );
@@ -91,10 +91,10 @@ impl Resolver for NoResolver {
 #[derive(Debug)]
 struct ConnTransport {
     conn: Conn,
-    buffers: Zeroed,
+    buffers: SmallBuffers,
 }
 
-/// ureq's buffers, as its `LazyBuffers` keeps them, with two differences
+/// ureq's buffers, kept as its `LazyBuffers` keeps them, with two differences
 /// measured on a whole http check: they are allocated zeroed in one go
 /// (`LazyBuffers` grows them with `Vec::resize`, which under this crate's
 /// `opt-level = "z"` zeroes a byte at a time: 148,000 of the check's 356,000
@@ -102,7 +102,7 @@ struct ConnTransport {
 /// full size only for a response head that needs it (zeroing 16 KiB that a
 /// 200-byte answer never uses cost three page faults).
 #[derive(Debug)]
-struct Zeroed {
+struct SmallBuffers {
     input: Vec<u8>,
     /// What the input may grow to for reading (ureq's input buffer size).
     input_max: usize,
@@ -117,9 +117,9 @@ struct Zeroed {
 /// The input's first size: a health endpoint's whole answer fits.
 const INPUT_START: usize = 4 * 1024;
 
-impl Zeroed {
-    fn new(input_max: usize, output: usize) -> Zeroed {
-        Zeroed {
+impl SmallBuffers {
+    fn new(input_max: usize, output: usize) -> SmallBuffers {
+        SmallBuffers {
             input: vec![0; INPUT_START.min(input_max)],
             input_max,
             filled: 0,
@@ -151,7 +151,7 @@ impl Zeroed {
     }
 }
 
-impl Buffers for Zeroed {
+impl Buffers for SmallBuffers {
     fn output(&mut self) -> &mut [u8] {
         &mut self.output
     }
