@@ -22,15 +22,15 @@ pub mod tls;
 #[cfg(not(feature = "tls"))]
 #[path = "no_tls.rs"]
 pub mod tls;
+pub mod values;
 pub mod verdict;
 pub mod wait;
 
 use anyhow::Result;
 
-use cli::Command;
-use cli::fast::Parsed;
+use cli::{Command, Env, Parsed};
 use deadline::Deadline;
-use verdict::Verdict;
+use verdict::{Verdict, code};
 
 /// Runs the probe; returns the exit code. Never panics with a code of its
 /// own: a panic prints one line and exits 1.
@@ -47,11 +47,11 @@ pub fn main() -> u8 {
         if signals::claim_report() {
             report::print(&cli::usage::line(&format!("internal error: {msg}")));
         }
-        std::process::exit(1);
+        std::process::exit(code::FAILED.into());
     }));
     let (text, code) = match run() {
         Ok(done) => done,
-        Err(e) => (cli::usage::line(&format!("{e:#}")), 1),
+        Err(e) => (cli::usage::line(&format!("{e:#}")), code::FAILED),
     };
     if signals::claim_report() {
         report::print(&text);
@@ -66,38 +66,35 @@ pub fn main() -> u8 {
 
 /// Reads the command line, runs the checks; returns what to print and the exit code.
 fn run() -> Result<(String, u8)> {
-    let cli = match cli::parse_args() {
-        Ok(Parsed::Cli(cli)) => *cli,
-        Ok(Parsed::Version) => return Ok((cli::version_line(), 0)),
-        Err(e) => return Ok(cli::usage::explain(&e)),
+    let given = match cli::parse_args()? {
+        Parsed::Run(given) => given,
+        Parsed::Version => return Ok((cli::version_line(), code::HEALTHY)),
+        Parsed::Help(sub) => {
+            let schemes = probe::schemes::listed(", ");
+            return Ok((cli::help::render(sub, &schemes), code::HEALTHY));
+        }
     };
+    let uses = plan::uses(&given);
+    let cli = given.resolve(&Env::Process, uses)?;
     let opts = &cli.options;
-    if let Some(Command::Wait {
-        targets,
-        interval,
-        program,
-    }) = &cli.command
-    {
+    if let Some(Command::Wait { targets, program }) = &cli.command {
         let deadline = Deadline::start(opts.timeout.unwrap_or(cli::DEFAULT_WAIT_TIMEOUT));
         let checks = plan::target_checks(targets, opts)?;
-        let code = wait::run(&checks, &deadline, *interval, program, opts.quiet)?;
+        let code = wait::run(&checks, &deadline, opts.interval, program, opts.quiet)?;
         return Ok((String::new(), code));
     }
     let deadline = Deadline::start(opts.timeout.unwrap_or(cli::DEFAULT_TIMEOUT));
-    let checks = plan::checks(cli.command, cli.targets, opts)?;
+    let (quiet, verbose, start_period, exit_codes) =
+        (opts.quiet, opts.verbose, opts.start_period, opts.exit_codes);
+    let checks = plan::checks(cli)?;
     let reports = probe::run_all(&checks, &deadline);
     if let Some(sig) = signals::stopped() {
-        return Ok((signals::stop_line(sig).to_string(), 1));
+        return Ok((signals::stop_line(sig).to_string(), code::FAILED));
     }
-    let verdict = Verdict::decide(&reports, opts.start_period, opts.exit_codes);
-    let text = match opts.quiet {
+    let verdict = Verdict::decide(&reports, start_period, exit_codes);
+    let text = match quiet {
         true => String::new(),
-        false => report::render(
-            &verdict.headline(),
-            &reports,
-            deadline.elapsed(),
-            opts.verbose,
-        ),
+        false => report::render(&verdict.headline(), &reports, deadline.elapsed(), verbose),
     };
-    Ok((text, verdict.exit_code(opts.exit_codes)))
+    Ok((text, verdict.exit_code(exit_codes)))
 }

@@ -1,244 +1,85 @@
-//! What to check: the checks the command line and the environment ask for.
+//! What to check: the checks the command line and the environment ask for,
+//! made through the scheme table (`probe/schemes.rs`).
 
-use std::sync::Arc;
+use anyhow::{Result, bail};
 
-use anyhow::{Context, Result, bail};
-
-use crate::cli::{self, Command, Options};
+use crate::cli::{Cli, Command, Given, Groups};
 use crate::probe::Check;
 use crate::probe::exec::ExecCheck;
 use crate::probe::file::FileCheck;
-use crate::probe::grpc::GrpcCheck;
-use crate::probe::http::HttpCheck;
-use crate::probe::mysql::MysqlCheck;
-use crate::probe::postgres::PostgresCheck;
-use crate::probe::redis::RedisCheck;
-use crate::probe::tcp::TcpCheck;
-use crate::target::{self, HostPort, Scheme};
-use crate::tls;
+use crate::probe::schemes::{self, Context};
+use crate::target;
+use crate::values::Options;
+
+/// The option groups the checks `given` asks for read: which HEALTHPROBE_*
+/// variables to read.
+pub fn uses(given: &Given) -> Groups {
+    let of_targets = |targets: &[String]| {
+        targets
+            .iter()
+            .fold(Groups::NONE, |g, t| g.with(schemes::uses_of_target(t)))
+    };
+    match &given.command {
+        Some(Command::Http { .. }) => schemes::uses_of_probe("http"),
+        Some(Command::Grpc { .. }) => schemes::uses_of_probe("grpc"),
+        Some(Command::Tcp { .. } | Command::File { .. } | Command::Exec { .. }) => Groups::NONE,
+        Some(Command::Wait { targets, .. }) => of_targets(targets),
+        None => of_targets(&given.targets),
+    }
+}
 
 /// Turns the parsed command line into checks.
-pub fn checks(
-    command: Option<Command>,
-    targets: Vec<String>,
-    opts: &Options,
-) -> Result<Vec<Check>> {
-    let mut builder = Builder::new(opts);
-    match command {
-        Some(Command::Http { url }) => {
-            let url = target::expand_vars(&url)?;
-            Ok(vec![builder.http(&url)?])
-        }
-        Some(Command::Tcp { address }) => Ok(vec![Check::Tcp(TcpCheck {
-            target: target::parse_host_port(&target::expand_vars(&address)?)?,
+pub fn checks(cli: Cli) -> Result<Vec<Check>> {
+    let opts = &cli.options;
+    let mut cx = Context::new(opts);
+    match cli.command {
+        Some(Command::Http { url }) => Ok(vec![schemes::check_as(
+            "http",
+            &target::expand_vars(&url)?,
+            false,
+            &mut cx,
+        )?]),
+        Some(Command::Tcp { address }) => Ok(vec![schemes::check_as(
+            "tcp",
+            &target::expand_vars(&address)?,
+            true,
+            &mut cx,
+        )?]),
+        Some(Command::Grpc { address }) => Ok(vec![schemes::check_as(
+            "grpc",
+            &target::expand_vars(&address)?,
+            true,
+            &mut cx,
+        )?]),
+        Some(Command::File { path }) => Ok(vec![Check::new(FileCheck {
+            path,
+            max_age: opts.max_age,
         })]),
-        Some(Command::Grpc {
-            address,
-            service,
-            tls,
-            authority,
-        }) => {
-            // `grpc grpcs://host:port/svc` means what the target form means;
-            // --tls and --service add to it.
-            let (target, tls_in_url, service_in_url) =
-                target::parse_grpc(&target::expand_vars(&address)?)?;
-            let service = if service.is_empty() {
-                service_in_url
-            } else {
-                service
-            };
-            Ok(vec![builder.grpc(
-                target,
-                service,
-                tls || tls_in_url,
-                authority,
-            )?])
-        }
-        Some(Command::File { path, max_age }) => Ok(vec![Check::File(FileCheck { path, max_age })]),
-        Some(Command::Exec {
-            command,
-            redact_args,
-        }) => {
+        Some(Command::Exec { command }) => {
             let mut parts = command.into_iter();
-            let program = parts.next().context("exec needs a program to run")?;
+            let Some(program) = parts.next() else {
+                bail!("exec needs a program to run");
+            };
             if program.is_empty() {
                 bail!("exec: the program name is empty");
             }
-            Ok(vec![Check::Exec(ExecCheck {
+            Ok(vec![Check::new(ExecCheck {
                 program,
                 args: parts.collect(),
-                redact_args,
+                redact_args: opts.redact_args,
             })])
         }
         Some(Command::Wait { targets, .. }) => target_checks(&targets, opts),
-        None => {
-            let targets = if targets.is_empty() {
-                targets_from_env()?
-            } else {
-                targets
-            };
-            builder.targets(&targets)
-        }
+        None => target_checks(&cli.targets, opts),
     }
 }
 
-/// Checks for bare targets (`http(s)://`, `tcp://`, `grpc(s)://`), as
-/// `wait` and the targets without a subcommand name them.
+/// Checks for bare targets (`scheme://...`), as `wait` and the targets
+/// without a subcommand name them.
 pub fn target_checks(targets: &[String], opts: &Options) -> Result<Vec<Check>> {
-    Builder::new(opts).targets(targets)
-}
-
-/// Builds checks from the options; what HTTP and gRPC checks read from files
-/// and the environment (--cacert, --cert, --key, HEALTHPROBE_HEADER) is read
-/// once, when first needed, and shared.
-struct Builder<'a> {
-    opts: &'a Options,
-    shared: Option<(Arc<tls::Settings>, Vec<cli::Header>)>,
-}
-
-impl<'a> Builder<'a> {
-    fn new(opts: &'a Options) -> Self {
-        Builder { opts, shared: None }
-    }
-
-    /// Checks for bare targets: `http(s)://`, `tcp://`, `grpc(s)://`.
-    fn targets(&mut self, targets: &[String]) -> Result<Vec<Check>> {
-        targets.iter().map(|t| self.target(t)).collect()
-    }
-
-    fn target(&mut self, raw: &str) -> Result<Check> {
-        let t = target::expand_vars(raw)?;
-        let lower = t.get(..8).unwrap_or(&t).to_ascii_lowercase();
-        match target::scheme_of(&t) {
-            Some(Scheme::Http | Scheme::Https) => return self.http(&t),
-            Some(Scheme::Redis | Scheme::Rediss) => {
-                let url = target::parse_service_url(&t)?;
-                let (tls, _) = self.shared()?;
-                return Ok(Check::Redis(Box::new(RedisCheck { url, tls })));
-            }
-            Some(Scheme::Postgres | Scheme::Postgresql) => {
-                let url = target::parse_service_url(&t)?;
-                let (tls, _) = self.shared()?;
-                return Ok(Check::Postgres(Box::new(PostgresCheck { url, tls })));
-            }
-            Some(Scheme::Mysql) => {
-                let url = target::parse_service_url(&t)?;
-                return Ok(Check::Mysql(Box::new(MysqlCheck { url })));
-            }
-            None => {}
-        }
-        if lower.starts_with("tcp://") {
-            Ok(Check::Tcp(TcpCheck {
-                target: target::parse_host_port(&t)?,
-            }))
-        } else if lower.starts_with("grpc://") || lower.starts_with("grpcs://") {
-            let (target, tls, service) = target::parse_grpc(&t)?;
-            self.grpc(target, service, tls, None)
-        } else {
-            bail!(
-                "don't know how to check {}: use http(s)://, tcp://, grpc(s)://, redis(s)://, \
-                 postgres:// or mysql://, or a subcommand",
-                target::shown_url(&t)
-            )
-        }
-    }
-
-    /// The TLS settings and the headers (-H or HEALTHPROBE_HEADER).
-    fn shared(&mut self) -> Result<(Arc<tls::Settings>, Vec<cli::Header>)> {
-        if let Some(shared) = &self.shared {
-            return Ok(shared.clone());
-        }
-        let opts = self.opts;
-        let settings = tls::Settings::load(&tls::Options {
-            insecure: opts.insecure,
-            cacert: opts.cacert.as_deref(),
-            cert: opts.cert.as_deref(),
-            key: opts.key.as_deref(),
-        })?;
-        let headers = if opts.headers.is_empty() {
-            lines_from_env("HEALTHPROBE_HEADER", cli::Header::parse)?
-        } else {
-            opts.headers.clone()
-        };
-        let shared = (Arc::new(settings), headers);
-        self.shared = Some(shared.clone());
-        Ok(shared)
-    }
-
-    fn http(&mut self, url: &str) -> Result<Check> {
-        let (tls, headers) = self.shared()?;
-        let opts = self.opts;
-        // POST when there is a body to send, as curl -d does.
-        let method = match (&opts.method, &opts.data) {
-            (Some(m), _) => m.clone(),
-            (None, Some(_)) => "POST".into(),
-            (None, None) => "GET".into(),
-        };
-        let body_json = if opts.body_json.is_empty() {
-            lines_from_env("HEALTHPROBE_BODY_JSON", cli::JsonCheck::parse)?
-        } else {
-            opts.body_json.clone()
-        };
-        Ok(Check::Http(Box::new(HttpCheck {
-            url: target::parse_url(url)?,
-            method,
-            status: opts.status.clone(),
-            headers,
-            host: opts.host.clone(),
-            body_contains: opts.body_contains.clone(),
-            body_json,
-            data: opts.data.clone(),
-            basic_auth: opts.basic_auth.clone(),
-            tls,
-            unix_socket: opts.unix_socket.clone(),
-        })))
-    }
-
-    fn grpc(
-        &mut self,
-        target: HostPort,
-        service: String,
-        tls: bool,
-        authority: Option<String>,
-    ) -> Result<Check> {
-        let (tls_settings, headers) = self.shared()?;
-        Ok(Check::Grpc(Box::new(GrpcCheck {
-            target,
-            service,
-            tls,
-            authority,
-            headers,
-            tls_settings,
-        })))
-    }
-}
-
-/// A variable holding one value per line (HEALTHPROBE_HEADER,
-/// HEALTHPROBE_BODY_JSON), for when the repeatable option is not given.
-fn lines_from_env<T>(name: &str, parse: impl Fn(&str) -> Result<T, String>) -> Result<Vec<T>> {
-    let Ok(value) = std::env::var(name) else {
-        return Ok(Vec::new());
-    };
-    value
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| parse(l.trim_end_matches('\r')).map_err(|e| anyhow::anyhow!("{name}: {e}")))
+    let mut cx = Context::new(opts);
+    targets
+        .iter()
+        .map(|t| schemes::check(&target::expand_vars(t)?, &mut cx))
         .collect()
-}
-
-fn targets_from_env() -> Result<Vec<String>> {
-    let value = match std::env::var("HEALTHPROBE_URL") {
-        Ok(v) => v,
-        Err(std::env::VarError::NotPresent) => {
-            bail!(
-                "nothing to check: give a target (e.g. http://localhost:8080/health) or set HEALTHPROBE_URL"
-            )
-        }
-        Err(std::env::VarError::NotUnicode(_)) => bail!("HEALTHPROBE_URL is not valid UTF-8"),
-    };
-    let targets: Vec<String> = value.split_whitespace().map(String::from).collect();
-    if targets.is_empty() {
-        bail!("HEALTHPROBE_URL is empty: nothing to check");
-    }
-    Ok(targets)
 }

@@ -8,6 +8,8 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::time::Duration;
 
+use crate::values::Health;
+
 /// Docker keeps 4096 bytes of output; nothing we print may be longer.
 pub const MAX_OUTPUT: usize = 4096;
 /// Podman keeps 500 characters: the default line fits in it.
@@ -20,10 +22,7 @@ const MAX_SUBJECT: usize = 200;
 /// What one check found, as the line reports it.
 #[derive(Debug, Clone)]
 pub struct CheckReport {
-    pub healthy: bool,
-    /// A failure that is only a warning (HTTP 429: alive but shedding load);
-    /// it matters only with --exit-codes consul.
-    pub warning: bool,
+    pub health: Health,
     /// What was checked: `GET http://localhost:8080/health`, `tcp db:5432`.
     pub subject: String,
     /// What happened: `200 OK`, `connection refused (127.0.0.1:5432)`.
@@ -44,7 +43,7 @@ impl CheckReport {
             printable(&self.result, MAX_SUBJECT),
             format_duration(self.elapsed)
         );
-        if !self.healthy {
+        if !self.health.is_healthy() {
             if let Some(excerpt) = self.excerpt.as_deref().map(escape_excerpt) {
                 if !excerpt.is_empty() {
                     let _ = write!(s, ": {excerpt}");
@@ -61,7 +60,8 @@ pub fn render(headline: &str, reports: &[CheckReport], elapsed: Duration, verbos
     let line = match reports {
         [one] => format!("{headline}: {}", one.summary()),
         many => {
-            let failed: Vec<&CheckReport> = many.iter().filter(|r| !r.healthy).collect();
+            let failed: Vec<&CheckReport> =
+                many.iter().filter(|r| !r.health.is_healthy()).collect();
             let (head, shown) = if failed.is_empty() {
                 (
                     format!("{} checks in {}", many.len(), format_duration(elapsed)),
@@ -179,8 +179,10 @@ mod tests {
 
     fn report(healthy: bool, subject: &str, result: &str) -> CheckReport {
         CheckReport {
-            healthy,
-            warning: false,
+            health: match healthy {
+                true => Health::Healthy,
+                false => Health::Unhealthy,
+            },
             subject: subject.into(),
             result: result.into(),
             elapsed: Duration::from_micros(1800),

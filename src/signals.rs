@@ -138,7 +138,7 @@ extern "C" fn on_signal(sig: libc::c_int) {
         // SAFETY: write and _exit are async-signal-safe; the line is static.
         unsafe {
             libc::write(1, line.as_ptr().cast(), line.len());
-            libc::_exit(1);
+            libc::_exit(crate::verdict::code::FAILED.into());
         }
     }
     // main has claimed the output and is printing its verdict: let it finish.

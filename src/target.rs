@@ -8,49 +8,25 @@ use anyhow::{Context, Result, bail};
 use crate::redacted::{SecretString, redact_userinfo};
 use crate::report::shown;
 
+/// A URL scheme's facts that parsing needs; the schemes themselves are rows
+/// of the table in `probe/schemes.rs`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scheme {
-    Http,
-    Https,
-    Redis,
-    /// Redis over TLS.
-    Rediss,
-    Postgres,
-    Postgresql,
-    Mysql,
+pub struct Scheme {
+    /// Lower case, without `://`.
+    pub name: &'static str,
+    pub default_port: u16,
+    /// Spoken over TLS from the first byte (https, rediss).
+    pub tls: bool,
 }
 
 impl Scheme {
-    const ALL: [Scheme; 7] = [
-        Scheme::Http,
-        Scheme::Https,
-        Scheme::Redis,
-        Scheme::Rediss,
-        Scheme::Postgres,
-        Scheme::Postgresql,
-        Scheme::Mysql,
-    ];
-
-    fn default_port(self) -> u16 {
-        match self {
-            Scheme::Http => 80,
-            Scheme::Https => 443,
-            Scheme::Redis | Scheme::Rediss => 6379,
-            Scheme::Postgres | Scheme::Postgresql => 5432,
-            Scheme::Mysql => 3306,
-        }
+    pub fn as_str(self) -> &'static str {
+        self.name
     }
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scheme::Http => "http",
-            Scheme::Https => "https",
-            Scheme::Redis => "redis",
-            Scheme::Rediss => "rediss",
-            Scheme::Postgres => "postgres",
-            Scheme::Postgresql => "postgresql",
-            Scheme::Mysql => "mysql",
-        }
+    /// Whether `input` starts with `NAME://` (in any case).
+    pub fn starts(self, input: &str) -> bool {
+        strip_prefix_ignore_case(input, self.name).is_some_and(|rest| rest.starts_with("://"))
     }
 }
 
@@ -147,36 +123,18 @@ impl fmt::Display for Url {
     }
 }
 
-/// Parses `http://...` / `https://...`. No message quotes a password, whether
-/// the input parses or not.
-pub fn parse_url(input: &str) -> Result<Url> {
-    parse_with(input, &[Scheme::Http, Scheme::Https], "http:// or https://")
-}
-
-/// Parses `redis://`, `rediss://`, `postgres://`, `postgresql://`, `mysql://`
-/// URLs: `scheme://[user[:password]@]host[:port][/path][?query]`.
-pub fn parse_service_url(input: &str) -> Result<Url> {
-    parse_with(
-        input,
-        &Scheme::ALL[2..],
-        "redis://, rediss://, postgres://, postgresql:// or mysql://",
-    )
-}
-
-/// The scheme `input` starts with, among all we know.
-pub fn scheme_of(input: &str) -> Option<Scheme> {
-    Scheme::ALL.into_iter().find(|s| {
-        input
-            .get(..s.as_str().len() + 3)
-            .is_some_and(|head| head.eq_ignore_ascii_case(&format!("{}://", s.as_str())))
-    })
-}
-
-fn parse_with(input: &str, allowed: &[Scheme], expected: &str) -> Result<Url> {
-    let Some(scheme) = scheme_of(input).filter(|s| allowed.contains(s)) else {
-        bail!("bad URL {}: must start with {expected}", shown_url(input));
-    };
-    let rest = &input[scheme.as_str().len() + 3..];
+/// Parses `scheme://[user[:password]@]host[:port][/path][?query]`, where
+/// `input` starts with `scheme://` ([`Scheme::starts`]). No message quotes a
+/// password, whether the input parses or not.
+pub fn parse_url(input: &str, scheme: Scheme) -> Result<Url> {
+    if !scheme.starts(input) {
+        bail!(
+            "bad URL {}: must start with {}://",
+            shown_url(input),
+            scheme.name
+        );
+    }
+    let rest = &input[scheme.name.len() + 3..];
     if let Some(bad) = input.chars().find(|c| c.is_whitespace() || c.is_control()) {
         bail!(
             "bad URL {}: contains {:?}; percent-encode it",
@@ -224,7 +182,7 @@ fn parse_with(input: &str, allowed: &[Scheme], expected: &str) -> Result<Url> {
         user,
         password,
         host,
-        port: port.unwrap_or(scheme.default_port()),
+        port: port.unwrap_or(scheme.default_port),
         explicit_port: port.is_some(),
         path,
     })
@@ -396,30 +354,48 @@ pub fn expand_vars(input: &str) -> Result<String> {
 mod tests {
     use super::*;
 
+    const HTTP: Scheme = Scheme {
+        name: "http",
+        default_port: 80,
+        tls: false,
+    };
+    const HTTPS: Scheme = Scheme {
+        name: "https",
+        default_port: 443,
+        tls: true,
+    };
+
+    fn parse_url_any(input: &str) -> Result<Url> {
+        match HTTPS.starts(input) {
+            true => parse_url(input, HTTPS),
+            false => parse_url(input, HTTP),
+        }
+    }
+
     #[test]
     fn url_parts() {
-        let u = parse_url("http://localhost:8080/health?x=1").unwrap();
+        let u = parse_url_any("http://localhost:8080/health?x=1").unwrap();
         assert_eq!(
             (u.host.as_str(), u.port, u.path.as_str()),
             ("localhost", 8080, "/health?x=1")
         );
         assert_eq!(u.to_string(), "http://localhost:8080/health?x=1");
-        let u = parse_url("HTTPS://[::1]").unwrap();
+        let u = parse_url_any("HTTPS://[::1]").unwrap();
         assert_eq!(
             (u.scheme, u.host.as_str(), u.port, u.path.as_str()),
-            (Scheme::Https, "::1", 443, "/")
+            (HTTPS, "::1", 443, "/")
         );
         assert_eq!(u.request_uri("::1"), "https://[::1]:443/");
-        let u = parse_url("http://127.0.0.1:1?q").unwrap();
+        let u = parse_url_any("http://127.0.0.1:1?q").unwrap();
         assert_eq!(u.path, "/?q");
     }
 
     #[test]
     fn url_password_is_never_displayed() {
-        let u = parse_url("http://admin:s%40cret@localhost/").unwrap();
+        let u = parse_url_any("http://admin:s%40cret@localhost/").unwrap();
         assert_eq!(u.to_string(), "http://admin:***@localhost/");
         assert_eq!(u.password.as_ref().map(|p| p.expose()), Some("s@cret"));
-        let err = parse_url("http://a:hunter2@[::1/").unwrap_err();
+        let err = parse_url_any("http://a:hunter2@[::1/").unwrap_err();
         assert!(!format!("{err:#}").contains("hunter2"), "{err:#}");
     }
 
@@ -436,7 +412,7 @@ mod tests {
             ("http://[fe80::1%25eth0]:80/", "zone"),
             ("http://::1:80/", "brackets"),
         ] {
-            let err = format!("{:#}", parse_url(input).unwrap_err());
+            let err = format!("{:#}", parse_url_any(input).unwrap_err());
             assert!(err.contains(needle), "{input}: {err}");
         }
     }
@@ -452,7 +428,7 @@ mod tests {
             "http://admin:hunter2@[::1/",
             "http://admin:12345/x@h/",
         ] {
-            let err = format!("{:#}", parse_url(input).unwrap_err());
+            let err = format!("{:#}", parse_url_any(input).unwrap_err());
             assert!(!err.contains("hunter2") && !err.contains("12345"), "{err}");
         }
         for input in ["tcp://u:hunter2@db:5432", "u:hunter2@db:5432"] {
@@ -464,7 +440,7 @@ mod tests {
             assert!(!err.contains("hunter2"), "{err}");
         }
         // An '@' in the path is fine when no port stands before it.
-        assert_eq!(parse_url("http://h/@me").unwrap().path, "/@me");
+        assert_eq!(parse_url_any("http://h/@me").unwrap().path, "/@me");
     }
 
     #[test]

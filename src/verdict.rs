@@ -6,8 +6,20 @@
 
 use std::time::Duration;
 
-use crate::cli::ExitCodes;
 use crate::report::CheckReport;
+use crate::values::{ExitCodes, Health};
+
+/// Every exit code the probe uses, here only.
+pub mod code {
+    pub const HEALTHY: u8 = 0;
+    /// Unhealthy; also a usage error, a stop by signal, an internal error
+    /// (never clap's 2, which Docker reserves), and Consul's warning.
+    pub const FAILED: u8 = 1;
+    /// Docker: starting (only with --start-period).
+    pub const STARTING: u8 = 2;
+    /// Consul: critical.
+    pub const CRITICAL: u8 = 2;
+}
 
 /// The verdict word that starts the line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,7 +44,7 @@ impl Verdict {
         start_period: Option<Duration>,
         style: ExitCodes,
     ) -> Verdict {
-        if reports.iter().all(|r| r.healthy) {
+        if reports.iter().all(|r| r.health.is_healthy()) {
             return Verdict::Healthy;
         }
         if let Some(of) = start_period {
@@ -42,7 +54,9 @@ impl Verdict {
         }
         match style {
             ExitCodes::Docker => Verdict::Unhealthy,
-            ExitCodes::Consul if reports.iter().all(|r| r.healthy || r.warning) => Verdict::Warning,
+            ExitCodes::Consul if reports.iter().all(|r| r.health != Health::Unhealthy) => {
+                Verdict::Warning
+            }
             ExitCodes::Consul => Verdict::Critical,
         }
     }
@@ -51,11 +65,11 @@ impl Verdict {
     /// Consul: 0 passing, 1 warning (or starting), 2 critical.
     pub fn exit_code(self, style: ExitCodes) -> u8 {
         match (self, style) {
-            (Verdict::Healthy, _) => 0,
-            (Verdict::Unhealthy | Verdict::Warning, _) => 1,
-            (Verdict::Starting { .. }, ExitCodes::Docker) => 2,
-            (Verdict::Starting { .. }, ExitCodes::Consul) => 1,
-            (Verdict::Critical, _) => 2,
+            (Verdict::Healthy, _) => code::HEALTHY,
+            (Verdict::Unhealthy | Verdict::Warning, _) => code::FAILED,
+            (Verdict::Starting { .. }, ExitCodes::Docker) => code::STARTING,
+            (Verdict::Starting { .. }, ExitCodes::Consul) => code::FAILED,
+            (Verdict::Critical, _) => code::CRITICAL,
         }
     }
 
@@ -112,8 +126,11 @@ mod tests {
 
     fn report(healthy: bool, warning: bool) -> CheckReport {
         CheckReport {
-            healthy,
-            warning,
+            health: match (healthy, warning) {
+                (true, _) => Health::Healthy,
+                (false, true) => Health::Warning,
+                (false, false) => Health::Unhealthy,
+            },
             subject: String::new(),
             result: String::new(),
             elapsed: Duration::ZERO,

@@ -11,7 +11,8 @@ use anyhow::{Result, bail};
 use crate::deadline::Deadline;
 use crate::probe::{self, Check};
 use crate::report;
-use crate::verdict::Verdict;
+use crate::values::Health;
+use crate::verdict::{Verdict, code};
 
 /// One attempt may take at most this long, so a silent target is retried.
 const ATTEMPT_LIMIT: Duration = Duration::from_secs(5);
@@ -29,7 +30,7 @@ pub fn run(
     loop {
         let attempt = Deadline::start(deadline.remaining().min(ATTEMPT_LIMIT));
         let reports = probe::run_all(checks, &attempt);
-        let healthy = reports.iter().all(|r| r.healthy);
+        let healthy = reports.iter().all(|r| r.health.is_healthy());
         let verdict = if healthy {
             Verdict::Healthy
         } else {
@@ -37,9 +38,9 @@ pub fn run(
         };
         let line = report::render(&verdict.headline(), &reports, attempt.elapsed(), false);
         // A state is what each check said, not how long it took.
-        let state: Vec<(bool, String)> = reports
+        let state: Vec<(Health, String)> = reports
             .iter()
-            .map(|r| (r.healthy, r.result.clone()))
+            .map(|r| (r.health, r.result.clone()))
             .collect();
         if last_state.as_ref() != Some(&state) {
             printer.print(&format!("wait: {line}"));
@@ -50,12 +51,12 @@ pub fn run(
         }
         if deadline.remaining() <= interval {
             printer.print(&format!("wait: gave up after {}\n", deadline.budget()));
-            return Ok(1);
+            return Ok(code::FAILED);
         }
         std::thread::sleep(interval);
     }
     let Some((name, args)) = program.split_first() else {
-        return Ok(0);
+        return Ok(code::HEALTHY);
     };
     // Replaces this process: on success, exec does not return.
     let err = Command::new(name).args(args).exec();

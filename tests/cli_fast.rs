@@ -1,330 +1,303 @@
-//! The fast command-line path (src/cli/fast.rs) against clap: its table is
-//! clap's definition, and wherever it answers, it answers what clap answers.
-//! One test function: it sets environment variables, and nothing else in this
-//! binary may read them meanwhile.
+//! The command line has one parser (src/cli/parse.rs) driven by one table
+//! (src/cli/options.rs): the table is the help, and two spellings of the
+//! same request read the same, with HEALTHPROBE_* variables set and global
+//! options on both sides of the subcommand. The issue-20 examples run
+//! against the real binary (they failed when a fast path and clap parsed
+//! side by side).
 
-use std::ffi::OsString;
+mod common;
+#[path = "support/spellings.rs"]
+#[allow(dead_code)]
+mod spellings;
 
-use clap::{CommandFactory, Parser};
-use healthprobe::cli::fast::{self, Env, Parsed, SPECS, Sub};
-use healthprobe::cli::{self, Cli};
+use common::*;
+use healthprobe::cli::options::{Level, Takes};
+use healthprobe::cli::{OPTIONS, Sub};
+use spellings::{Request, plain, read, uses, varied};
 
-fn table_matches_clap() {
-    let cmd = Cli::command();
-    let check = |arg: &clap::Arg, only_in: Option<Sub>| {
-        let Some(long) = arg.get_long() else { return };
-        if ["help", "version"].contains(&long) {
-            return;
-        }
-        let spec = SPECS
-            .iter()
-            .find(|s| s.long == long)
-            .unwrap_or_else(|| panic!("--{long} is missing from fast::SPECS"));
-        assert_eq!(spec.short, arg.get_short(), "--{long} short");
-        let env = arg.get_env().map(|e| e.to_string_lossy().into_owned());
-        assert_eq!(spec.env.map(String::from), env, "--{long} env");
-        assert_eq!(
-            spec.takes_value,
-            arg.get_action().takes_values(),
-            "--{long} takes a value"
+#[test]
+fn the_table_is_the_help() {
+    let schemes = healthprobe::probe::schemes::listed(", ");
+    let mut cmd = healthprobe::cli::help::command(&schemes);
+    cmd.build();
+    cmd.clone().debug_assert();
+    let top = healthprobe::cli::help::render(None, &schemes);
+    assert!(top.len() <= 4096, "{} bytes", top.len());
+    for o in &OPTIONS {
+        let help = match o.level {
+            Level::Global => top.clone(),
+            Level::Only(sub) => healthprobe::cli::help::render(Some(sub), &schemes),
+        };
+        assert!(
+            help.contains(&format!("--{}", o.long)),
+            "--{} not in the help",
+            o.long
         );
-        let scope = if arg.is_global_set() { None } else { only_in };
-        assert_eq!(spec.only_in, scope, "--{long} scope");
-    };
-    for arg in cmd.get_arguments() {
-        check(arg, None);
-    }
-    for (name, sub) in Sub::ALL {
-        let sc = cmd
-            .find_subcommand(name)
-            .unwrap_or_else(|| panic!("subcommand {name}"));
-        for arg in sc.get_arguments().filter(|a| !a.is_global_set()) {
-            check(arg, Some(sub));
+        if let Some(env) = o.env {
+            assert!(help.contains(env), "{env} not in the help of --{}", o.long);
+            let name = o.long.to_ascii_uppercase().replace('-', "_");
+            assert!(env.ends_with(&name), "{env} is not HEALTHPROBE_..{name}");
         }
     }
-    let subcommands: Vec<&str> = cmd.get_subcommands().map(|s| s.get_name()).collect();
-    assert_eq!(subcommands.len(), Sub::ALL.len(), "{subcommands:?}");
-    let clap_longs = cmd
-        .get_arguments()
-        .filter_map(|a| a.get_long())
-        .filter(|l| !["help", "version"].contains(l))
-        .count();
-    let table_globals = SPECS.iter().filter(|s| s.only_in.is_none()).count();
-    assert_eq!(clap_longs, table_globals, "global options");
-}
-
-/// A command line and the HEALTHPROBE_* variables set for it.
-type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)]);
-
-/// Sets exactly `env` among the HEALTHPROBE_* variables.
-fn set_env(env: &[(&str, &str)]) {
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("HEALTHPROBE_") {
-            // SAFETY: this binary runs one test, on one thread.
-            unsafe { std::env::remove_var(k) };
+    // Every scheme the table has is named where targets are described.
+    let wait = healthprobe::cli::help::render(Some(Sub::Wait), &schemes);
+    for row in &healthprobe::probe::schemes::SCHEMES {
+        let name = row.scheme.name;
+        if !row.alias {
+            assert!(top.contains(name) && wait.contains(name), "{name}");
         }
-    }
-    for (k, v) in env {
-        // SAFETY: as above.
-        unsafe { std::env::set_var(k, v) };
     }
 }
 
-/// Both parsers on `args` and `env`: where the fast path answers, clap agrees.
-/// Returns whether the fast path answered.
-fn agree(args: &[&str], env: &[(&str, &str)]) -> bool {
-    set_env(env);
-    let argv: Vec<OsString> = std::iter::once("healthprobe")
-        .chain(args.iter().copied())
-        .map(OsString::from)
-        .collect();
-    let fast = fast::parse(&argv, &Env::from_process());
-    let clap = Cli::try_parse_from(&argv);
-    match (&fast, clap) {
-        (None, _) => false,
-        (Some(Parsed::Cli(f)), Ok(c)) => {
-            assert_eq!(**f, c, "{args:?} {env:?}");
-            true
+fn opt(long: &str) -> usize {
+    OPTIONS.iter().position(|o| o.long == long).expect(long)
+}
+
+/// Every variation of `r` reads as its plain spelling.
+fn same_request(r: &Request) {
+    let p = plain(r);
+    let want = read(&p);
+    let groups = uses(&p);
+    for seed in 0..64u8 {
+        let bytes: Vec<u8> = (0..32u8)
+            .map(|i| seed.wrapping_mul(37).wrapping_add(i.wrapping_mul(91)) ^ (seed >> (i % 7)))
+            .collect();
+        let v = varied(r, &mut bytes.into_iter(), groups);
+        let got = read(&v);
+        match (&want, &got) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b, "\n{p:?}\n{v:?}"),
+            (Err(_), Err(_)) => {}
+            _ => panic!("\n{p:?} -> {want:?}\n{v:?} -> {got:?}"),
         }
-        (Some(Parsed::Version), Err(e)) if e.kind() == clap::error::ErrorKind::DisplayVersion => {
-            assert_eq!(e.render().to_string(), cli::version_line());
-            true
-        }
-        (Some(f), Err(e)) => panic!("{args:?} {env:?}: fast path said {f:?}, clap: {e}"),
-        (Some(f), Ok(c)) => panic!("{args:?} {env:?}: fast path said {f:?}, clap: {c:?}"),
     }
 }
 
 #[test]
-fn the_fast_path_is_clap_where_it_answers() {
-    table_matches_clap();
-
-    // What health checks write: the fast path must take these.
-    let common: &[Case] = &[
-        (&["--version"], &[]),
-        (&["-V"], &[]),
-        (&["http://localhost:8080/health"], &[]),
-        (&["--timeout", "3s", "http://localhost:8080/health"], &[]),
-        (&["--timeout=3s", "-q", "http://a/", "tcp://b:1"], &[]),
-        (
-            &[],
-            &[
-                ("HEALTHPROBE_URL", "http://a/ tcp://b:1"),
-                ("HEALTHPROBE_TIMEOUT", "2s"),
+fn two_spellings_of_one_request_read_the_same() {
+    let s = |v: &str| v.to_string();
+    let requests = [
+        Request {
+            opts: vec![
+                (opt("body-json"), s("status=UP")),
+                (opt("insecure"), s("true")),
+                (opt("quiet"), s("true")),
+                (opt("body-json"), s("db=UP")),
             ],
-        ),
-        (
-            &[
-                "http",
-                "http://a/",
-                "--status",
-                "200,204",
-                "-H",
-                "X-A: 1",
-                "-H",
-                "X-B: 2",
+            sub: Some(Sub::Http),
+            args: vec![s("http://127.0.0.1:1/")],
+            env: vec![],
+        },
+        Request {
+            opts: vec![
+                (opt("header"), s("X-A: 1")),
+                (opt("method"), s("GET")),
+                (opt("header"), s("X-B: 2")),
             ],
-            &[],
-        ),
-        (
-            &[
-                "--method",
-                "head",
-                "-k",
-                "--cacert",
-                "/ca.pem",
-                "https://a/",
+            sub: Some(Sub::Http),
+            args: vec![s("http://127.0.0.1:1/")],
+            env: vec![],
+        },
+        Request {
+            opts: vec![(opt("verbose"), s("true")), (opt("insecure"), s("true"))],
+            sub: Some(Sub::Tcp),
+            args: vec![s("127.0.0.1:1")],
+            env: vec![(s("HEALTHPROBE_QUIET"), s("false"))],
+        },
+        Request {
+            opts: vec![(opt("quiet"), s("true")), (opt("insecure"), s("true"))],
+            sub: Some(Sub::Tcp),
+            args: vec![s("127.0.0.1:1")],
+            env: vec![(s("HEALTHPROBE_VERBOSE"), s("false"))],
+        },
+        Request {
+            opts: vec![
+                (opt("timeout"), s("2s")),
+                (opt("insecure"), s("true")),
+                (opt("quiet"), s("true")),
             ],
-            &[],
-        ),
-        (
-            &[
-                "--cert",
-                "/c.pem",
-                "--key",
-                "/k.pem",
-                "--basic-auth",
-                "u:p",
-                "https://a/",
+            sub: Some(Sub::Tcp),
+            args: vec![s("127.0.0.1:1")],
+            env: vec![(s("HEALTHPROBE_TIMEOUT"), s("0s"))],
+        },
+        Request {
+            opts: vec![
+                (opt("status"), s("200,204")),
+                (opt("host"), s("h.example")),
+                (opt("data"), s("a=1")),
+                (opt("cacert"), s("/ca.pem")),
             ],
-            &[],
-        ),
-        (&["tcp", "localhost:5432"], &[]),
-        (
-            &[
-                "grpc",
-                "localhost:50051",
-                "--service",
-                "db",
-                "--tls",
-                "--authority",
-                "x.example",
-            ],
-            &[],
-        ),
-        (
-            &["grpc://localhost:50051/db"],
-            &[("HEALTHPROBE_GRPC_SERVICE", "ignored")],
-        ),
-        (
-            &["grpc", "h:1"],
-            &[
-                ("HEALTHPROBE_GRPC_SERVICE", "db"),
-                ("HEALTHPROBE_GRPC_TLS", "true"),
-            ],
-        ),
-        (&["exec", "--", "sh", "-c", "exit 0"], &[]),
-        (
-            &[
-                "--timeout",
-                "5s",
-                "exec",
-                "--redact-args",
-                "--",
-                "pg_isready",
-                "-h",
-                "x",
-            ],
-            &[],
-        ),
-        (&["exec", "/app/check", "--deep", "-v"], &[]),
-        (&["exec", "-v", "true"], &[]),
-        (
-            &["file", "/tmp/beat", "--max-age", "1m"],
-            &[("HEALTHPROBE_MAX_AGE", "2m")],
-        ),
-        (
-            &[
-                "wait",
-                "--timeout",
-                "60s",
-                "tcp://db:5432",
-                "http://c/",
-                "--",
-                "/app",
-                "-x",
-            ],
-            &[],
-        ),
-        (&["wait", "tcp://db:5432", "--interval", "1s"], &[]),
-        (
-            &["http://a/"],
-            &[("HEALTHPROBE_QUIET", "true"), ("HEALTHPROBE_STATUS", "200")],
-        ),
-        (
-            &["http://a/"],
-            &[
-                ("HEALTHPROBE_EXIT_CODES", "consul"),
-                ("HEALTHPROBE_START_PERIOD", "30s"),
-            ],
-        ),
-        (
-            &["-v", "http://a/"],
-            &[
-                ("HEALTHPROBE_INSECURE", "false"),
-                ("HEALTHPROBE_HOST", "h.example"),
-            ],
-        ),
-        (
-            &["--unix-socket", "/run/a.sock", "http://localhost/health"],
-            &[],
-        ),
-        (
-            &["--body-contains", "UP", "http://a/"],
-            &[("HEALTHPROBE_METHOD", "POST")],
-        ),
-        (&["http://a/", "--exit-codes", "consul"], &[]),
-        (&["http://localhost:${PORT}/health"], &[]),
-        (
-            &[
-                "-d",
-                "{\"q\":1}",
-                "--body-json",
-                "status=UP",
-                "--body-json",
-                "a[0].b=2",
-                "http://a/",
-            ],
-            &[],
-        ),
-        (&["http://a/"], &[("HEALTHPROBE_DATA", "x=1")]),
-        (
-            &[
-                "redis://:pw@cache:6379",
-                "postgres://db:5432/app",
-                "mysql://db",
-            ],
-            &[],
-        ),
+            sub: None,
+            args: vec![s("https://a.example/"), s("redis://127.0.0.1:6379")],
+            env: vec![(s("HEALTHPROBE_HOST"), s(""))],
+        },
+        Request {
+            opts: vec![(opt("service"), s("db")), (opt("tls"), s("true"))],
+            sub: Some(Sub::Grpc),
+            args: vec![s("127.0.0.1:50051")],
+            env: vec![(s("HEALTHPROBE_HEADER"), s("X-A: 1"))],
+        },
+        Request {
+            opts: vec![(opt("interval"), s("1s")), (opt("timeout"), s("3s"))],
+            sub: Some(Sub::Wait),
+            args: vec![s("tcp://127.0.0.1:1"), s("http://127.0.0.1:1/")],
+            env: vec![],
+        },
+        Request {
+            opts: vec![(opt("redact-args"), s("true")), (opt("verbose"), s("true"))],
+            sub: Some(Sub::Exec),
+            args: vec![s("/bin/true"), s("-x")],
+            env: vec![],
+        },
     ];
-    for (args, env) in common {
+    for r in &requests {
+        same_request(r);
+    }
+    // And the fuzz target's requests, from a fixed stream of bytes.
+    for n in 0..3000u32 {
+        let bytes: Vec<u8> = (0..48u32)
+            .map(|i| (n.wrapping_mul(2654435761).wrapping_add(i * 40503) >> (i % 13)) as u8)
+            .collect();
+        same_request(&spellings::request(&bytes));
+    }
+}
+
+#[test]
+fn repeated_options_keep_every_value_from_both_sides() {
+    let r = read(&(
+        [
+            "-H",
+            "X-A: 1",
+            "-XGET",
+            "http",
+            "-H",
+            "X-B: 2",
+            "http://a/",
+            "--body-json",
+            "a=1",
+        ]
+        .map(String::from)
+        .to_vec(),
+        vec![("HEALTHPROBE_BODY_JSON".into(), "b=2".into())],
+    ))
+    .unwrap()
+    .unwrap();
+    let names: Vec<&str> = r.options.headers.iter().map(|h| h.name.as_str()).collect();
+    assert_eq!(names, ["X-A", "X-B"]);
+    // The flag wins over the variable.
+    assert_eq!(r.options.body_json, ["a=1"]);
+    let _ = Takes::Flag;
+}
+
+// --- the issue's examples, against the binary -------------------------------
+
+#[test]
+fn body_json_on_both_sides_is_checked_whatever_the_flags_spelling() {
+    let s = Server::http(
+        "127.0.0.1:0",
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 27\r\n\r\n{\"status\":\"DOWN\",\"db\":\"UP\"}",
+    );
+    let url = s.url("/");
+    for flags in [&["-k", "-q"][..], &["-kq"], &["-qk"]] {
+        let mut args = vec!["--body-json", "status=UP"];
+        args.extend_from_slice(flags);
+        args.extend(["http", "--body-json", "db=UP", &url]);
+        assert_eq!(probe(&args).code, 1, "{args:?}");
+    }
+}
+
+#[test]
+fn headers_on_both_sides_are_sent_whatever_the_methods_spelling() {
+    for method in [&["-X", "GET"][..], &["-XGET"], &["-X=GET"]] {
+        let s = Server::http(
+            "127.0.0.1:0",
+            "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+        );
+        let url = s.url("/");
+        let mut args = vec!["-H", "X-A: 1"];
+        args.extend_from_slice(method);
+        args.extend(["http", "-H", "X-B: 2", &url]);
+        probe(&args).healthy();
+        let head = s.request().to_ascii_lowercase();
         assert!(
-            agree(args, env),
-            "the fast path should take {args:?} {env:?}"
+            head.contains("x-a: 1\r\n") && head.contains("x-b: 2\r\n"),
+            "{method:?}: {head}"
         );
     }
+}
 
-    // Forms left to clap (errors, help, unusual spellings); where the fast
-    // path answers anyway, it must agree.
-    let others: &[Case] = &[
-        (&["--help"], &[]),
-        (&["http", "--help"], &[]),
-        (&["--version", "http://a/"], &[]),
-        (&["-q", "-v", "http://a/"], &[]),
-        (&["-XPOST", "http://a/"], &[]),
-        (&["-X=POST", "http://a/"], &[]),
-        (&["-qk", "http://a/"], &[]),
-        (&["--timeout", "1s", "--timeout", "2s", "http://a/"], &[]),
-        (&["-q", "-q", "http://a/"], &[]),
-        (&["--timeout", "soon", "http://a/"], &[]),
-        (&["--timeout", "", "http://a/"], &[]),
-        (&["--timeout"], &[]),
-        (&["--no-such-flag", "http://a/"], &[]),
-        (&["--service", "db", "grpc", "h:1"], &[]),
-        (&["http", "http://a/", "http://b/"], &[]),
-        (&["http"], &[]),
-        (&["exec"], &[]),
-        (&["exec", "--"], &[]),
-        (&["exec", "-x", "true"], &[]),
-        (&["wait"], &[]),
-        (&["wait", "--", "prog"], &[]),
-        (&["http://a/", "http"], &[]),
-        (&["--", "http://a/"], &[]),
-        (&["-", "http://a/"], &[]),
-        (&["--status=", "http://a/"], &[]),
-        (&["--quiet=true", "http://a/"], &[]),
-        (&["-H", "bad header", "http://a/"], &[]),
-        (&["--exit-codes", "nagios", "http://a/"], &[]),
-        (&["--exit-codes", "Docker", "http://a/"], &[]),
-        (&["http://a/"], &[("HEALTHPROBE_QUIET", "1")]),
-        (&["http://a/"], &[("HEALTHPROBE_QUIET", "")]),
-        (&["http://a/"], &[("HEALTHPROBE_TIMEOUT", "")]),
-        (&["http://a/"], &[("HEALTHPROBE_TIMEOUT", "nonsense")]),
-        (&["-v", "http://a/"], &[("HEALTHPROBE_QUIET", "true")]),
-        (&["http://a/"], &[("HEALTHPROBE_CACERT", "")]),
-        (
-            &["--cacert", "/x", "http://a/"],
-            &[("HEALTHPROBE_CACERT", "/y")],
-        ),
-        (&["tcp", "h:1", "--redact-args"], &[]),
-        (&["exec", "true"], &[("HEALTHPROBE_REDACT_ARGS", "yes")]),
-        (&["grpc", "h:1"], &[("HEALTHPROBE_GRPC_TLS", "TRUE")]),
-        (&["file", "/x"], &[("HEALTHPROBE_INTERVAL", "1s")]),
-        (&["-H", "-x", "http://a/"], &[]),
-        (&["--host", "--verbose", "http://a/"], &[]),
-        (&["file", "-k", ""], &[]),
-        (&["--body-json", "nope", "http://a/"], &[]),
-        (&["-d", "", "http://a/"], &[]),
-        (&["http", ""], &[]),
-    ];
-    let mut fast_taken = 0;
-    for (args, env) in others {
-        fast_taken += usize::from(agree(args, env));
-    }
-    eprintln!(
-        "{} of {} unusual forms answered by the fast path too",
-        fast_taken,
-        others.len()
+#[test]
+fn a_false_variable_does_not_conflict_whatever_the_spelling() {
+    let s = Server::http(
+        "127.0.0.1:0",
+        "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
     );
-    set_env(&[]);
+    let at = format!("127.0.0.1:{}", s.port());
+    for args in [&["-v", "-k", "tcp", &at][..], &["-kv", "tcp", &at]] {
+        probe_env(args, &[("HEALTHPROBE_QUIET", "false")]).healthy();
+    }
+    for args in [
+        &["-q", "-k", "tcp", &at][..],
+        &["-qk", "tcp", &at],
+        &["-kq", "tcp", &at],
+    ] {
+        probe_env(args, &[("HEALTHPROBE_VERBOSE", "false")]).healthy();
+    }
+}
+
+#[test]
+fn a_flag_wins_over_its_variable_whatever_the_spelling() {
+    let s = Server::http(
+        "127.0.0.1:0",
+        "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+    );
+    let at = format!("127.0.0.1:{}", s.port());
+    for flags in [&["-k", "-q"][..], &["-kq"]] {
+        let mut args = vec!["--timeout", "2s"];
+        args.extend_from_slice(flags);
+        args.extend(["tcp", &at]);
+        probe_env(&args, &[("HEALTHPROBE_TIMEOUT", "0s")]).healthy();
+    }
+}
+
+#[test]
+fn an_empty_variable_is_unset_and_the_line_names_a_missing_target() {
+    let s = Server::http(
+        "127.0.0.1:0",
+        "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+    );
+    for var in [
+        "HEALTHPROBE_HOST",
+        "HEALTHPROBE_TIMEOUT",
+        "HEALTHPROBE_QUIET",
+        "HEALTHPROBE_STATUS",
+        "HEALTHPROBE_CACERT",
+        "HEALTHPROBE_HEADER",
+        "HEALTHPROBE_METHOD",
+    ] {
+        probe_env(&[&s.url("/")], &[(var, "")]).healthy();
+    }
+    probe_env(&[], &[("HEALTHPROBE_URL", "")])
+        .unhealthy()
+        .one_line()
+        .says("HEALTHPROBE_URL");
+}
+
+#[test]
+fn a_check_reads_only_the_variables_its_scheme_uses() {
+    let s = Server::http(
+        "127.0.0.1:0",
+        "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+    );
+    let at = format!("127.0.0.1:{}", s.port());
+    probe_env(
+        &["tcp", &at],
+        &[
+            ("HEALTHPROBE_HEADER", "bad header"),
+            ("HEALTHPROBE_STATUS", "999"),
+        ],
+    )
+    .healthy();
+    probe_env(&[&s.url("/")], &[("HEALTHPROBE_HEADER", "bad header")])
+        .unhealthy()
+        .says("HEALTHPROBE_HEADER");
 }

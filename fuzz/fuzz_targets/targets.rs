@@ -3,6 +3,7 @@
 //! its password, whether the input parses or not.
 #![no_main]
 
+use healthprobe::probe::schemes;
 use healthprobe::target;
 use libfuzzer_sys::fuzz_target;
 
@@ -13,7 +14,7 @@ fuzz_target!(|input: &str| {
     // information: what is printed must not depend on the password.
     for candidate in [input.to_string(), with_password(input)] {
         let printed = [
-            target::parse_url(&candidate).map(|u| u.to_string()),
+            schemes::url(&candidate).map(|u| u.to_string()),
             target::parse_host_port(&candidate).map(|t| t.to_string()),
             target::parse_grpc(&candidate).map(|(t, _, s)| format!("{t}/{s}")),
         ];

@@ -10,12 +10,14 @@ pub mod http;
 pub mod mysql;
 pub mod postgres;
 pub mod redis;
+pub mod schemes;
 pub mod tcp;
 
 use std::time::Instant;
 
 use crate::deadline::Deadline;
 use crate::report::CheckReport;
+use crate::values::Health;
 
 /// What a check found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +26,8 @@ pub enum Outcome {
     Healthy(String),
     /// Unhealthy, and why: `503 Service Unavailable`, `connection refused (...)`.
     Unhealthy(String),
+    /// Failed, but only a warning (HTTP 429), for --exit-codes consul.
+    Warning(String),
 }
 
 /// What a check notes on the way, besides its outcome.
@@ -33,8 +37,6 @@ pub struct Notes {
     pub details: Vec<String>,
     /// The start of a response body or of a program's output, shown on failure.
     pub excerpt: Option<Vec<u8>>,
-    /// The failure is only a warning (HTTP 429), for --exit-codes consul.
-    pub warning: bool,
 }
 
 impl Notes {
@@ -51,30 +53,17 @@ pub trait Probe {
     fn probe(&self, deadline: &Deadline, notes: &mut Notes) -> Outcome;
 }
 
-#[derive(Debug, Clone)]
-pub enum Check {
-    Http(Box<http::HttpCheck>),
-    Tcp(tcp::TcpCheck),
-    Exec(exec::ExecCheck),
-    File(file::FileCheck),
-    Grpc(Box<grpc::GrpcCheck>),
-    Redis(Box<redis::RedisCheck>),
-    Postgres(Box<postgres::PostgresCheck>),
-    Mysql(Box<mysql::MysqlCheck>),
-}
+/// A check to run: any kind of [`Probe`] (the scheme table, `schemes.rs`,
+/// makes them from targets).
+pub struct Check(Box<dyn Probe + Send + Sync>);
 
 impl Check {
+    pub fn new(probe: impl Probe + Send + Sync + 'static) -> Check {
+        Check(Box::new(probe))
+    }
+
     fn kind(&self) -> &dyn Probe {
-        match self {
-            Check::Http(c) => c.as_ref(),
-            Check::Tcp(c) => c,
-            Check::Exec(c) => c,
-            Check::File(c) => c,
-            Check::Grpc(c) => c.as_ref(),
-            Check::Redis(c) => c.as_ref(),
-            Check::Postgres(c) => c.as_ref(),
-            Check::Mysql(c) => c.as_ref(),
-        }
+        self.0.as_ref()
     }
 
     pub fn subject(&self) -> String {
@@ -86,13 +75,13 @@ impl Check {
         let started = Instant::now();
         let mut notes = Notes::default();
         let outcome = self.kind().probe(deadline, &mut notes);
-        let (healthy, result) = match outcome {
-            Outcome::Healthy(r) => (true, r),
-            Outcome::Unhealthy(r) => (false, r),
+        let (health, result) = match outcome {
+            Outcome::Healthy(r) => (Health::Healthy, r),
+            Outcome::Warning(r) => (Health::Warning, r),
+            Outcome::Unhealthy(r) => (Health::Unhealthy, r),
         };
         CheckReport {
-            healthy,
-            warning: notes.warning,
+            health,
             subject: self.subject(),
             result,
             elapsed: started.elapsed(),
@@ -104,8 +93,7 @@ impl Check {
     /// The report of a check that could not run at all.
     fn failed(&self, why: &str) -> CheckReport {
         CheckReport {
-            healthy: false,
-            warning: false,
+            health: Health::Unhealthy,
             subject: self.subject(),
             result: why.into(),
             elapsed: std::time::Duration::ZERO,

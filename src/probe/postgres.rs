@@ -206,7 +206,7 @@ mod tests {
     #[test]
     fn the_startup_message_names_user_and_database_but_no_password() {
         let check = PostgresCheck {
-            url: crate::target::parse_service_url("postgres://app:hunter2@db:5432/orders").unwrap(),
+            url: crate::probe::schemes::url("postgres://app:hunter2@db:5432/orders").unwrap(),
             tls: Arc::default(),
         };
         let msg = check.startup();

@@ -12,7 +12,7 @@ use crate::deadline::Deadline;
 use crate::net::conn::Conn;
 use crate::net::describe_io;
 use crate::probe::{Notes, Outcome, Probe};
-use crate::target::{Scheme, Url};
+use crate::target::Url;
 use crate::tls;
 
 /// The longest reply line read: PONG, OK and Redis's errors are short.
@@ -48,7 +48,7 @@ impl Probe for RedisCheck {
 impl RedisCheck {
     fn ping(&self, deadline: &Deadline, notes: &mut Notes) -> Result<(), String> {
         let mut conn = Conn::tcp(&self.url.host_port(), deadline, &mut notes.details)?;
-        if self.url.scheme == Scheme::Rediss {
+        if self.url.scheme.tls {
             let client = self.tls.client(tls::Alpn::None)?;
             conn = conn.with_tls(client, &self.url.host, deadline, &mut notes.details)?;
         }

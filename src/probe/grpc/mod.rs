@@ -11,7 +11,6 @@ pub mod message;
 
 use std::sync::Arc;
 
-use crate::cli::Header;
 use crate::deadline::Deadline;
 use crate::net::conn::Conn;
 use crate::net::{self};
@@ -20,6 +19,7 @@ use crate::redacted::shown_header_value;
 use crate::report::{escape_excerpt, shown};
 use crate::target::{HostPort, host_of_authority, percent_decode};
 use crate::tls;
+use crate::values::Header;
 use conn::{Connection, Failure, Response};
 use message::ServingStatus;
 

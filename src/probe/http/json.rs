@@ -118,22 +118,27 @@ impl JsonCheck {
 
     /// Whether `body` holds the expected value; otherwise why not, in words.
     /// Scanning stops at the value: a body cut short after it still passes.
-    pub fn check(&self, body: &[u8]) -> Result<(), String> {
+    pub fn check(&self, body: &[u8]) -> Result<(), Mismatch> {
         let mut scanner = Scanner { input: body, at: 0 };
-        match scanner
-            .find(&self.path, 0)
-            .map_err(|e| e.describe(body.len()))?
-        {
-            None => Err(format!("{} not in the JSON body", self.shown_path)),
+        let found = scanner.find(&self.path, 0).map_err(|e| Mismatch {
+            why: e.describe(body.len()),
+            body_ended: e.at >= body.len(),
+        })?;
+        let differs = |why| Mismatch {
+            why,
+            body_ended: false,
+        };
+        match found {
+            None => Err(differs(format!("{} not in the JSON body", self.shown_path))),
             Some(found) if self.matches(&found) => Ok(()),
-            Some(found) => Err(format!(
+            Some(found) => Err(differs(format!(
                 "{} is {found}, not {}",
                 self.shown_path,
                 match &self.expected {
                     Expected::Text(t) => t.clone(),
                     Expected::Str(s) => format!("{s:?}"),
                 }
-            )),
+            ))),
         }
     }
 
@@ -151,6 +156,14 @@ impl JsonCheck {
             (Expected::Text(_), Found::Object | Found::Array) => false,
         }
     }
+}
+
+/// Why a body fails an assertion: the words for the line, and whether the
+/// body ended before the scan could decide (a body cut at the read limit).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatch {
+    pub why: String,
+    pub body_ended: bool,
 }
 
 /// Why the body could not be read as JSON: what was expected, where.
@@ -459,7 +472,7 @@ mod tests {
         "esc":"a\"b\u00e9\ud83d\ude00"}"#;
 
     fn check(spec: &str, body: &[u8]) -> Result<(), String> {
-        JsonCheck::parse(spec)?.check(body)
+        JsonCheck::parse(spec)?.check(body).map_err(|m| m.why)
     }
 
     #[test]

@@ -15,7 +15,6 @@ use std::sync::Arc;
 
 use ureq::http;
 
-use crate::cli::{BasicAuth, Header, StatusSet};
 use crate::deadline::Deadline;
 use crate::net::conn::Conn;
 use crate::net::socket::DeadlineStream;
@@ -23,8 +22,9 @@ use crate::net::{self, unix};
 use crate::probe::{Notes, Outcome, Probe};
 use crate::redacted::{SecretString, basic_credentials, shown_header_value};
 use crate::report::{format_duration, shown};
-use crate::target::{Scheme, Url, host_of_authority};
+use crate::target::{Url, host_of_authority};
 use crate::tls;
+use crate::values::{BasicAuth, Header, StatusSet};
 
 /// How much of the body `--body-contains` looks at.
 const BODY_SEARCH_LIMIT: u64 = 64 * 1024;
@@ -117,11 +117,13 @@ impl HttpCheck {
         }
 
         if !self.status.contains(status.as_u16()) {
-            // Alive but shedding load: a warning where warnings exist (Consul).
-            notes.warning = status.as_u16() == 429;
             let (excerpt, _) = read_body(response.body_mut().as_reader(), EXCERPT_READ, None);
             notes.excerpt = Some(excerpt);
-            return Ok(Outcome::Unhealthy(status_text));
+            // Alive but shedding load: a warning where warnings exist (Consul).
+            return Ok(match status.as_u16() {
+                429 => Outcome::Warning(status_text),
+                _ => Outcome::Unhealthy(status_text),
+            });
         }
         if self.body_contains.is_none() && self.body_json.is_empty() {
             return Ok(Outcome::Healthy(status_text));
@@ -157,14 +159,14 @@ impl HttpCheck {
             }
             match check.check(&body) {
                 Ok(()) => passed.push(check.describe()),
-                Err(why) if body.len() as u64 == BODY_SEARCH_LIMIT && why.contains("it ends") => {
+                Err(m) if body.len() as u64 == BODY_SEARCH_LIMIT && m.body_ended => {
                     failure = Some(format!(
                         "{} not in the first {} bytes of the body",
                         check.describe(),
                         body.len()
                     ));
                 }
-                Err(why) => failure = Some(why),
+                Err(m) => failure = Some(m.why),
             }
         }
         let Some(failure) = failure else {
@@ -188,9 +190,9 @@ impl HttpCheck {
         notes: &mut Notes,
         server_name: &str,
     ) -> Result<Conn, String> {
-        let config = match self.url.scheme {
-            Scheme::Https => Some(self.tls.client(tls::Alpn::Http1)?),
-            _ => None,
+        let config = match self.url.scheme.tls {
+            true => Some(self.tls.client(tls::Alpn::Http1)?),
+            false => None,
         };
         let plain = match &self.unix_socket {
             Some(path) => {
@@ -314,7 +316,7 @@ fn describe(e: &ureq::Error, deadline: &Deadline, phase: &str) -> String {
     match e {
         ureq::Error::Timeout(_) => format!("timed out after {} {phase}", deadline.budget()),
         ureq::Error::Io(io) => net::describe_io(io, deadline, phase),
-        ureq::Error::Protocol(p) if p.to_string().contains("output too small") => {
+        ureq::Error::Protocol(ureq_proto::Error::OutputOverflow) => {
             format!(
                 "request head larger than {} KiB (are the headers too long?)",
                 transport::OUTPUT_BUFFER / 1024

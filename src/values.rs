@@ -1,7 +1,11 @@
-//! The values options take: durations, status lists, headers, methods, host
-//! names, credentials. Each parser says what is wrong in words, and never
+//! The values the command line hands to the checks: durations, status lists,
+//! headers, methods, host names, credentials, the exit-code style and the
+//! options as a whole, and the three states of health. They live below both
+//! `cli` (which parses them) and `probe` (which uses them), so that neither
+//! imports the other. Each parser says what is wrong in words, and never
 //! repeats a value that may be a credential.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::redacted::{SecretString, is_secret_header};
@@ -58,7 +62,7 @@ fn is_token_byte(b: u8) -> bool {
 }
 
 /// Statuses counted as healthy.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StatusSet(Vec<(u16, u16)>);
 
 impl StatusSet {
@@ -167,6 +171,124 @@ pub fn parse_basic_auth(s: &str) -> Result<BasicAuth, String> {
         user: user.to_string(),
         password: SecretString::new(password.to_string()),
     })
+}
+
+/// Which checks read an option: its variable is read only when a check
+/// that reads it runs, so a malformed HEALTHPROBE_HEADER cannot fail a
+/// Redis check. Options given on the command line are always checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    /// Every run (the deadline, the output, the subcommands' own options).
+    Run,
+    /// HTTP requests.
+    Http,
+    /// Request headers: HTTP and gRPC.
+    Headers,
+    /// TLS: every scheme that may speak it.
+    Tls,
+}
+
+/// A set of [`Group`]s.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Groups(u8);
+
+impl Groups {
+    pub const NONE: Groups = Groups(0);
+
+    pub const fn of(groups: &[Group]) -> Groups {
+        let mut bits = 0;
+        let mut i = 0;
+        while i < groups.len() {
+            bits |= 1 << groups[i] as u8;
+            i += 1;
+        }
+        Groups(bits)
+    }
+
+    pub fn with(self, other: Groups) -> Groups {
+        Groups(self.0 | other.0)
+    }
+
+    pub fn has(self, group: Group) -> bool {
+        group == Group::Run || self.0 & (1 << group as u8) != 0
+    }
+}
+
+/// What a check found, in the one word that matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Health {
+    Healthy,
+    /// Failed, but only a warning (HTTP 429: alive, shedding load); it
+    /// differs from unhealthy only with --exit-codes consul.
+    Warning,
+    Unhealthy,
+}
+
+impl Health {
+    pub fn is_healthy(self) -> bool {
+        self == Health::Healthy
+    }
+}
+
+/// Which exit codes mean what.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ExitCodes {
+    /// 0 healthy, 1 unhealthy (2 starting, only with --start-period).
+    #[default]
+    Docker,
+    /// 0 passing, 1 warning, 2 critical: a Consul script check treats 1 as
+    /// a mere warning and keeps the instance in service.
+    Consul,
+}
+
+impl ExitCodes {
+    pub const NAMES: [&'static str; 2] = ["docker", "consul"];
+
+    pub fn parse(s: &str) -> Result<ExitCodes, String> {
+        match s {
+            "docker" => Ok(ExitCodes::Docker),
+            "consul" => Ok(ExitCodes::Consul),
+            _ => Err("possible values: docker, consul".into()),
+        }
+    }
+}
+
+/// Every option's value once the command line and the environment are read
+/// (`cli::options` fills it from its table; the checks read it).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Options {
+    pub timeout: Option<Duration>,
+    pub quiet: bool,
+    pub verbose: bool,
+    pub start_period: Option<Duration>,
+    pub exit_codes: ExitCodes,
+    pub method: Option<String>,
+    pub data: Option<String>,
+    pub status: StatusSet,
+    pub headers: Vec<Header>,
+    pub host: Option<String>,
+    pub body_contains: Option<String>,
+    /// `PATH=VALUE` assertions, checked for form here and compiled by the
+    /// HTTP check (their grammar is the JSON matcher's).
+    pub body_json: Vec<String>,
+    pub basic_auth: Option<BasicAuth>,
+    pub unix_socket: Option<PathBuf>,
+    pub insecure: bool,
+    pub cacert: Option<PathBuf>,
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+    /// `file`: the heartbeat's greatest age.
+    pub max_age: Option<Duration>,
+    /// `wait`: the pause between attempts.
+    pub interval: Duration,
+    /// `grpc`: the service to ask about.
+    pub service: String,
+    /// `grpc`: use TLS.
+    pub tls: bool,
+    /// `grpc`: the :authority to send.
+    pub authority: Option<String>,
+    /// `exec`: print the program's name but not its arguments.
+    pub redact_args: bool,
 }
 
 #[cfg(test)]

@@ -1,0 +1,154 @@
+//! `--help`, built from the option table with clap's builder. clap is here
+//! for its help layout only: building its tree costs some 750,000
+//! instructions, paid only when help is asked for.
+
+use clap::builder::PossibleValuesParser;
+use clap::{Arg, ArgAction, Command};
+
+use super::options::{Level, OPTIONS, Sub, Takes};
+
+const ABOUT: &str =
+    "Container health check: many kinds of check, one deadline, one line of output.";
+
+const EXAMPLES: &str = "\
+Examples:
+  healthprobe http://localhost:8080/health
+  healthprobe http://localhost:${PORT}/health     (${VAR} is expanded by the probe)
+  healthprobe --cacert /etc/app/ca.pem https://localhost:8443/ready
+  healthprobe tcp localhost:5432
+  healthprobe grpc localhost:50051 --service db   (or grpc://localhost:50051/db)
+  healthprobe --body-json status=UP http://localhost:8080/actuator/health
+  healthprobe postgres://localhost:5432 redis://:${REDIS_PASSWORD}@localhost:6379
+  healthprobe exec -- /app/check --deep
+  healthprobe http --unix-socket /run/app.sock http://localhost/health
+  healthprobe wait --timeout 60s postgres://db:5432 -- /app/server
+
+In a Dockerfile (exec form: no shell needed):
+  HEALTHCHECK --interval=10s --timeout=5s CMD [\"/healthprobe\", \"--timeout\", \"3s\", \"http://localhost:8080/health\"]
+
+Exit status: 0 healthy, 1 unhealthy or unable to run the check,
+2 only with --start-period while the container is still starting.";
+
+/// The help of `sub` (or of the whole command); `schemes` lists the target
+/// schemes (`http(s)://, tcp://, ...`), from the scheme table.
+pub fn render(sub: Option<Sub>, schemes: &str) -> String {
+    let mut root = command(schemes);
+    root.build();
+    match sub.and_then(|s| root.find_subcommand_mut(s.name())) {
+        Some(sc) => sc.render_help().to_string(),
+        None => root.render_help().to_string(),
+    }
+}
+
+/// The clap command the table describes (public for the tests).
+pub fn command(schemes: &str) -> Command {
+    let mut root = Command::new("healthprobe")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about(ABOUT)
+        .after_help(EXAMPLES)
+        .disable_help_subcommand(true)
+        .arg(
+            Arg::new("targets")
+                .value_name("TARGET")
+                .action(ArgAction::Append)
+                .help(format!(
+                    "{schemes}; several run at once. Default: $HEALTHPROBE_URL"
+                )),
+        );
+    for sub in Sub::ALL {
+        let (about, positionals) = subcommand(sub, schemes);
+        let mut sc = Command::new(sub.name()).about(about).args(positionals);
+        for opt in OPTIONS.iter().filter(|o| o.level == Level::Only(sub)) {
+            sc = sc.arg(arg(opt));
+        }
+        root = root.subcommand(sc);
+    }
+    for opt in OPTIONS.iter().filter(|o| o.level == Level::Global) {
+        root = root.arg(arg(opt).global(true));
+    }
+    root
+}
+
+fn arg(opt: &super::options::Opt) -> Arg {
+    let mut a = Arg::new(opt.long).long(opt.long);
+    if let Some(short) = opt.short {
+        a = a.short(short);
+    }
+    if let Some(heading) = opt.heading {
+        a = a.help_heading(heading);
+    }
+    let mut help = opt.help.to_string();
+    a = match opt.takes {
+        Takes::Flag => a.action(ArgAction::SetTrue),
+        Takes::One(name) => a.action(ArgAction::Set).value_name(name),
+        Takes::Many(name) => {
+            if let Some(env) = opt.env {
+                help.push_str(&format!(" [env: {env}, one per line]"));
+            }
+            a.action(ArgAction::Append).value_name(name)
+        }
+    };
+    if let (Some(env), false) = (opt.env, matches!(opt.takes, Takes::Many(_))) {
+        a = a.env(env).hide_env_values(opt.secret);
+    }
+    if let Some(default) = opt.default {
+        a = a.default_value(default);
+    }
+    if !opt.choices.is_empty() {
+        a = a.value_parser(PossibleValuesParser::new(opt.choices));
+    }
+    a.help(help)
+}
+
+/// A subcommand's description and positional arguments.
+fn subcommand(sub: Sub, schemes: &str) -> (&'static str, Vec<Arg>) {
+    let required = |id: &'static str, name: &'static str, help: &'static str| {
+        Arg::new(id).value_name(name).required(true).help(help)
+    };
+    match sub {
+        Sub::Http => (
+            "Healthy when URL answers with a status in --status",
+            vec![required("url", "URL", "http:// or https:// URL")],
+        ),
+        Sub::Tcp => (
+            "Healthy when HOST:PORT accepts a TCP connection",
+            vec![required("address", "ADDRESS", "HOST:PORT, [IPv6]:PORT or tcp://HOST:PORT")],
+        ),
+        Sub::File => (
+            "Healthy when the heartbeat file PATH exists (and is younger than --max-age)",
+            vec![required("path", "PATH", "The heartbeat file")],
+        ),
+        Sub::Wait => (
+            "Retries TARGETs until all pass (--timeout, default 60s), then runs PROGRAM in its place",
+            vec![
+                Arg::new("targets")
+                    .value_name("TARGET")
+                    .required(true)
+                    .action(ArgAction::Append)
+                    .help(format!("What to wait for: {schemes}")),
+                Arg::new("program")
+                    .value_name("PROGRAM")
+                    .last(true)
+                    .action(ArgAction::Append)
+                    .help("The program to run once every target passes (after `--`)"),
+            ],
+        ),
+        Sub::Grpc => (
+            "Healthy when grpc.health.v1.Health/Check answers SERVING",
+            vec![required("address", "ADDRESS", "HOST:PORT of the gRPC server")],
+        ),
+        Sub::Exec => (
+            "Runs PROGRAM (no shell); healthy when it exits 0",
+            vec![
+                required(
+                    "command",
+                    "PROGRAM",
+                    "The program and its arguments. Put `--` before it if an argument starts with `-`",
+                )
+                .action(ArgAction::Append)
+                .trailing_var_arg(true)
+                .allow_hyphen_values(true),
+            ],
+        ),
+    }
+}

@@ -1,0 +1,529 @@
+//! The one parser of the command line and the HEALTHPROBE_* environment,
+//! driven by the table in `options.rs`. Two steps: [`parse`] reads the
+//! arguments (and HEALTHPROBE_URL when no target is given), which is enough
+//! to know which checks will run; [`Given::resolve`] then reads the
+//! variables those checks use, and applies the defaults.
+//!
+//! The rules, written here once:
+//! - a flag on the command line wins over its variable, which is then not
+//!   read at all (so a bad value in it cannot fail the run);
+//! - a variable that is empty counts as unset (a Dockerfile can blank an
+//!   inherited ENV but not remove it), except HEALTHPROBE_URL when it is the
+//!   only thing to check, and then the message names it;
+//! - a flag's variable is `true` or `false`;
+//! - a repeatable option (-H, --body-json) keeps every value, from both sides
+//!   of the subcommand; its variable holds one value per line and is read
+//!   only when the option is not given at all;
+//! - a single-valued option may be given once on each side of the
+//!   subcommand, the subcommand's side winning;
+//! - --quiet and --verbose conflict; where one comes from the command line
+//!   and the other from a variable, the command line wins.
+//!
+//! The grammar is clap's (which parsed it before, and still prints --help):
+//! `--name value`, `--name=value`, `-x value`, `-xvalue`, `-x=value`,
+//! clustered flags `-kq`, `--` ending the options.
+
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
+
+use super::options::{Groups, OPTIONS, Opt, Sub, Takes};
+use crate::report::shown;
+use crate::values::Options;
+
+/// A usage error: the message, one line, without the `healthprobe: error: ` prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+fn grammar(message: String) -> UsageError {
+    UsageError(format!("{message} (see healthprobe --help)"))
+}
+
+/// What the command line asks for.
+#[derive(Debug, PartialEq)]
+pub enum Parsed {
+    /// Checks to run; their options still to be read ([`Given::resolve`]).
+    Run(Given),
+    /// `--version` (or `-V`).
+    Version,
+    /// `--help` (or `-h`), of the subcommand it follows.
+    Help(Option<Sub>),
+}
+
+/// The subcommand and its arguments.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    Http {
+        url: String,
+    },
+    Tcp {
+        address: String,
+    },
+    File {
+        path: PathBuf,
+    },
+    Wait {
+        targets: Vec<String>,
+        program: Vec<OsString>,
+    },
+    Grpc {
+        address: String,
+    },
+    Exec {
+        command: Vec<OsString>,
+    },
+}
+
+/// The command line read, its options not yet applied.
+#[derive(Debug, PartialEq)]
+pub struct Given {
+    pub command: Option<Command>,
+    /// The targets without a subcommand (from HEALTHPROBE_URL if none was given).
+    pub targets: Vec<String>,
+    /// Each option value in order: index into [`OPTIONS`], and the value.
+    values: Vec<(usize, OsString)>,
+}
+
+/// The command line and the environment, fully read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cli {
+    pub command: Option<Command>,
+    pub targets: Vec<String>,
+    pub options: Options,
+}
+
+/// Where HEALTHPROBE_* variables come from. Each is read at most once, and
+/// only when needed: copying the whole environment (std::env::vars_os) cost
+/// more than the rest of the parse.
+pub enum Env {
+    Process,
+    Pairs(Vec<(OsString, OsString)>),
+}
+
+impl Env {
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Env {
+        Env::Pairs(
+            pairs
+                .iter()
+                .map(|(k, v)| (OsString::from(k), OsString::from(v)))
+                .collect(),
+        )
+    }
+
+    /// The variable's value, empty or not.
+    fn raw(&self, name: &str) -> Option<OsString> {
+        match self {
+            Env::Process => std::env::var_os(name),
+            Env::Pairs(pairs) => pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone()),
+        }
+    }
+
+    /// The variable's value; an empty one counts as unset.
+    pub fn get(&self, name: &str) -> Option<OsString> {
+        self.raw(name).filter(|v| !v.is_empty())
+    }
+}
+
+/// Which side of the subcommand a value was given on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Before,
+    After,
+}
+
+/// Reads the arguments (`args` without the program name).
+pub fn parse(args: &[OsString], env: &Env) -> Result<Parsed, UsageError> {
+    let mut sub: Option<Sub> = None;
+    let mut positionals: Vec<&OsStr> = Vec::new();
+    let mut program: Option<&[OsString]> = None;
+    let mut values: Vec<(usize, OsString)> = Vec::new();
+    let mut seen: Vec<(usize, Side)> = Vec::new();
+    let mut options_ended = false;
+    let mut i = 0;
+    while i < args.len() {
+        let arg = &args[i];
+        i += 1;
+        let bytes = arg.as_encoded_bytes();
+        let side = match sub {
+            None => Side::Before,
+            Some(_) => Side::After,
+        };
+        if options_ended || bytes.len() < 2 || bytes[0] != b'-' {
+            // A positional argument.
+            match sub {
+                None if !options_ended && positionals.is_empty() => {
+                    if let Some(s) = arg.to_str().and_then(Sub::named) {
+                        sub = Some(s);
+                        continue;
+                    }
+                    positionals.push(arg);
+                }
+                Some(Sub::Exec) => {
+                    program = Some(&args[i - 1..]);
+                    break;
+                }
+                _ => positionals.push(arg),
+            }
+            continue;
+        }
+        if bytes == b"--" {
+            match sub {
+                Some(Sub::Exec | Sub::Wait) => {
+                    program = Some(&args[i..]);
+                    break;
+                }
+                _ => options_ended = true,
+            }
+            continue;
+        }
+        if let Some(body) = bytes.strip_prefix(b"--") {
+            let (name, attached) = match body.iter().position(|&b| b == b'=') {
+                Some(at) => (&body[..at], Some(&body[at + 1..])),
+                None => (body, None),
+            };
+            let name = String::from_utf8_lossy(name);
+            match (&*name, sub) {
+                ("help", _) => return Ok(Parsed::Help(sub)),
+                ("version", None) => return Ok(Parsed::Version),
+                _ => {}
+            }
+            let Some(index) = find(sub, |o| o.long == name) else {
+                if sub == Some(Sub::Exec) {
+                    program = Some(&args[i - 1..]);
+                    break;
+                }
+                return Err(grammar(format!("unexpected argument '--{name}' found")));
+            };
+            let opt = &OPTIONS[index];
+            let value = match (opt.takes, attached) {
+                (Takes::Flag, None) => OsString::from("true"),
+                (Takes::Flag, Some(v)) => {
+                    return Err(grammar(format!(
+                        "unexpected value {} for '--{name}' found; no more were expected",
+                        shown(&String::from_utf8_lossy(v))
+                    )));
+                }
+                (_, Some(v)) => os(v),
+                (_, None) => next_value(args, &mut i, opt)?,
+            };
+            record(&mut values, &mut seen, index, side, value)?;
+            continue;
+        }
+        // A cluster of short options: -k, -kq, -XPOST, -X=POST, -kvXPOST.
+        let cluster = &bytes[1..];
+        let mut at = 0;
+        while at < cluster.len() {
+            let c = cluster[at] as char;
+            at += 1;
+            match (c, sub) {
+                ('h', _) => return Ok(Parsed::Help(sub)),
+                ('V', None) => return Ok(Parsed::Version),
+                _ => {}
+            }
+            let index = match find(sub, |o| o.short == Some(c)) {
+                Some(index) if c.is_ascii() => index,
+                _ if sub == Some(Sub::Exec) && at == 1 => {
+                    program = Some(&args[i - 1..]);
+                    break;
+                }
+                _ => {
+                    let c = String::from_utf8_lossy(&cluster[at - 1..]);
+                    let c = c.chars().next().unwrap_or('?');
+                    return Err(grammar(format!("unexpected argument '-{c}' found")));
+                }
+            };
+            let opt = &OPTIONS[index];
+            let value = match opt.takes {
+                Takes::Flag => OsString::from("true"),
+                Takes::One(_) | Takes::Many(_) => {
+                    let rest = &cluster[at..];
+                    let rest = rest.strip_prefix(b"=").unwrap_or(rest);
+                    at = cluster.len();
+                    match rest.is_empty() {
+                        true => next_value(args, &mut i, opt)?,
+                        false => os(rest),
+                    }
+                }
+            };
+            record(&mut values, &mut seen, index, side, value)?;
+        }
+        if program.is_some() {
+            break;
+        }
+    }
+    let text = |a: &OsStr| -> Result<String, UsageError> {
+        a.to_str().map(String::from).ok_or_else(|| {
+            UsageError(format!(
+                "{} is not valid UTF-8",
+                shown(&a.to_string_lossy())
+            ))
+        })
+    };
+    let one = |name: &str| -> Result<&OsStr, UsageError> {
+        match positionals.as_slice() {
+            [one] => Ok(one),
+            [] => Err(grammar(format!(
+                "the following required arguments were not provided: <{name}>"
+            ))),
+            [_, extra, ..] => Err(grammar(format!(
+                "unexpected argument {} found",
+                shown(&extra.to_string_lossy())
+            ))),
+        }
+    };
+    let program = program.unwrap_or_default().to_vec();
+    let command = match sub {
+        None => None,
+        Some(Sub::Http) => Some(Command::Http {
+            url: text(one("URL")?)?,
+        }),
+        Some(Sub::Tcp) => Some(Command::Tcp {
+            address: text(one("ADDRESS")?)?,
+        }),
+        Some(Sub::Grpc) => Some(Command::Grpc {
+            address: text(one("ADDRESS")?)?,
+        }),
+        Some(Sub::File) => {
+            let path = one("PATH")?;
+            if path.is_empty() {
+                return Err(grammar(
+                    "a value is required for '<PATH>' but none was supplied".into(),
+                ));
+            }
+            Some(Command::File { path: path.into() })
+        }
+        Some(Sub::Wait) => {
+            if positionals.is_empty() {
+                return Err(grammar(
+                    "the following required arguments were not provided: <TARGET>...".into(),
+                ));
+            }
+            Some(Command::Wait {
+                targets: positionals
+                    .iter()
+                    .map(|a| text(a))
+                    .collect::<Result<_, _>>()?,
+                program,
+            })
+        }
+        Some(Sub::Exec) => {
+            if program.is_empty() {
+                return Err(grammar(
+                    "the following required arguments were not provided: <PROGRAM>...".into(),
+                ));
+            }
+            Some(Command::Exec { command: program })
+        }
+    };
+    let targets = match (&command, positionals.is_empty()) {
+        (Some(_), _) => Vec::new(),
+        (None, false) => positionals
+            .iter()
+            .map(|a| text(a))
+            .collect::<Result<_, _>>()?,
+        (None, true) => targets_from_env(env)?,
+    };
+    Ok(Parsed::Run(Given {
+        command,
+        targets,
+        values,
+    }))
+}
+
+/// The option `matches` picks among those allowed after `sub`.
+fn find(sub: Option<Sub>, matches: impl Fn(&Opt) -> bool) -> Option<usize> {
+    OPTIONS.iter().position(|o| matches(o) && o.allowed_in(sub))
+}
+
+/// Bytes split from an argument, back as an argument.
+fn os(bytes: &[u8]) -> OsString {
+    OsStr::from_bytes(bytes).to_os_string()
+}
+
+/// The next argument as `opt`'s value: not one that looks like an option.
+fn next_value(args: &[OsString], i: &mut usize, opt: &Opt) -> Result<OsString, UsageError> {
+    match args.get(*i) {
+        Some(v) if !(v.len() > 1 && v.as_encoded_bytes()[0] == b'-') => {
+            *i += 1;
+            Ok(v.clone())
+        }
+        _ => Err(grammar(format!(
+            "a value is required for '{}' but none was supplied",
+            opt.shown()
+        ))),
+    }
+}
+
+/// Notes a value; a single-valued option or a flag given twice on one side
+/// of the subcommand is an error.
+fn record(
+    values: &mut Vec<(usize, OsString)>,
+    seen: &mut Vec<(usize, Side)>,
+    index: usize,
+    side: Side,
+    value: OsString,
+) -> Result<(), UsageError> {
+    let opt = &OPTIONS[index];
+    if !matches!(opt.takes, Takes::Many(_)) {
+        if seen.contains(&(index, side)) {
+            return Err(grammar(format!(
+                "the argument '{}' cannot be used multiple times",
+                opt.shown()
+            )));
+        }
+        seen.push((index, side));
+    }
+    values.push((index, value));
+    Ok(())
+}
+
+/// HEALTHPROBE_URL: the targets when the command line gives none.
+fn targets_from_env(env: &Env) -> Result<Vec<String>, UsageError> {
+    const NAME: &str = "HEALTHPROBE_URL";
+    let Some(value) = env.raw(NAME) else {
+        return Err(UsageError(format!(
+            "nothing to check: give a target (e.g. http://localhost:8080/health) or set {NAME}"
+        )));
+    };
+    let Some(value) = value.to_str() else {
+        return Err(UsageError(format!("{NAME} is not valid UTF-8")));
+    };
+    let targets: Vec<String> = value.split_whitespace().map(String::from).collect();
+    if targets.is_empty() {
+        return Err(UsageError(format!("{NAME} is empty: nothing to check")));
+    }
+    Ok(targets)
+}
+
+/// Where an option's value came from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Unset,
+    Args,
+    Env,
+}
+
+impl Given {
+    /// The subcommand, if any.
+    pub fn sub(&self) -> Option<Sub> {
+        self.command.as_ref().map(|c| match c {
+            Command::Http { .. } => Sub::Http,
+            Command::Tcp { .. } => Sub::Tcp,
+            Command::File { .. } => Sub::File,
+            Command::Wait { .. } => Sub::Wait,
+            Command::Grpc { .. } => Sub::Grpc,
+            Command::Exec { .. } => Sub::Exec,
+        })
+    }
+
+    /// Applies the command line's values, then the variables of the options
+    /// it did not give that the checks `uses`, then the defaults.
+    pub fn resolve(self, env: &Env, uses: Groups) -> Result<Cli, UsageError> {
+        let sub = self.sub();
+        let mut options = Options::default();
+        let mut source = [Source::Unset; OPTIONS.len()];
+        for (index, value) in &self.values {
+            let opt = &OPTIONS[*index];
+            (opt.set)(&mut options, value).map_err(|why| {
+                UsageError(match opt.secret {
+                    true => format!("invalid {}: {why}", opt.shown()),
+                    false => format!(
+                        "invalid value {} for {}: {why}",
+                        shown(&value.to_string_lossy()),
+                        opt.shown()
+                    ),
+                })
+            })?;
+            source[*index] = Source::Args;
+        }
+        for (index, opt) in OPTIONS.iter().enumerate() {
+            if source[index] != Source::Unset || !opt.allowed_in(sub) || !uses.has(opt.group) {
+                continue;
+            }
+            let Some(name) = opt.env else { continue };
+            let Some(value) = env.get(name) else { continue };
+            let invalid = |why: String| {
+                UsageError(match opt.secret {
+                    true => format!("{name}: {why}"),
+                    false => format!(
+                        "{name}: {why} (the value is {})",
+                        shown(&value.to_string_lossy())
+                    ),
+                })
+            };
+            match opt.takes {
+                Takes::Many(_) => {
+                    let text = value
+                        .to_str()
+                        .ok_or_else(|| invalid("not valid UTF-8".into()))?;
+                    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                        let line = OsStr::new(line.trim_end_matches('\r'));
+                        (opt.set)(&mut options, line).map_err(|why| {
+                            UsageError(match opt.secret {
+                                true => format!("{name}: {why}"),
+                                false => format!(
+                                    "{name}: {why} (the line is {})",
+                                    shown(&line.to_string_lossy())
+                                ),
+                            })
+                        })?;
+                    }
+                }
+                _ => (opt.set)(&mut options, &value).map_err(invalid)?,
+            }
+            source[index] = Source::Env;
+        }
+        for (index, opt) in OPTIONS.iter().enumerate() {
+            if let (Source::Unset, Some(default)) = (source[index], opt.default) {
+                (opt.set)(&mut options, OsStr::new(default))
+                    .map_err(|why| UsageError(format!("default of --{}: {why}", opt.long)))?;
+            }
+        }
+        settle_conflicts(&mut options, &source)?;
+        Ok(Cli {
+            command: self.command,
+            targets: self.targets,
+            options,
+        })
+    }
+}
+
+/// --quiet and --verbose: both from the command line, or both from the
+/// environment, is an error; otherwise the command line's wins.
+fn settle_conflicts(options: &mut Options, source: &[Source]) -> Result<(), UsageError> {
+    if !(options.quiet && options.verbose) {
+        return Ok(());
+    }
+    let of = |long: &str| {
+        OPTIONS
+            .iter()
+            .position(|o| o.long == long)
+            .map_or(Source::Unset, |i| source[i])
+    };
+    match (of("quiet"), of("verbose")) {
+        (Source::Args, Source::Env) => options.verbose = false,
+        (Source::Env, Source::Args) => options.quiet = false,
+        (Source::Env, Source::Env) => {
+            return Err(UsageError(
+                "HEALTHPROBE_QUIET and HEALTHPROBE_VERBOSE are both true; set one".into(),
+            ));
+        }
+        _ => {
+            return Err(grammar(
+                "the argument '--quiet' cannot be used with '--verbose'".into(),
+            ));
+        }
+    }
+    Ok(())
+}

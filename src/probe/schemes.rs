@@ -1,0 +1,329 @@
+//! Every target scheme, once: its name, default port, whether it is TLS
+//! from the first byte, which options its check reads, and how its target
+//! becomes a check (the parse and the probe that runs it). Parsing targets,
+//! the `--help` and `wait --help` lists, the "don't know how to check"
+//! message and which HEALTHPROBE_* variables are read all come from
+//! [`SCHEMES`].
+//!
+//! To add a scheme: write its probe as one new file under `probe/` (a type
+//! implementing [`Probe`](super::Probe)), declare it in `probe/mod.rs`
+//! (`pub mod NAME;`), and add one row below: `name` lower case without
+//! `://`; `port` its default; `tls` true when TLS starts with the first
+//! byte (`rediss`); `uses` the option groups whose variables it reads
+//! (`TLS` if it may speak TLS, `HTTP`/`HEADERS` for requests); `build` parses
+//! the target with `target::parse_url` (URL form), `parse_host_port` or its
+//! own parser, and wraps the probe in `Check::new`. A TLS twin (`amqps`)
+//! right after its plain row (`amqp`) is listed as `amqp(s)://` in the help.
+
+use std::sync::Arc;
+
+use anyhow::{Result, bail};
+
+use super::Check;
+use super::grpc::GrpcCheck;
+use super::http::HttpCheck;
+use super::http::json::JsonCheck;
+use super::mysql::MysqlCheck;
+use super::postgres::PostgresCheck;
+use super::redis::RedisCheck;
+use super::tcp::TcpCheck;
+use crate::target::{self, Scheme, shown_url};
+use crate::tls;
+use crate::values::{Group, Groups, Options};
+
+/// One scheme.
+pub struct SchemeRow {
+    pub scheme: Scheme,
+    /// The probe that runs it, as the subcommands name them: `http`, `tcp`,
+    /// `grpc` accept the targets of rows with their name here.
+    pub probe: &'static str,
+    /// Another spelling of the row before it (`postgresql`): not listed.
+    pub alias: bool,
+    /// The option groups whose variables its check reads.
+    pub uses: Groups,
+    /// The check for `target` (`${VAR}`s expanded; starts with `name://`,
+    /// or is bare where the subcommand allows it).
+    pub build: fn(&str, &SchemeRow, &mut Context) -> Result<Check>,
+}
+
+const HTTP: Groups = Groups::of(&[Group::Http, Group::Headers, Group::Tls]);
+const GRPC: Groups = Groups::of(&[Group::Headers, Group::Tls]);
+const TLS: Groups = Groups::of(&[Group::Tls]);
+const NONE: Groups = Groups::NONE;
+
+const fn scheme(name: &'static str, default_port: u16, tls: bool) -> Scheme {
+    Scheme {
+        name,
+        default_port,
+        tls,
+    }
+}
+
+/// The schemes, in the order the help lists them.
+pub static SCHEMES: [SchemeRow; 10] = [
+    SchemeRow {
+        scheme: scheme("http", 80, false),
+        probe: "http",
+        alias: false,
+        uses: HTTP,
+        build: http,
+    },
+    SchemeRow {
+        scheme: scheme("https", 443, true),
+        probe: "http",
+        alias: false,
+        uses: HTTP,
+        build: http,
+    },
+    SchemeRow {
+        scheme: scheme("tcp", 0, false),
+        probe: "tcp",
+        alias: false,
+        uses: NONE,
+        build: |t, _, _| {
+            Ok(Check::new(TcpCheck {
+                target: target::parse_host_port(t)?,
+            }))
+        },
+    },
+    SchemeRow {
+        scheme: scheme("grpc", 0, false),
+        probe: "grpc",
+        alias: false,
+        uses: GRPC,
+        build: grpc,
+    },
+    SchemeRow {
+        scheme: scheme("grpcs", 0, true),
+        probe: "grpc",
+        alias: false,
+        uses: GRPC,
+        build: grpc,
+    },
+    SchemeRow {
+        scheme: scheme("redis", 6379, false),
+        probe: "redis",
+        alias: false,
+        uses: TLS,
+        build: redis,
+    },
+    SchemeRow {
+        scheme: scheme("rediss", 6379, true),
+        probe: "redis",
+        alias: false,
+        uses: TLS,
+        build: redis,
+    },
+    SchemeRow {
+        scheme: scheme("postgres", 5432, false),
+        probe: "postgres",
+        alias: false,
+        uses: TLS,
+        build: postgres,
+    },
+    SchemeRow {
+        scheme: scheme("postgresql", 5432, false),
+        probe: "postgres",
+        alias: true,
+        uses: TLS,
+        build: postgres,
+    },
+    SchemeRow {
+        scheme: scheme("mysql", 3306, false),
+        probe: "mysql",
+        alias: false,
+        uses: NONE,
+        build: |t, row, _| {
+            Ok(Check::new(MysqlCheck {
+                url: target::parse_url(t, row.scheme)?,
+            }))
+        },
+    },
+];
+
+fn http(t: &str, row: &SchemeRow, cx: &mut Context) -> Result<Check> {
+    let url = target::parse_url(t, row.scheme)?;
+    let tls = cx.tls()?;
+    let opts = cx.opts;
+    // POST when there is a body to send, as curl -d does.
+    let method = match (&opts.method, &opts.data) {
+        (Some(m), _) => m.clone(),
+        (None, Some(_)) => "POST".into(),
+        (None, None) => "GET".into(),
+    };
+    let body_json = opts
+        .body_json
+        .iter()
+        .map(|s| {
+            JsonCheck::parse(s)
+                .map_err(|e| anyhow::anyhow!("--body-json {}: {e}", crate::report::shown(s)))
+        })
+        .collect::<Result<_>>()?;
+    Ok(Check::new(HttpCheck {
+        url,
+        method,
+        status: opts.status.clone(),
+        headers: opts.headers.clone(),
+        host: opts.host.clone(),
+        body_contains: opts.body_contains.clone(),
+        body_json,
+        data: opts.data.clone(),
+        basic_auth: opts.basic_auth.clone(),
+        tls,
+        unix_socket: opts.unix_socket.clone(),
+    }))
+}
+
+/// `grpc(s)://HOST:PORT[/SERVICE]` or, after the subcommand, `HOST:PORT`
+/// with --service, --tls and --authority adding to it.
+fn grpc(t: &str, _: &SchemeRow, cx: &mut Context) -> Result<Check> {
+    let (target, tls_in_url, service_in_url) = target::parse_grpc(t)?;
+    let opts = cx.opts;
+    let service = match opts.service.is_empty() {
+        true => service_in_url,
+        false => opts.service.clone(),
+    };
+    Ok(Check::new(GrpcCheck {
+        target,
+        service,
+        tls: opts.tls || tls_in_url,
+        authority: opts.authority.clone(),
+        headers: opts.headers.clone(),
+        tls_settings: cx.tls()?,
+    }))
+}
+
+fn redis(t: &str, row: &SchemeRow, cx: &mut Context) -> Result<Check> {
+    let url = target::parse_url(t, row.scheme)?;
+    Ok(Check::new(RedisCheck {
+        url,
+        tls: cx.tls()?,
+    }))
+}
+
+fn postgres(t: &str, row: &SchemeRow, cx: &mut Context) -> Result<Check> {
+    let url = target::parse_url(t, row.scheme)?;
+    Ok(Check::new(PostgresCheck {
+        url,
+        tls: cx.tls()?,
+    }))
+}
+
+/// What building checks shares: the options, and the TLS settings, loaded
+/// (--cacert, --cert, --key read) once, when a check first needs them.
+pub struct Context<'a> {
+    pub opts: &'a Options,
+    tls: Option<Arc<tls::Settings>>,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(opts: &'a Options) -> Self {
+        Context { opts, tls: None }
+    }
+
+    fn tls(&mut self) -> Result<Arc<tls::Settings>> {
+        if let Some(tls) = &self.tls {
+            return Ok(tls.clone());
+        }
+        let opts = self.opts;
+        let settings = Arc::new(tls::Settings::load(&tls::Options {
+            insecure: opts.insecure,
+            cacert: opts.cacert.as_deref(),
+            cert: opts.cert.as_deref(),
+            key: opts.key.as_deref(),
+        })?);
+        self.tls = Some(settings.clone());
+        Ok(settings)
+    }
+}
+
+/// The row whose scheme `target` starts with.
+pub fn row_of(target: &str) -> Option<&'static SchemeRow> {
+    SCHEMES.iter().find(|r| r.scheme.starts(target))
+}
+
+/// `target` parsed as a URL of its scheme (tests, fuzzing, messages).
+pub fn url(target: &str) -> Result<crate::target::Url> {
+    match row_of(target) {
+        Some(row) => target::parse_url(target, row.scheme),
+        None => bail!("bad URL {}: unknown scheme", shown_url(target)),
+    }
+}
+
+/// The rows `probe` runs.
+fn rows_of(probe: &str) -> impl Iterator<Item = &'static SchemeRow> + use<'_> {
+    SCHEMES.iter().filter(move |r| r.probe == probe)
+}
+
+/// The check for a bare target (`scheme://...`, no subcommand).
+pub fn check(target: &str, cx: &mut Context) -> Result<Check> {
+    match row_of(target) {
+        Some(row) => (row.build)(target, row, cx),
+        None => bail!(
+            "don't know how to check {}: use {}, or a subcommand",
+            shown_url(target),
+            listed(" or ")
+        ),
+    }
+}
+
+/// The check for a subcommand's target: one of `probe`'s schemes, or, where
+/// `bare` is allowed (tcp, grpc), `HOST:PORT` without one.
+pub fn check_as(probe: &str, target: &str, bare: bool, cx: &mut Context) -> Result<Check> {
+    let mut rows = rows_of(probe);
+    let first = rows.next();
+    let row = match (
+        std::iter::once(first)
+            .flatten()
+            .chain(rows)
+            .find(|r| r.scheme.starts(target)),
+        first,
+    ) {
+        (Some(row), _) => row,
+        (None, Some(first)) if bare => first,
+        _ => bail!(
+            "bad URL {}: must start with {}",
+            shown_url(target),
+            rows_of(probe)
+                .map(|r| format!("{}://", r.scheme.name))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ),
+    };
+    (row.build)(target, row, cx)
+}
+
+/// The option groups a check of `probe`'s (or of `target`'s scheme) reads.
+pub fn uses_of_probe(probe: &str) -> Groups {
+    rows_of(probe).fold(Groups::NONE, |g, r| g.with(r.uses))
+}
+
+pub fn uses_of_target(target: &str) -> Groups {
+    row_of(target).map_or(Groups::NONE, |r| r.uses)
+}
+
+/// The schemes for the help: `http(s)://, tcp://, ...`; the last joined by `last`.
+pub fn listed(last: &str) -> String {
+    let mut names: Vec<String> = Vec::new();
+    let rows: Vec<&SchemeRow> = SCHEMES.iter().filter(|r| !r.alias).collect();
+    let mut i = 0;
+    while i < rows.len() {
+        let name = rows[i].scheme.name;
+        match rows.get(i + 1) {
+            Some(next) if next.scheme.name.strip_suffix('s') == Some(name) => {
+                names.push(format!("{name}(s)://"));
+                i += 2;
+            }
+            _ => {
+                names.push(format!("{name}://"));
+                i += 1;
+            }
+        }
+    }
+    match names.split_last() {
+        Some((tail, head)) if !head.is_empty() && last != ", " => {
+            format!("{}{last}{tail}", head.join(", "))
+        }
+        _ => names.join(", "),
+    }
+}
