@@ -14,8 +14,8 @@ fuzz_target!(|input: &[u8]| {
         return;
     };
     if let Ok(check) = JsonCheck::parse(spec) {
-        if let Err(why) = check.check(body) {
-            assert!(!why.contains('\n') || spec.contains('\n'), "{why:?}");
+        if let Err(m) = check.check(body) {
+            assert!(!m.why.contains('\n') || spec.contains('\n'), "{:?}", m.why);
         }
     }
 });

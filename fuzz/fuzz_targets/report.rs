@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use healthprobe::report;
+use healthprobe::values::Health;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|input: &[u8]| {
@@ -19,8 +20,7 @@ fuzz_target!(|input: &[u8]| {
             .map_or(0, |(i, _)| i),
     );
     let r = report::CheckReport {
-        healthy: false,
-        warning: false,
+        health: Health::Unhealthy,
         subject: a.to_string(),
         result: b.to_string(),
         elapsed: Duration::from_micros(n as u64),
