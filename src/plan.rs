@@ -14,10 +14,12 @@ use crate::values::Options;
 /// The option groups the checks `given` asks for read: which HEALTHPROBE_*
 /// variables to read.
 pub fn uses(given: &Given) -> Groups {
+    // `${VAR}` may name the scheme too; a target that does not expand fails later.
     let of_targets = |targets: &[String]| {
-        targets
-            .iter()
-            .fold(Groups::NONE, |g, t| g.with(schemes::uses_of_target(t)))
+        targets.iter().fold(Groups::NONE, |g, t| {
+            let t = target::expand_vars(t).unwrap_or_else(|_| t.clone());
+            g.with(schemes::uses_of_target(&t))
+        })
     };
     match &given.command {
         Some(Command::Http { .. }) => schemes::uses_of_probe("http"),

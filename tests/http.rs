@@ -557,3 +557,17 @@ fn body_json_reads_only_the_first_64k_and_memory_stays_bounded() {
         .unhealthy()
         .says("nesting of at most 64 levels");
 }
+
+#[test]
+fn an_oversized_request_head_is_named_as_such() {
+    // Decided by ureq-proto's error type (OutputOverflow), not its wording.
+    let s = Server::http(
+        "127.0.0.1:0",
+        "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+    );
+    let big = format!("X-Big: {}", "x".repeat(9000));
+    probe(&["-H", &big, &s.url("/")])
+        .unhealthy()
+        .one_line()
+        .says("request head larger than 8 KiB");
+}
