@@ -70,7 +70,10 @@ fn run() -> Result<(String, u8)> {
         Parsed::Run(given) => given,
         Parsed::Version => return Ok((cli::version_line(), code::HEALTHY)),
         Parsed::Help(sub) => {
-            let schemes = probe::schemes::listed(", ");
+            let schemes = cli::help::Schemes {
+                list: probe::schemes::listed(", "),
+                examples: probe::schemes::examples(),
+            };
             return Ok((cli::help::render(sub, &schemes), code::HEALTHY));
         }
     };

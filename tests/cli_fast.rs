@@ -17,7 +17,10 @@ use spellings::{Request, plain, read, uses, varied};
 
 #[test]
 fn the_table_is_the_help() {
-    let schemes = healthprobe::probe::schemes::listed(", ");
+    let schemes = healthprobe::cli::help::Schemes {
+        list: healthprobe::probe::schemes::listed(", "),
+        examples: healthprobe::probe::schemes::examples(),
+    };
     let mut cmd = healthprobe::cli::help::command(&schemes);
     cmd.build();
     cmd.clone().debug_assert();

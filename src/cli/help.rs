@@ -10,28 +10,37 @@ use super::options::{Level, OPTIONS, Sub, Takes};
 const ABOUT: &str =
     "Container health check: many kinds of check, one deadline, one line of output.";
 
-const EXAMPLES: &str = "\
-Examples:
-  healthprobe http://localhost:8080/health
-  healthprobe http://localhost:${PORT}/health     (${VAR} is expanded by the probe)
-  healthprobe --cacert /etc/app/ca.pem https://localhost:8443/ready
-  healthprobe tcp localhost:5432
-  healthprobe grpc localhost:50051 --service db   (or grpc://localhost:50051/db)
-  healthprobe --body-json status=UP http://localhost:8080/actuator/health
-  healthprobe postgres://localhost:5432 redis://:${REDIS_PASSWORD}@localhost:6379
-  healthprobe exec -- /app/check --deep
-  healthprobe http --unix-socket /run/app.sock http://localhost/health
-  healthprobe wait --timeout 60s postgres://db:5432 -- /app/server
+/// The examples before the schemes' own.
+const EXAMPLES_FIRST: &[&str] = &[
+    "http://localhost:8080/health",
+    "http://localhost:${PORT}/health     (${VAR} is expanded by the probe)",
+];
 
+/// The examples after the schemes' own.
+const EXAMPLES_LAST: &[&str] = &[
+    "--body-json status=UP http://localhost:8080/actuator/health",
+    "exec -- /app/check --deep",
+    "http --unix-socket /run/app.sock http://localhost/health",
+    "wait --timeout 60s postgres://db:5432 -- /app/server",
+];
+
+const FOOTER: &str = "\
 In a Dockerfile (exec form: no shell needed):
   HEALTHCHECK --interval=10s --timeout=5s CMD [\"/healthprobe\", \"--timeout\", \"3s\", \"http://localhost:8080/health\"]
 
 Exit status: 0 healthy, 1 unhealthy or unable to run the check,
 2 only with --start-period while the container is still starting.";
 
-/// The help of `sub` (or of the whole command); `schemes` lists the target
-/// schemes (`http(s)://, tcp://, ...`), from the scheme table.
-pub fn render(sub: Option<Sub>, schemes: &str) -> String {
+/// What the help says about the target schemes, from the scheme table.
+pub struct Schemes {
+    /// `http(s)://, tcp://, ...`
+    pub list: String,
+    /// Arguments that check one scheme, for the examples.
+    pub examples: Vec<&'static str>,
+}
+
+/// The help of `sub` (or of the whole command).
+pub fn render(sub: Option<Sub>, schemes: &Schemes) -> String {
     let mut root = command(schemes);
     root.build();
     match sub.and_then(|s| root.find_subcommand_mut(s.name())) {
@@ -41,11 +50,22 @@ pub fn render(sub: Option<Sub>, schemes: &str) -> String {
 }
 
 /// The clap command the table describes (public for the tests).
-pub fn command(schemes: &str) -> Command {
+pub fn command(schemes: &Schemes) -> Command {
+    let examples: Vec<&str> = EXAMPLES_FIRST
+        .iter()
+        .chain(&schemes.examples)
+        .chain(EXAMPLES_LAST)
+        .copied()
+        .collect();
+    let after = format!(
+        "Examples:\n  healthprobe {}\n\n{FOOTER}",
+        examples.join("\n  healthprobe ")
+    );
+    let schemes = schemes.list.as_str();
     let mut root = Command::new("healthprobe")
         .version(env!("CARGO_PKG_VERSION"))
         .about(ABOUT)
-        .after_help(EXAMPLES)
+        .after_help(after)
         .disable_help_subcommand(true)
         .arg(
             Arg::new("targets")

@@ -10,7 +10,8 @@
 //! (`pub mod NAME;`), and add one row below: `name` lower case without
 //! `://`; `port` its default; `tls` true when TLS starts with the first
 //! byte (`rediss`); `uses` the option groups whose variables it reads
-//! (`TLS` if it may speak TLS, `HTTP`/`HEADERS` for requests); `build` parses
+//! (`TLS` if it may speak TLS, `HTTP`/`HEADERS` for requests); `example`
+//! `None` unless the help's 4,096 bytes have room; `build` parses
 //! the target with `target::parse_url` (URL form), `parse_host_port` or its
 //! own parser, and wraps the probe in `Check::new`. A TLS twin (`amqps`)
 //! right after its plain row (`amqp`) is listed as `amqp(s)://` in the help.
@@ -41,6 +42,9 @@ pub struct SchemeRow {
     pub alias: bool,
     /// The option groups whose variables its check reads.
     pub uses: Groups,
+    /// Arguments that check it, for the help's examples (after
+    /// `healthprobe `); `None` keeps the help within its 4,096 bytes.
+    pub example: Option<&'static str>,
     /// The check for `target` (`${VAR}`s expanded; starts with `name://`,
     /// or is bare where the subcommand allows it).
     pub build: fn(&str, &SchemeRow, &mut Context) -> Result<Check>,
@@ -66,6 +70,7 @@ pub static SCHEMES: [SchemeRow; 10] = [
         probe: "http",
         alias: false,
         uses: HTTP,
+        example: None,
         build: http,
     },
     SchemeRow {
@@ -73,6 +78,7 @@ pub static SCHEMES: [SchemeRow; 10] = [
         probe: "http",
         alias: false,
         uses: HTTP,
+        example: Some("--cacert /etc/app/ca.pem https://localhost:8443/ready"),
         build: http,
     },
     SchemeRow {
@@ -80,6 +86,7 @@ pub static SCHEMES: [SchemeRow; 10] = [
         probe: "tcp",
         alias: false,
         uses: NONE,
+        example: Some("tcp localhost:5432"),
         build: |t, _, _| {
             Ok(Check::new(TcpCheck {
                 target: target::parse_host_port(t)?,
@@ -91,6 +98,7 @@ pub static SCHEMES: [SchemeRow; 10] = [
         probe: "grpc",
         alias: false,
         uses: GRPC,
+        example: Some("grpc localhost:50051 --service db   (or grpc://localhost:50051/db)"),
         build: grpc,
     },
     SchemeRow {
@@ -98,6 +106,7 @@ pub static SCHEMES: [SchemeRow; 10] = [
         probe: "grpc",
         alias: false,
         uses: GRPC,
+        example: None,
         build: grpc,
     },
     SchemeRow {
@@ -105,6 +114,7 @@ pub static SCHEMES: [SchemeRow; 10] = [
         probe: "redis",
         alias: false,
         uses: TLS,
+        example: Some("redis://:${REDIS_PASSWORD}@localhost:6379"),
         build: redis,
     },
     SchemeRow {
@@ -112,6 +122,7 @@ pub static SCHEMES: [SchemeRow; 10] = [
         probe: "redis",
         alias: false,
         uses: TLS,
+        example: None,
         build: redis,
     },
     SchemeRow {
@@ -119,6 +130,7 @@ pub static SCHEMES: [SchemeRow; 10] = [
         probe: "postgres",
         alias: false,
         uses: TLS,
+        example: None,
         build: postgres,
     },
     SchemeRow {
@@ -126,6 +138,7 @@ pub static SCHEMES: [SchemeRow; 10] = [
         probe: "postgres",
         alias: true,
         uses: TLS,
+        example: None,
         build: postgres,
     },
     SchemeRow {
@@ -133,6 +146,7 @@ pub static SCHEMES: [SchemeRow; 10] = [
         probe: "mysql",
         alias: false,
         uses: NONE,
+        example: None,
         build: |t, row, _| {
             Ok(Check::new(MysqlCheck {
                 url: target::parse_url(t, row.scheme)?,
@@ -300,6 +314,11 @@ pub fn uses_of_probe(probe: &str) -> Groups {
 
 pub fn uses_of_target(target: &str) -> Groups {
     row_of(target).map_or(Groups::NONE, |r| r.uses)
+}
+
+/// The rows' examples, for the help.
+pub fn examples() -> Vec<&'static str> {
+    SCHEMES.iter().filter_map(|r| r.example).collect()
 }
 
 /// The schemes for the help: `http(s)://, tcp://, ...`; the last joined by `last`.
