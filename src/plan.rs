@@ -119,7 +119,7 @@ impl<'a> Builder<'a> {
             Some(Scheme::Postgres | Scheme::Postgresql) => {
                 let url = target::parse_service_url(&t)?;
                 let (tls, _) = self.shared()?;
-                return Ok(Check::Postgres(Box::new(PostgresCheck { url, tls })));
+                return Ok(Check::Postgres(Box::new(PostgresCheck::new(url, tls)?)));
             }
             Some(Scheme::Mysql) => {
                 let url = target::parse_service_url(&t)?;

@@ -74,8 +74,19 @@ pub fn redact_userinfo(input: &str) -> String {
     let start = scheme_end(input).filter(|&s| s <= at).unwrap_or(0);
     match input[start..at].find(':') {
         Some(colon) => format!("{}:***{}", &input[..start + colon], &input[at..]),
+        // redis-cli reads `redis://PASSWORD@host` as a password.
+        None if start > 0 && is_redis(&input[..start]) => {
+            format!("{}***{}", &input[..start], &input[at..])
+        }
         None => input.to_string(),
     }
+}
+
+/// `redis://` or `rediss://`, in any case.
+fn is_redis(scheme: &str) -> bool {
+    ["redis://", "rediss://"]
+        .iter()
+        .any(|s| scheme.eq_ignore_ascii_case(s))
 }
 
 /// Where `scheme://` ends, if `input` starts with one.
@@ -87,6 +98,67 @@ fn scheme_end(input: &str) -> Option<usize> {
             .iter()
             .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(b));
     valid.then_some(sep + 3)
+}
+
+/// The parts of a credential header's value a server might echo: the whole
+/// value, and the credential after its scheme (`Bearer TOKEN`: `TOKEN`).
+pub fn header_secrets(value: &SecretString) -> [&str; 2] {
+    let value = value.expose();
+    let credential = value.split_once(' ').map_or("", |(_, c)| c.trim());
+    [value, credential]
+}
+
+/// `text` from a peer (an error, a body, a header) with every secret given
+/// for its target replaced by `***`: a server may echo what we sent (Redis
+/// quotes the arguments of a command it does not know, AUTH's password among
+/// them). A secret cut short by the peer (Redis quotes at most 128 bytes of
+/// arguments) is hidden too: any run of at least [`MIN_ECHO`] bytes that
+/// starts a secret. It may hide more than a secret; it never shows one.
+pub fn scrub(text: &[u8], secrets: &[&str]) -> Vec<u8> {
+    let secrets: Vec<&[u8]> = secrets
+        .iter()
+        .map(|s| s.as_bytes())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if secrets.is_empty() {
+        return text.to_vec();
+    }
+    let mut out = Vec::with_capacity(text.len());
+    let mut at = 0;
+    while at < text.len() {
+        let hidden = secrets
+            .iter()
+            .map(|s| echoed(&text[at..], s))
+            .max()
+            .unwrap_or(0);
+        if hidden > 0 {
+            out.extend_from_slice(b"***");
+            at += hidden;
+        } else {
+            out.push(text[at]);
+            at += 1;
+        }
+    }
+    out
+}
+
+/// [`scrub`] for text already in a `String`.
+pub fn scrub_text(text: &str, secrets: &[&str]) -> String {
+    String::from_utf8_lossy(&scrub(text.as_bytes(), secrets)).into_owned()
+}
+
+/// The shortest start of a secret that counts as an echo of it.
+const MIN_ECHO: usize = 6;
+
+/// How many bytes at the start of `text` echo `secret`: all of it, or a
+/// start of it at least [`MIN_ECHO`] bytes long (0 if neither).
+fn echoed(text: &[u8], secret: &[u8]) -> usize {
+    let common = text.iter().zip(secret).take_while(|(a, b)| a == b).count();
+    if common == secret.len() || common >= MIN_ECHO {
+        common
+    } else {
+        0
+    }
 }
 
 fn base64(input: &[u8]) -> String {
@@ -149,12 +221,31 @@ mod tests {
             ("admin:hunter2@h:1", "admin:***@h:1"),
             ("tcp://u:hunter2@db:5432", "tcp://u:***@db:5432"),
             ("http://user@h/", "http://user@h/"),
+            ("redis://hunter2@h:x", "redis://***@h:x"),
+            ("REDISS://hunter2@h", "REDISS://***@h"),
             ("http://h/no-credentials", "http://h/no-credentials"),
         ] {
             let got = redact_userinfo(input);
             assert_eq!(got, shown, "{input}");
             assert!(!got.contains("hunter2") && !got.contains(":b@"), "{got}");
         }
+    }
+
+    #[test]
+    fn peer_text_is_scrubbed_of_the_secrets() {
+        let secrets = ["alice", "Hunter2Secret"];
+        let echo =
+            b"ERR unknown command 'AUTH', with args beginning with: 'alice' 'Hunter2Secret' ";
+        assert_eq!(
+            String::from_utf8_lossy(&scrub(echo, &secrets)),
+            "ERR unknown command 'AUTH', with args beginning with: '***' '***' "
+        );
+        // Cut short by the peer: the start of the secret is hidden too.
+        assert_eq!(scrub(b"'Hunter2S", &secrets), b"'***");
+        // Too short a start to be an echo; empty secrets hide nothing.
+        assert_eq!(scrub(b"Hunt", &secrets), b"Hunt");
+        assert_eq!(scrub(b"text", &["", ""]), b"text");
+        assert_eq!(scrub_text("pw=x", &["x"]), "pw=***");
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod tcp;
 use std::time::Instant;
 
 use crate::deadline::Deadline;
+use crate::redacted::{scrub, scrub_text};
 use crate::report::CheckReport;
 
 /// What a check found.
@@ -49,6 +50,12 @@ pub trait Probe {
     fn subject(&self) -> String;
     /// Checks the target within `deadline`.
     fn probe(&self, deadline: &Deadline, notes: &mut Notes) -> Outcome;
+    /// What was given for this target that a peer must not get us to print
+    /// (user names, passwords, tokens): [`Check::run`] scrubs them from
+    /// everything the check reports, echoes included.
+    fn secrets(&self) -> Vec<&str> {
+        Vec::new()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -90,14 +97,22 @@ impl Check {
             Outcome::Healthy(r) => (true, r),
             Outcome::Unhealthy(r) => (false, r),
         };
+        let secrets = self.kind().secrets();
+        let result = scrub_text(&result, &secrets);
+        let excerpt = notes.excerpt.map(|e| scrub(&e, &secrets));
+        let details = notes
+            .details
+            .iter()
+            .map(|d| scrub_text(d, &secrets))
+            .collect();
         CheckReport {
             healthy,
             warning: notes.warning,
             subject: self.subject(),
             result,
             elapsed: started.elapsed(),
-            excerpt: notes.excerpt,
-            details: notes.details,
+            excerpt,
+            details,
         }
     }
 

@@ -25,6 +25,12 @@ impl Probe for MysqlCheck {
         format!("mysql {}", self.url.host_port())
     }
 
+    fn secrets(&self) -> Vec<&str> {
+        let user = self.url.user.as_deref();
+        let password = self.url.password.as_ref().map(|p| p.expose());
+        user.into_iter().chain(password).collect()
+    }
+
     fn probe(&self, deadline: &Deadline, notes: &mut Notes) -> Outcome {
         let greeting =
             Conn::tcp(&self.url.host_port(), deadline, &mut notes.details).and_then(|mut conn| {

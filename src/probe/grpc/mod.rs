@@ -51,6 +51,16 @@ impl Probe for GrpcCheck {
             Err(reason) => Outcome::Unhealthy(reason),
         }
     }
+
+    fn secrets(&self) -> Vec<&str> {
+        let mut secrets = vec![];
+        for h in &self.headers {
+            if let crate::cli::HeaderValue::Secret(value) = &h.value {
+                secrets.extend(crate::redacted::header_secrets(value));
+            }
+        }
+        secrets
+    }
 }
 
 impl GrpcCheck {
