@@ -108,46 +108,66 @@ pub fn header_secrets(value: &SecretString) -> [&str; 2] {
     [value, credential]
 }
 
+/// What was given for one target that a peer must not get us to print.
+#[derive(Debug, Default)]
+pub struct Secrets<'a> {
+    /// User names: hidden where they stand as a word of their own (a user
+    /// `a` must not turn "accepting" into "***ccepting").
+    pub names: Vec<&'a str>,
+    /// Passwords and tokens: hidden wherever they appear, and where a start
+    /// of them at least [`MIN_ECHO`] bytes long does.
+    pub passwords: Vec<&'a str>,
+}
+
 /// `text` from a peer (an error, a body, a header) with every secret given
 /// for its target replaced by `***`: a server may echo what we sent (Redis
-/// quotes the arguments of a command it does not know, AUTH's password among
-/// them). A secret cut short by the peer (Redis quotes at most 128 bytes of
-/// arguments) is hidden too: any run of at least [`MIN_ECHO`] bytes that
-/// starts a secret. It may hide more than a secret; it never shows one.
-pub fn scrub(text: &[u8], secrets: &[&str]) -> Vec<u8> {
-    let secrets: Vec<&[u8]> = secrets
-        .iter()
-        .map(|s| s.as_bytes())
-        .filter(|s| !s.is_empty())
-        .collect();
-    if secrets.is_empty() {
+/// quotes the arguments of a command it does not know, AUTH's among them).
+/// A password cut short by the peer (Redis quotes at most 128 bytes of
+/// arguments) is hidden too. It may hide more than a secret; it never shows
+/// a password.
+pub fn scrub(text: &[u8], secrets: &Secrets<'_>) -> Vec<u8> {
+    let nonempty = |list: &[&'_ str]| -> Vec<Vec<u8>> {
+        list.iter()
+            .filter(|s| !s.is_empty())
+            .map(|s| s.as_bytes().to_vec())
+            .collect()
+    };
+    let (names, passwords) = (nonempty(&secrets.names), nonempty(&secrets.passwords));
+    if names.is_empty() && passwords.is_empty() {
         return text.to_vec();
     }
+    let word_byte = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_alphanumeric());
     let mut out = Vec::with_capacity(text.len());
     let mut at = 0;
     while at < text.len() {
-        let hidden = secrets
+        let rest = &text[at..];
+        let password = passwords.iter().map(|s| echoed(rest, s)).max();
+        let starts_word = !word_byte(at.checked_sub(1).and_then(|i| text.get(i)));
+        let name = names
             .iter()
-            .map(|s| echoed(&text[at..], s))
-            .max()
-            .unwrap_or(0);
-        if hidden > 0 {
-            out.extend_from_slice(b"***");
-            at += hidden;
-        } else {
-            out.push(text[at]);
-            at += 1;
+            .filter(|n| starts_word && rest.starts_with(n) && !word_byte(rest.get(n.len())))
+            .map(Vec::len)
+            .max();
+        match password.max(name).unwrap_or(0) {
+            0 => {
+                out.push(text[at]);
+                at += 1;
+            }
+            hidden => {
+                out.extend_from_slice(b"***");
+                at += hidden;
+            }
         }
     }
     out
 }
 
 /// [`scrub`] for text already in a `String`.
-pub fn scrub_text(text: &str, secrets: &[&str]) -> String {
+pub fn scrub_text(text: &str, secrets: &Secrets<'_>) -> String {
     String::from_utf8_lossy(&scrub(text.as_bytes(), secrets)).into_owned()
 }
 
-/// The shortest start of a secret that counts as an echo of it.
+/// The shortest start of a password that counts as an echo of it.
 const MIN_ECHO: usize = 6;
 
 /// How many bytes at the start of `text` echo `secret`: all of it, or a
@@ -233,19 +253,25 @@ mod tests {
 
     #[test]
     fn peer_text_is_scrubbed_of_the_secrets() {
-        let secrets = ["alice", "Hunter2Secret"];
+        let secrets = Secrets {
+            names: vec!["alice", "a"],
+            passwords: vec!["Hunter2Secret", ""],
+        };
         let echo =
             b"ERR unknown command 'AUTH', with args beginning with: 'alice' 'Hunter2Secret' ";
         assert_eq!(
             String::from_utf8_lossy(&scrub(echo, &secrets)),
             "ERR unknown command 'AUTH', with args beginning with: '***' '***' "
         );
-        // Cut short by the peer: the start of the secret is hidden too.
+        // Cut short by the peer: the start of the password is hidden too.
         assert_eq!(scrub(b"'Hunter2S", &secrets), b"'***");
-        // Too short a start to be an echo; empty secrets hide nothing.
+        // Too short a start to be an echo; names only as words.
         assert_eq!(scrub(b"Hunt", &secrets), b"Hunt");
-        assert_eq!(scrub(b"text", &["", ""]), b"text");
-        assert_eq!(scrub_text("pw=x", &["x"]), "pw=***");
+        assert_eq!(
+            scrub_text("accepting a, malice", &secrets),
+            "accepting ***, malice"
+        );
+        assert_eq!(scrub(b"text", &Secrets::default()), b"text");
     }
 
     #[test]

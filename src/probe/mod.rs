@@ -15,7 +15,7 @@ pub mod tcp;
 use std::time::Instant;
 
 use crate::deadline::Deadline;
-use crate::redacted::{scrub, scrub_text};
+use crate::redacted::{Secrets, scrub, scrub_text};
 use crate::report::CheckReport;
 
 /// What a check found.
@@ -53,8 +53,8 @@ pub trait Probe {
     /// What was given for this target that a peer must not get us to print
     /// (user names, passwords, tokens): [`Check::run`] scrubs them from
     /// everything the check reports, echoes included.
-    fn secrets(&self) -> Vec<&str> {
-        Vec::new()
+    fn secrets(&self) -> Secrets<'_> {
+        Secrets::default()
     }
 }
 

@@ -108,10 +108,8 @@ impl Probe for PostgresCheck {
         format!("postgres {user}{}{db}", self.url.host_port())
     }
 
-    fn secrets(&self) -> Vec<&str> {
-        let user = self.url.user.as_deref();
-        let password = self.url.password.as_ref().map(|p| p.expose());
-        user.into_iter().chain(password).collect()
+    fn secrets(&self) -> crate::redacted::Secrets<'_> {
+        self.url.secrets()
     }
 
     fn probe(&self, deadline: &Deadline, notes: &mut Notes) -> Outcome {

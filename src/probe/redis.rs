@@ -17,6 +17,7 @@ use crate::deadline::Deadline;
 use crate::net::conn::Conn;
 use crate::net::describe_io;
 use crate::probe::{Notes, Outcome, Probe};
+use crate::redacted::Secrets;
 use crate::target::{Scheme, Url};
 use crate::tls;
 
@@ -35,9 +36,12 @@ impl Probe for RedisCheck {
         format!("{} {}", self.url.scheme.as_str(), self.url.host_port())
     }
 
-    fn secrets(&self) -> Vec<&str> {
+    fn secrets(&self) -> Secrets<'_> {
         let (user, password) = self.credentials();
-        user.into_iter().chain(password).collect()
+        Secrets {
+            names: user.into_iter().collect(),
+            passwords: password.into_iter().collect(),
+        }
     }
 
     fn probe(&self, deadline: &Deadline, notes: &mut Notes) -> Outcome {

@@ -52,11 +52,13 @@ impl Probe for GrpcCheck {
         }
     }
 
-    fn secrets(&self) -> Vec<&str> {
-        let mut secrets = vec![];
+    fn secrets(&self) -> crate::redacted::Secrets<'_> {
+        let mut secrets = crate::redacted::Secrets::default();
         for h in &self.headers {
             if let crate::cli::HeaderValue::Secret(value) = &h.value {
-                secrets.extend(crate::redacted::header_secrets(value));
+                secrets
+                    .passwords
+                    .extend(crate::redacted::header_secrets(value));
             }
         }
         secrets

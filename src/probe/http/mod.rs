@@ -21,7 +21,9 @@ use crate::net::conn::Conn;
 use crate::net::socket::DeadlineStream;
 use crate::net::{self, unix};
 use crate::probe::{Notes, Outcome, Probe};
-use crate::redacted::{SecretString, basic_credentials, header_secrets, shown_header_value};
+use crate::redacted::{
+    SecretString, Secrets, basic_credentials, header_secrets, shown_header_value,
+};
 use crate::report::{format_duration, shown};
 use crate::target::{Scheme, Url, host_of_authority};
 use crate::tls;
@@ -63,16 +65,15 @@ impl Probe for HttpCheck {
             .unwrap_or_else(Outcome::Unhealthy)
     }
 
-    fn secrets(&self) -> Vec<&str> {
-        let mut secrets = vec![];
-        secrets.extend(self.url.user.as_deref());
-        secrets.extend(self.url.password.as_ref().map(SecretString::expose));
+    fn secrets(&self) -> Secrets<'_> {
+        let mut secrets = self.url.secrets();
         if let Some(auth) = &self.basic_auth {
-            secrets.extend([auth.user.as_str(), auth.password.expose()]);
+            secrets.names.push(&auth.user);
+            secrets.passwords.push(auth.password.expose());
         }
         for h in &self.headers {
             if let HeaderValue::Secret(value) = &h.value {
-                secrets.extend(header_secrets(value));
+                secrets.passwords.extend(header_secrets(value));
             }
         }
         secrets
