@@ -81,7 +81,8 @@ impl RedisCheck {
             Reply::Simple(s) if s == "PONG" => Ok(()),
             Reply::Simple(s) => Err(format!("answered {s:?} to PING, not PONG")),
             // NOAUTH after a refused AUTH: the refusal says more (WRONGPASS).
-            Reply::Error(e) => Err(refused.unwrap_or(e)),
+            Reply::Error(e) if e.starts_with("NOAUTH") => Err(refused.unwrap_or(e)),
+            Reply::Error(e) => Err(e),
             Reply::Other(first) => Err(not_redis(first)),
             Reply::Endless(first) => Err(endless(first)),
         }
