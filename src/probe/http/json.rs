@@ -83,6 +83,9 @@ impl JsonCheck {
         };
         let mut steps = Vec::new();
         for part in path.split('.') {
+            if steps.len() > MAX_DEPTH {
+                break;
+            }
             let (key, mut rest) = match part.find('[') {
                 Some(i) => part.split_at(i),
                 None => (part, ""),
@@ -101,15 +104,18 @@ impl JsonCheck {
                     .map_err(|_| format!("{index:?} is not an array index in the path {path:?}"))?;
                 steps.push(Step::Index(index));
                 rest = after;
+                if steps.len() > MAX_DEPTH {
+                    break;
+                }
             }
-            if !rest.is_empty() {
+            if !rest.is_empty() && steps.len() <= MAX_DEPTH {
                 return Err(format!("unexpected {rest:?} in the path {path:?}"));
             }
-            if steps.len() > MAX_DEPTH {
-                return Err(format!(
-                    "the path has more than {MAX_DEPTH} steps (the deepest nesting read)"
-                ));
-            }
+        }
+        if steps.len() > MAX_DEPTH {
+            return Err(format!(
+                "the path has more than {MAX_DEPTH} steps (the deepest nesting read)"
+            ));
         }
         let expected = match value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
             Some(quoted) if value.len() >= 2 => Expected::Str(quoted.to_string()),
