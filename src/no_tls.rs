@@ -57,6 +57,10 @@ impl Settings {
         Settings
     }
 
+    pub fn for_chain_only(&self) -> Settings {
+        Settings
+    }
+
     pub fn client(&self, alpn: Alpn) -> Result<Client, String> {
         Err(match alpn {
             Alpn::Http1 => "https is not supported by this build (built without the tls feature)",

@@ -74,8 +74,19 @@ pub fn redact_userinfo(input: &str) -> String {
     let start = scheme_end(input).filter(|&s| s <= at).unwrap_or(0);
     match input[start..at].find(':') {
         Some(colon) => format!("{}:***{}", &input[..start + colon], &input[at..]),
+        // redis-cli reads `redis://PASSWORD@host` as a password.
+        None if start > 0 && is_redis(&input[..start]) => {
+            format!("{}***{}", &input[..start], &input[at..])
+        }
         None => input.to_string(),
     }
+}
+
+/// `redis://` or `rediss://`, in any case.
+fn is_redis(scheme: &str) -> bool {
+    ["redis://", "rediss://"]
+        .iter()
+        .any(|s| scheme.eq_ignore_ascii_case(s))
 }
 
 /// Where `scheme://` ends, if `input` starts with one.
@@ -87,6 +98,87 @@ fn scheme_end(input: &str) -> Option<usize> {
             .iter()
             .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(b));
     valid.then_some(sep + 3)
+}
+
+/// The parts of a credential header's value a server might echo: the whole
+/// value, and the credential after its scheme (`Bearer TOKEN`: `TOKEN`).
+pub fn header_secrets(value: &SecretString) -> [&str; 2] {
+    let value = value.expose();
+    let credential = value.split_once(' ').map_or("", |(_, c)| c.trim());
+    [value, credential]
+}
+
+/// What was given for one target that a peer must not get us to print.
+#[derive(Debug, Default)]
+pub struct Secrets<'a> {
+    /// User names: hidden where they stand as a word of their own (a user
+    /// `a` must not turn "accepting" into "***ccepting").
+    pub names: Vec<&'a str>,
+    /// Passwords and tokens: hidden wherever they appear, and where a start
+    /// of them at least [`MIN_ECHO`] bytes long does.
+    pub passwords: Vec<&'a str>,
+}
+
+/// `text` from a peer (an error, a body, a header) with every secret given
+/// for its target replaced by `***`: a server may echo what we sent (Redis
+/// quotes the arguments of a command it does not know, AUTH's among them).
+/// A password cut short by the peer (Redis quotes at most 128 bytes of
+/// arguments) is hidden too. It may hide more than a secret; it never shows
+/// a password.
+pub fn scrub(text: &[u8], secrets: &Secrets<'_>) -> Vec<u8> {
+    let nonempty = |list: &[&'_ str]| -> Vec<Vec<u8>> {
+        list.iter()
+            .filter(|s| !s.is_empty())
+            .map(|s| s.as_bytes().to_vec())
+            .collect()
+    };
+    let (names, passwords) = (nonempty(&secrets.names), nonempty(&secrets.passwords));
+    if names.is_empty() && passwords.is_empty() {
+        return text.to_vec();
+    }
+    let word_byte = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_alphanumeric());
+    let mut out = Vec::with_capacity(text.len());
+    let mut at = 0;
+    while at < text.len() {
+        let rest = &text[at..];
+        let password = passwords.iter().map(|s| echoed(rest, s)).max();
+        let starts_word = !word_byte(at.checked_sub(1).and_then(|i| text.get(i)));
+        let name = names
+            .iter()
+            .filter(|n| starts_word && rest.starts_with(n) && !word_byte(rest.get(n.len())))
+            .map(Vec::len)
+            .max();
+        match password.max(name).unwrap_or(0) {
+            0 => {
+                out.push(text[at]);
+                at += 1;
+            }
+            hidden => {
+                out.extend_from_slice(b"***");
+                at += hidden;
+            }
+        }
+    }
+    out
+}
+
+/// [`scrub`] for text already in a `String`.
+pub fn scrub_text(text: &str, secrets: &Secrets<'_>) -> String {
+    String::from_utf8_lossy(&scrub(text.as_bytes(), secrets)).into_owned()
+}
+
+/// The shortest start of a password that counts as an echo of it.
+const MIN_ECHO: usize = 6;
+
+/// How many bytes at the start of `text` echo `secret`: all of it, or a
+/// start of it at least [`MIN_ECHO`] bytes long (0 if neither).
+fn echoed(text: &[u8], secret: &[u8]) -> usize {
+    let common = text.iter().zip(secret).take_while(|(a, b)| a == b).count();
+    if common == secret.len() || common >= MIN_ECHO {
+        common
+    } else {
+        0
+    }
 }
 
 fn base64(input: &[u8]) -> String {
@@ -149,12 +241,37 @@ mod tests {
             ("admin:hunter2@h:1", "admin:***@h:1"),
             ("tcp://u:hunter2@db:5432", "tcp://u:***@db:5432"),
             ("http://user@h/", "http://user@h/"),
+            ("redis://hunter2@h:x", "redis://***@h:x"),
+            ("REDISS://hunter2@h", "REDISS://***@h"),
             ("http://h/no-credentials", "http://h/no-credentials"),
         ] {
             let got = redact_userinfo(input);
             assert_eq!(got, shown, "{input}");
             assert!(!got.contains("hunter2") && !got.contains(":b@"), "{got}");
         }
+    }
+
+    #[test]
+    fn peer_text_is_scrubbed_of_the_secrets() {
+        let secrets = Secrets {
+            names: vec!["alice", "a"],
+            passwords: vec!["Hunter2Secret", ""],
+        };
+        let echo =
+            b"ERR unknown command 'AUTH', with args beginning with: 'alice' 'Hunter2Secret' ";
+        assert_eq!(
+            String::from_utf8_lossy(&scrub(echo, &secrets)),
+            "ERR unknown command 'AUTH', with args beginning with: '***' '***' "
+        );
+        // Cut short by the peer: the start of the password is hidden too.
+        assert_eq!(scrub(b"'Hunter2S", &secrets), b"'***");
+        // Too short a start to be an echo; names only as words.
+        assert_eq!(scrub(b"Hunt", &secrets), b"Hunt");
+        assert_eq!(
+            scrub_text("accepting a, malice", &secrets),
+            "accepting ***, malice"
+        );
+        assert_eq!(scrub(b"text", &Secrets::default()), b"text");
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::fmt;
 
 use anyhow::{Context, Result, bail};
 
-use crate::redacted::{SecretString, redact_userinfo};
+use crate::redacted::{SecretString, Secrets, redact_userinfo};
 use crate::report::shown;
 
 /// A URL scheme's facts that parsing needs; the schemes themselves are rows
@@ -91,6 +91,14 @@ impl Url {
             self.port,
             self.path
         )
+    }
+
+    /// The user name and password, for scrubbing what a server echoes.
+    pub fn secrets(&self) -> Secrets<'_> {
+        Secrets {
+            names: self.user.as_deref().into_iter().collect(),
+            passwords: self.password.iter().map(SecretString::expose).collect(),
+        }
     }
 
     pub fn host_port(&self) -> HostPort {

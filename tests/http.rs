@@ -251,7 +251,10 @@ fn sends_the_promised_headers_and_the_users_own() {
         !head.contains("accept: */*"),
         "user's Accept must replace the default: {head}"
     );
-    assert!(!head.contains("accept-encoding"), "no compression: {head}");
+    assert!(
+        head.contains("accept-encoding: identity\r\n"),
+        "no compression: {head}"
+    );
     // A GET has no body, so no Content-Length (RFC 9110 section 8.6).
     assert!(
         !head.contains("content-length"),
@@ -570,4 +573,243 @@ fn an_oversized_request_head_is_named_as_such() {
         .unhealthy()
         .one_line()
         .says("request head larger than 8 KiB");
+}
+
+// --- Requests on the wire (issue 19) -----------------------------------------
+
+/// The head of the one request `args` makes, as a loopback server saw it.
+fn head_sent(args: &[&str]) -> String {
+    let s = Server::http("127.0.0.1:0", OK);
+    let mut all: Vec<&str> = args.to_vec();
+    let url = s.url("/h");
+    all.push(&url);
+    probe(&all).healthy();
+    s.request().to_ascii_lowercase()
+}
+
+/// curl's request head for `args` (curl is the oracle for what is sent).
+fn curl_head(args: &[&str]) -> String {
+    require(
+        std::process::Command::new("curl")
+            .arg("--version")
+            .output()
+            .is_ok(),
+        "curl (apt-get install curl)",
+    );
+    let s = Server::http("127.0.0.1:0", OK);
+    let status = std::process::Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "--max-time", "5"])
+        .args(args)
+        .arg(s.url("/h"))
+        .status()
+        .expect("curl");
+    assert!(status.success(), "curl {args:?}");
+    s.request().to_ascii_lowercase()
+}
+
+#[test]
+fn post_put_patch_without_data_send_an_empty_body_with_its_length() {
+    for method in ["POST", "PUT", "PATCH"] {
+        let head = head_sent(&["-X", method]);
+        assert!(head.contains("\r\ncontent-length: 0\r\n"), "{head}");
+        assert!(!head.contains("transfer-encoding"), "{head}");
+    }
+    let head = head_sent(&[]);
+    assert!(
+        !head.contains("content-length") && !head.contains("transfer-encoding"),
+        "{head}"
+    );
+}
+
+#[test]
+#[ignore = "needs curl (apt); CI runs it"]
+fn post_without_data_is_not_chunked_as_with_curl() {
+    for method in ["POST", "PUT", "PATCH"] {
+        let theirs = curl_head(&["-X", method]);
+        let ours = head_sent(&["-X", method]);
+        assert_eq!(
+            theirs.contains("transfer-encoding"),
+            ours.contains("transfer-encoding"),
+            "curl: {theirs}\nours: {ours}"
+        );
+        // With an empty -d, curl says the length is 0, as we do without one.
+        assert!(curl_head(&["-X", method, "-d", ""]).contains("content-length: 0"));
+    }
+}
+
+#[test]
+fn a_head_over_8_kib_is_refused_before_anything_is_sent() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!("http://{}/h", listener.local_addr().unwrap());
+    let big = format!("X-Big: {}", "a".repeat(9000));
+    for args in [vec!["-H", &big, &url], vec!["-H", &big, "-d", "{}", &url]] {
+        probe(&args)
+            .unhealthy()
+            .one_line()
+            .says("larger than 8 KiB");
+        assert!(
+            listener.accept().is_err(),
+            "a connection was made for a head that cannot be sent"
+        );
+    }
+    // Just under the limit still goes out whole.
+    let fits = format!("X-Big: {}", "a".repeat(7000));
+    assert!(head_sent(&["-H", &fits]).contains(&"a".repeat(7000)));
+}
+
+#[test]
+fn the_host_is_sent_as_given_with_the_port_only_when_it_has_none() {
+    let s = Server::http("127.0.0.1:0", OK);
+    let port = s.port();
+    for (args, host) in [
+        (
+            vec!["--host", "example.com:8080"],
+            "example.com:8080".to_string(),
+        ),
+        (
+            vec!["-H", "Host: example.com:8080"],
+            "example.com:8080".into(),
+        ),
+        (vec!["--host", "example.com"], format!("example.com:{port}")),
+        (vec!["--host", "::1"], format!("[::1]:{port}")),
+        (vec!["--host", "[::1]:9"], "[::1]:9".into()),
+        (vec![], format!("127.0.0.1:{port}")),
+    ] {
+        let mut all = args.clone();
+        let url = s.url("/");
+        all.push(&url);
+        probe(&all).healthy();
+        let head = s.request().to_ascii_lowercase();
+        assert!(
+            head.contains(&format!("\r\nhost: {host}\r\n")),
+            "{args:?}: {head}"
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs curl (apt); CI runs it"]
+fn a_host_header_with_a_port_is_sent_as_curl_sends_it() {
+    let theirs = curl_head(&["-H", "Host: example.com:8080"]);
+    let ours = head_sent(&["-H", "Host: example.com:8080"]);
+    let host = |h: &str| {
+        h.lines()
+            .find(|l| l.starts_with("host:"))
+            .map(str::to_string)
+    };
+    assert_eq!(host(&theirs), host(&ours));
+}
+
+#[test]
+fn no_compression_is_asked_for() {
+    assert!(head_sent(&[]).contains("\r\naccept-encoding: identity\r\n"));
+    let head = head_sent(&["-H", "Accept-Encoding: gzip"]);
+    assert!(
+        head.contains("accept-encoding: gzip") && !head.contains("identity"),
+        "{head}"
+    );
+}
+
+// --- --body-json as jq reads JSON (issue 19) --------------------------------
+
+/// A server answering 200 with `body` as JSON.
+fn json_server(body: &str) -> Server {
+    let response = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    Server::http("127.0.0.1:0", Box::leak(response.into_boxed_str()))
+}
+
+/// (body, --body-json, whether it holds): duplicate keys (the last counts),
+/// a lone surrogate elsewhere, integers past 2^53 compared exactly.
+const AS_JQ_READS_IT: [(&str, &str, bool); 6] = [
+    (r#"{"status":"DOWN","status":"UP"}"#, "status=UP", true),
+    (r#"{"a":{"b":1},"a":{"c":2}}"#, "a.b=1", false),
+    (r#"{"msg":"cut \ud83d","status":"UP"}"#, "status=UP", true),
+    (r#"{"id":9007199254740992}"#, "id=9007199254740993", false),
+    (r#"{"id":9007199254740993}"#, "id=9007199254740993", true),
+    (r#"{"n":1.50e3}"#, "n=1500", true),
+];
+
+#[test]
+fn body_json_reads_the_body_as_jq_does() {
+    for (body, spec, holds) in AS_JQ_READS_IT {
+        let s = json_server(body);
+        let r = probe(&["--body-json", spec, &s.url("/")]);
+        r.one_line();
+        assert_eq!(r.code == 0, holds, "{body} {spec}: {r:?}");
+        r.never_says("not JSON");
+    }
+}
+
+#[test]
+#[ignore = "needs jq and python3 (apt); CI runs it"]
+fn body_json_agrees_with_jq_and_python() {
+    use std::process::{Command, Stdio};
+    for (body, spec, holds) in AS_JQ_READS_IT {
+        let (path, value) = spec.split_once('=').unwrap();
+        let literal = match value.parse::<f64>() {
+            Ok(_) => value.to_string(),
+            Err(_) => format!("{value:?}"),
+        };
+        // jq 1.6 rejects lone surrogates and rounds big integers (1.7 does
+        // neither): it is the oracle for the rest; Python reads all of them.
+        let jq_fits = !body.contains("\\ud83d") && !body.contains("900719925474099");
+        if jq_fits {
+            let mut jq = Command::new("jq")
+                .args(["-e", &format!(".{path} == {literal}")])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .spawn()
+                .expect("jq (apt-get install jq)");
+            jq.stdin.take().unwrap().write_all(body.as_bytes()).unwrap();
+            assert_eq!(jq.wait().unwrap().success(), holds, "jq: {body} {spec}");
+        }
+        let keys: Vec<String> = path.split('.').map(|k| format!("[{k:?}]")).collect();
+        let script = format!(
+            "import json,sys\nd=json.loads(sys.argv[1])\ntry:\n  v=d{}\nexcept Exception:\n  sys.exit(1)\nsys.exit(0 if v==json.loads(sys.argv[2]) else 1)",
+            keys.concat()
+        );
+        let python = Command::new("python3")
+            .args(["-c", &script, body, &literal])
+            .status()
+            .expect("python3");
+        assert_eq!(python.success(), holds, "python: {body} {spec}");
+    }
+}
+
+#[test]
+fn body_json_decides_as_soon_as_the_body_does() {
+    // The value, then a trickle that never ends the response.
+    let s = Server::start("127.0.0.1:0", |mut s, _| {
+        let _ = s.write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n{\"status\":\"UP\"}");
+        for _ in 0..100 {
+            thread::sleep(Duration::from_millis(50));
+            if s.write_all(b" ").is_err() {
+                return;
+            }
+        }
+    });
+    probe(&["--timeout", "4s", "--body-json", "status=UP", &s.url("/")])
+        .healthy()
+        .within(Duration::from_secs(1));
+}
+
+#[test]
+fn a_long_body_json_path_is_refused_not_a_crash() {
+    let s = json_server("[[1]]");
+    for (steps, targets) in [(1_000, 2), (40_000, 1)] {
+        let spec = format!("{}=1", "[0]".repeat(steps));
+        let url = s.url("/");
+        let mut args = vec!["--body-json", &spec];
+        args.extend(std::iter::repeat_n(url.as_str(), targets));
+        // A usage error (exit 1, SPEC), not a crash (the launcher holds
+        // every run to 0, 1 or 2).
+        probe(&args)
+            .unhealthy()
+            .one_line()
+            .says("more than 64 steps");
+    }
 }

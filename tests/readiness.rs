@@ -46,7 +46,7 @@ fn redis_answers_pong_and_says_what_it_needs() {
         .never_says("hunter2");
     probe(&["-v", &format!("redis://alice:s3cret@{at}")])
         .healthy()
-        .says(&format!("redis alice@{at} -> PONG"))
+        .says(&format!("redis {at} -> PONG"))
         .says("AUTH accepted")
         .never_says("s3cret");
     let open = daemons::redis(&[]);
@@ -402,4 +402,372 @@ fn wait_for_real_readiness_then_run_the_program() {
         .says("LOADING")
         .says("wait: healthy: 2 checks")
         .says("app started");
+}
+
+// --- Parity with redis-cli, pg_isready and mysqladmin (issue 19) -------------
+
+/// redis-cli's answer to PING with `args` (its -u, -a ...), stdout trimmed.
+fn redis_cli(args: &[&str]) -> String {
+    let out = std::process::Command::new("redis-cli")
+        .args(args)
+        .arg("ping")
+        .env("REDISCLI_AUTH", "")
+        .output()
+        .expect("redis-cli (apt-get install redis-tools)");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[test]
+#[ignore = "needs redis-server (apt); CI runs it"]
+fn a_redis_url_with_only_a_password_reads_as_redis_cli_reads_it() {
+    let r = daemons::redis(&["--requirepass", "Hunter2Secret"]);
+    let at = format!("127.0.0.1:{}", r.port);
+    let url = format!("redis://Hunter2Secret@{at}");
+    assert_eq!(redis_cli(&["-u", &url]), "PONG");
+    for args in [vec![url.as_str()], vec!["-v", &url]] {
+        probe(&args)
+            .healthy()
+            .says(&format!("redis {at} -> PONG"))
+            .never_says("Hunter2");
+    }
+    // A wrong one is never shown either, in the line or the usage error.
+    probe(&["-v", &format!("redis://WrongSecret1@{at}")])
+        .unhealthy()
+        .says("WRONGPASS")
+        .never_says("WrongSecret1");
+    probe(&[&format!("redis://WrongSecret1@{at}:x")])
+        .unhealthy()
+        .never_says("WrongSecret1");
+}
+
+#[test]
+#[ignore = "needs redis-server (apt); CI runs it"]
+fn a_password_given_to_a_redis_without_one_is_pong_as_with_redis_cli() {
+    let open = daemons::redis(&[]);
+    let at = format!("127.0.0.1:{}", open.port);
+    assert_eq!(
+        redis_cli(&["-u", &format!("redis://:Hunter2Secret@{at}")]),
+        "PONG"
+    );
+    // AUTH with a password alone is refused ("called without any password
+    // configured"); PING decides. (AUTH default ... is accepted by Redis 7.)
+    for url in [
+        format!("redis://:Hunter2Secret@{at}"),
+        format!("redis://Hunter2Secret@{at}"),
+        format!("redis://default:Hunter2Secret@{at}"),
+    ] {
+        let r = probe(&["-v", &url]);
+        r.healthy().says("PONG").never_says("Hunter2Secret");
+        if !url.contains("default") {
+            r.says("AUTH refused");
+        }
+    }
+}
+
+#[test]
+#[ignore = "needs redis-server (apt); CI runs it"]
+fn a_redis_echoing_the_password_does_not_get_it_printed() {
+    // AUTH renamed away: Redis answers "unknown command 'AUTH', with args
+    // beginning with: 'alice' 'Hunter2Secret'".
+    let r = daemons::redis(&[
+        "--requirepass",
+        "Hunter2Secret",
+        "--rename-command",
+        "AUTH",
+        "",
+    ]);
+    let at = format!("127.0.0.1:{}", r.port);
+    for args in [
+        vec![format!("redis://alice:Hunter2Secret@{at}")],
+        vec!["-v".into(), format!("redis://alice:Hunter2Secret@{at}")],
+    ] {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        probe(&args)
+            .unhealthy()
+            .says("unknown command 'AUTH'")
+            .never_says("Hunter2")
+            .never_says("alice");
+    }
+}
+
+#[test]
+fn peer_text_echoing_the_secrets_is_scrubbed_for_every_protocol() {
+    // Redis quoting AUTH's arguments, cut at 128 bytes as Redis cuts them.
+    let redis = Server::raw("127.0.0.1:0", |mut s, _| {
+        let mut buf = [0u8; 1024];
+        let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+        if s.read(&mut buf).is_ok_and(|n| n > 0) {
+            let _ = s.write_all(b"-ERR echo 'alice' 'Hunter2SecretHunter2Sec\r\n");
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(b"-NOAUTH Authentication required.\r\n");
+            thread::sleep(Duration::from_millis(200));
+        }
+    });
+    // PostgreSQL naming the user it refused.
+    let pg = postgres_stand_in(pg_error(
+        "28P01",
+        "password authentication failed for user \"alice\" (Hunter2Secret)",
+    ));
+    // An HTTP server echoing the credentials in a header and the body.
+    let http = Server::start("127.0.0.1:0", |mut s, _| {
+        let _ = s.write_all(
+            b"HTTP/1.1 401 Unauthorized\r\nX-Echo: alice:Hunter2Secret tok3nSecretValue\r\nConnection: close\r\n\r\nuser alice password Hunter2Secret tok3nSecret",
+        );
+    });
+    for (args, secrets) in [
+        (
+            vec![format!(
+                "redis://alice:Hunter2SecretHunter2SecretHunter2Secret@{}",
+                redis.addr
+            )],
+            ["alice", "Hunter2"],
+        ),
+        (
+            vec![format!("postgres://alice:Hunter2Secret@{}", pg.addr)],
+            ["\"alice\"", "Hunter2"],
+        ),
+        (
+            vec![format!("http://alice:Hunter2Secret@{}/", http.addr)],
+            ["user alice", "Hunter2"],
+        ),
+        (
+            vec![
+                "-H".into(),
+                "Authorization: Bearer tok3nSecretValue".into(),
+                format!("http://{}/", http.addr),
+            ],
+            ["tok3nSecret", "Bearer tok3n"],
+        ),
+    ] {
+        // The user name stays in the subject (ours); the peer's echoes of
+        // it and of the password go.
+        for verbose in [false, true] {
+            let mut all: Vec<&str> = args.iter().map(String::as_str).collect();
+            if verbose {
+                all.insert(0, "-v");
+            }
+            let r = probe(&all);
+            r.says("***");
+            if !verbose {
+                r.one_line();
+            }
+            for secret in secrets {
+                r.never_says(secret);
+            }
+        }
+    }
+}
+
+#[test]
+fn long_redis_errors_and_endless_lines_say_what_they_are() {
+    for (handler, says) in [
+        (
+            (|mut s: TcpStream, _: &str| {
+                let long = format!("-ERR {}\r\n", "x".repeat(6000));
+                redis_reply(&mut s, Box::leak(long.into_boxed_str()))
+            }) as Handler,
+            "ERR xxxx",
+        ),
+        (
+            |mut s, _| {
+                let long = format!("+{}", "P".repeat(6000));
+                redis_reply(&mut s, Box::leak(long.into_boxed_str()))
+            },
+            "a reply line of more than 4096 bytes (starts with '+') without its end",
+        ),
+    ] {
+        let s = Server::raw("127.0.0.1:0", handler);
+        probe(&[&format!("redis://{}", s.addr)])
+            .unhealthy()
+            .one_line()
+            .says(says)
+            .never_says("not a Redis reply");
+    }
+}
+
+#[test]
+fn a_long_postgres_error_keeps_its_sqlstate() {
+    let message = "m".repeat(16_000);
+    let s = postgres_stand_in(pg_error("53300", Box::leak(message.into_boxed_str())));
+    probe(&[&format!("postgres://{}", s.addr)])
+        .healthy()
+        .one_line()
+        .says("(53300)");
+    let s = postgres_stand_in(pg_error(
+        "57P03",
+        Box::leak("s".repeat(16_000).into_boxed_str()),
+    ));
+    probe(&[&format!("postgres://{}", s.addr)])
+        .unhealthy()
+        .one_line()
+        .says("(57P03)");
+}
+
+/// What the postmaster sends when it cannot fork a backend: protocol 2.
+const FORK_FAILURE: &[u8] =
+    b"Ecould not fork new process for connection: Resource temporarily unavailable\n\0";
+
+#[test]
+fn a_protocol_2_error_is_not_accepting_connections() {
+    let s = postgres_stand_in(FORK_FAILURE);
+    probe(&[&format!("postgres://{}", s.addr)])
+        .unhealthy()
+        .one_line()
+        .says("not accepting connections: could not fork new process for connection")
+        .never_says("not a PostgreSQL server");
+    probe(&[&format!("postgres://{}/?sslmode=require", s.addr)])
+        .unhealthy()
+        .says("could not fork new process");
+}
+
+#[test]
+#[ignore = "needs PostgreSQL (apt postgresql) and root; CI runs it"]
+fn pg_isready_says_no_response_to_a_fork_failure_too() {
+    let s = postgres_stand_in(FORK_FAILURE);
+    let isready = pg_isready(&["-h", "127.0.0.1", "-p", &s.addr.port().to_string()]);
+    assert_eq!(isready, 2, "pg_isready: no response");
+    probe(&[&format!("postgres://{}", s.addr)]).unhealthy();
+}
+
+/// pg_isready's exit code for `args`: 0 accepting, 1 rejecting, 2 no response, 3 bad arguments.
+fn pg_isready(args: &[&str]) -> i32 {
+    let bin = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()
+        .and_then(|d| d.flatten().map(|e| e.path().join("bin/pg_isready")).max());
+    let bin = bin.unwrap_or_else(|| "pg_isready".into());
+    std::process::Command::new(bin)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("pg_isready (apt-get install postgresql)")
+        .code()
+        .unwrap_or(-1)
+}
+
+#[test]
+fn an_sslmode_libpq_does_not_know_is_a_usage_error() {
+    for mode in ["verify_full", "REQUIRE", "yes"] {
+        probe(&[&format!("postgres://127.0.0.1:1/?sslmode={mode}")])
+            .unhealthy()
+            .one_line()
+            .says(&format!("sslmode \"{mode}\" is not one of"));
+    }
+}
+
+#[cfg(feature = "tls")]
+#[test]
+#[ignore = "needs PostgreSQL (apt postgresql) and root; CI runs it"]
+fn sslmode_means_what_it_means_to_libpq() {
+    // A certificate for db.internal only, reached as 127.0.0.1.
+    let certs = std::env::temp_dir().join(unique("hp-pg-dbinternal-"));
+    std::fs::create_dir_all(&certs).unwrap();
+    let mut args = vec!["req", "-x509"];
+    args.extend(OPENSSL_KEY);
+    args.extend(["-keyout", "key.pem", "-out", "cert.pem", "-days", "2"]);
+    args.extend([
+        "-subj",
+        "/CN=db.internal",
+        "-addext",
+        "subjectAltName=DNS:db.internal",
+    ]);
+    args.extend(["-addext", "basicConstraints=critical,CA:FALSE"]);
+    openssl(&certs, &args);
+    let other = self_signed_cert("hp-pg-other-");
+    let pg = daemons::postgres(Some(&certs));
+    let port = pg.port.to_string();
+    let root = path_in(&certs, "cert.pem");
+    let wrong = path_in(&other, "cert.pem");
+    for (sslmode, cacert, accepted) in [
+        ("verify-ca", &root, true),
+        ("verify-full", &root, false),
+        ("require", &root, true),
+        ("require", &wrong, false),
+        ("verify-ca", &wrong, false),
+    ] {
+        let conninfo = format!(
+            "host=127.0.0.1 port={port} dbname=postgres sslmode={sslmode} sslrootcert={cacert}"
+        );
+        let theirs = pg_isready(&["-d", &conninfo]);
+        assert_eq!(
+            theirs == 0,
+            accepted,
+            "pg_isready {conninfo}: exit {theirs}"
+        );
+        let r = probe(&[
+            "--cacert",
+            cacert,
+            &format!("postgres://127.0.0.1:{port}/?sslmode={sslmode}"),
+        ]);
+        assert_eq!(r.code == 0, accepted, "{sslmode} {cacert}: {r:?}");
+    }
+    // require without a root certificate verifies nothing, as libpq.
+    probe(&[&format!("postgres://127.0.0.1:{port}/?sslmode=require")]).healthy();
+    // An sslmode libpq does not know: pg_isready refuses too.
+    let theirs = pg_isready(&[
+        "-d",
+        &format!("host=127.0.0.1 port={port} sslmode=verify_full"),
+    ]);
+    assert_ne!(theirs, 0, "pg_isready accepted sslmode=verify_full");
+    let _ = std::fs::remove_dir_all(&certs);
+    let _ = std::fs::remove_dir_all(&other);
+}
+
+#[test]
+#[ignore = "needs MariaDB (apt mariadb-server) and root; CI runs it"]
+fn mariadb_with_too_many_connections_is_judged_as_mysqladmin_judges_it() {
+    let db = daemons::mariadb_with(&["--max-connections=10"]);
+    let port = db.port.to_string();
+    let socket = format!("--socket={}", db.dir.join("sock").display());
+    let created = std::process::Command::new("mariadb")
+        .args(["--no-defaults", "-u", "root", &socket])
+        .args([
+            "-e",
+            "CREATE USER 'probe'@'%'; CREATE USER 'probe'@'localhost'",
+        ])
+        .status()
+        .expect("mariadb client");
+    assert!(created.success());
+    // Connections that log in and stay: first the 10 ordinary slots (the
+    // least MariaDB allows), then the one it keeps for an administrator too.
+    let mut holders = Vec::new();
+    for (fill, alive) in [(10, true), (2, false)] {
+        for _ in 0..fill {
+            holders.push(
+                std::process::Command::new("mariadb")
+                    .args(["--no-defaults", "-u", "root", &socket])
+                    .args(["-e", "SELECT SLEEP(30)"])
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .expect("mariadb client"),
+            );
+            thread::sleep(Duration::from_millis(100));
+        }
+        let admin = std::process::Command::new("mysqladmin")
+            .args([
+                "--no-defaults",
+                "-h",
+                "127.0.0.1",
+                "-P",
+                &port,
+                "-u",
+                "probe",
+            ])
+            .arg("ping")
+            .output()
+            .expect("mysqladmin");
+        let r = probe(&[&format!("mysql://127.0.0.1:{port}")]);
+        assert_eq!(admin.status.success(), alive, "mysqladmin: {admin:?}");
+        match alive {
+            // It greets, and refuses only after a login: ready, as mysqladmin says.
+            true => r.healthy().says("ready"),
+            // Every slot taken: error 1040 instead of a greeting.
+            false => r.unhealthy().says("error 1040: Too many connections"),
+        };
+    }
+    for mut h in holders {
+        let _ = h.kill();
+        let _ = h.wait();
+    }
 }

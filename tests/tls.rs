@@ -644,3 +644,159 @@ fn grpcs_to_a_tls_server_without_http2_fails_at_once() {
     .says("does not speak HTTP/2 (no ALPN h2)")
     .within(Duration::from_millis(500));
 }
+
+// --- Certificate and key files (issue 19) ------------------------------------
+
+#[test]
+fn certificate_files_are_regular_files_of_bounded_size_or_one_line() {
+    let dir = std::env::temp_dir().join(unique("hp-tls-files-"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = path_in(&dir, "fifo");
+    let status = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(status.success());
+    let big = path_in(&dir, "big.pem");
+    std::fs::write(&big, vec![b'A'; 2 * 1024 * 1024]).unwrap();
+    let certs = self_signed_cert("hp-tls-files-cert-");
+    let (cert, key) = (path_in(&certs, "cert.pem"), path_in(&certs, "key.pem"));
+    let url = "https://127.0.0.1:1/";
+    let tmp = dir.to_string_lossy().into_owned();
+    for (args, says) in [
+        (
+            vec!["--cacert", "/dev/zero"],
+            "--cacert /dev/zero: not a regular file".to_string(),
+        ),
+        (
+            vec!["--cacert", &fifo],
+            format!("--cacert {fifo}: not a regular file"),
+        ),
+        (
+            vec!["--cacert", &tmp],
+            format!("--cacert {tmp}: not a regular file"),
+        ),
+        (
+            vec!["--cacert", &big],
+            format!("--cacert {big}: 2097152 bytes"),
+        ),
+        (
+            vec!["--cert", &fifo, "--key", &key],
+            format!("--cert {fifo}: not a regular file"),
+        ),
+        (
+            vec!["--cert", &cert, "--key", &fifo],
+            format!("--key {fifo}: not a regular file"),
+        ),
+        (
+            vec!["--cert", &cert, "--key", "/dev/zero"],
+            "--key /dev/zero: not a regular file".into(),
+        ),
+    ] {
+        let mut all = args.clone();
+        all.push(url);
+        probe(&all)
+            .unhealthy()
+            .one_line()
+            .says(&says)
+            .within(Duration::from_secs(1));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&certs);
+}
+
+/// A client certificate in X.509 version 1, as `openssl x509 -req` makes
+/// it without an extensions file: v1.pem and v1.key, signed by the CA in `dir`.
+fn v1_client_certificate(dir: &Path) {
+    let mut req = vec!["req", "-new"];
+    req.extend(OPENSSL_KEY);
+    req.extend([
+        "-keyout",
+        "v1.key",
+        "-out",
+        "v1.csr",
+        "-subj",
+        "/CN=v1-client",
+    ]);
+    openssl(dir, &req);
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "v1.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-out",
+            "v1.pem",
+        ],
+    );
+    let text = Command::new("openssl")
+        .args(["x509", "-noout", "-text", "-in"])
+        .arg(dir.join("v1.pem"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("Version: 1 (0x0)"),
+        "not a v1 certificate: {text}"
+    );
+}
+
+#[test]
+fn a_version_1_client_certificate_is_presented_as_curl_presents_it() {
+    let dir = pki("hp-mtls-v1-");
+    v1_client_certificate(&dir);
+    let s = mtls_server(&dir);
+    let (ca, cert, key) = (
+        path_in(&dir, "ca.pem"),
+        path_in(&dir, "v1.pem"),
+        path_in(&dir, "v1.key"),
+    );
+    probe(&["--cacert", &ca, "--cert", &cert, "--key", &key, &s.url()])
+        .healthy()
+        .says("200 OK");
+    // A key that is not the certificate's is still told apart.
+    probe(&[
+        "--cacert",
+        &ca,
+        "--cert",
+        &cert,
+        "--key",
+        &path_in(&dir, "client.key"),
+        &s.url(),
+    ])
+    .unhealthy()
+    .one_line()
+    .says("does not belong to the certificate");
+}
+
+#[test]
+#[ignore = "needs curl (apt); CI runs it"]
+fn curl_presents_the_same_version_1_client_certificate() {
+    let dir = pki("hp-mtls-v1-curl-");
+    v1_client_certificate(&dir);
+    let s = mtls_server(&dir);
+    let args = [
+        "--cacert",
+        &path_in(&dir, "ca.pem"),
+        "--cert",
+        &path_in(&dir, "v1.pem"),
+        "--key",
+        &path_in(&dir, "v1.key"),
+    ];
+    let curl = Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "--max-time", "5"])
+        .args(args)
+        .arg(s.url())
+        .status()
+        .expect("curl (apt-get install curl)");
+    assert!(curl.success(), "curl refused the v1 certificate: {curl:?}");
+    let mut ours = args.to_vec();
+    let url = s.url();
+    ours.push(&url);
+    probe(&ours).healthy();
+}

@@ -16,6 +16,7 @@ pub mod tcp;
 use std::time::Instant;
 
 use crate::deadline::Deadline;
+use crate::redacted::{Secrets, scrub, scrub_text};
 use crate::report::CheckReport;
 use crate::values::Health;
 
@@ -51,6 +52,12 @@ pub trait Probe {
     fn subject(&self) -> String;
     /// Checks the target within `deadline`.
     fn probe(&self, deadline: &Deadline, notes: &mut Notes) -> Outcome;
+    /// What was given for this target that a peer must not get us to print
+    /// (user names, passwords, tokens): [`Check::run`] scrubs them from
+    /// everything the check reports, echoes included.
+    fn secrets(&self) -> Secrets<'_> {
+        Secrets::default()
+    }
 }
 
 /// A check to run: any kind of [`Probe`] (the scheme table, `schemes.rs`,
@@ -80,13 +87,21 @@ impl Check {
             Outcome::Warning(r) => (Health::Warning, r),
             Outcome::Unhealthy(r) => (Health::Unhealthy, r),
         };
+        let secrets = self.kind().secrets();
+        let result = scrub_text(&result, &secrets);
+        let excerpt = notes.excerpt.map(|e| scrub(&e, &secrets));
+        let details = notes
+            .details
+            .iter()
+            .map(|d| scrub_text(d, &secrets))
+            .collect();
         CheckReport {
             health,
             subject: self.subject(),
             result,
             elapsed: started.elapsed(),
-            excerpt: notes.excerpt,
-            details: notes.details,
+            excerpt,
+            details,
         }
     }
 

@@ -25,6 +25,10 @@ impl Probe for MysqlCheck {
         format!("mysql {}", self.url.host_port())
     }
 
+    fn secrets(&self) -> crate::redacted::Secrets<'_> {
+        self.url.secrets()
+    }
+
     fn probe(&self, deadline: &Deadline, notes: &mut Notes) -> Outcome {
         let greeting =
             Conn::tcp(&self.url.host_port(), deadline, &mut notes.details).and_then(|mut conn| {

@@ -2,8 +2,13 @@
 //! it answers PING with PONG. A Redis that is up but not ready says why:
 //! `-LOADING` while it loads its dataset, `-NOAUTH` without the password it
 //! needs, `-MASTERDOWN` when its master is gone; that text is the reason.
-//! AUTH is sent first when the URL has a password (with the user, for ACL
-//! users); the password is never printed.
+//!
+//! The URL's user information reads as `redis-cli -u` reads it:
+//! `USER:PASSWORD`, `:PASSWORD`, and a lone `PASSWORD` (no colon) is a
+//! password. AUTH is sent first when there is one; as redis-cli does, a
+//! refused AUTH does not end the check: PING decides (a Redis without a
+//! password answers AUTH with an error and PING with PONG). The user
+//! information is never printed, nor echoed back by the server.
 
 use std::io::{Read, Write};
 use std::sync::Arc;
@@ -12,6 +17,7 @@ use crate::deadline::Deadline;
 use crate::net::conn::Conn;
 use crate::net::describe_io;
 use crate::probe::{Notes, Outcome, Probe};
+use crate::redacted::Secrets;
 use crate::target::Url;
 use crate::tls;
 
@@ -25,16 +31,17 @@ pub struct RedisCheck {
 }
 
 impl Probe for RedisCheck {
+    /// `redis HOST:PORT`: without the user information, which may be a password.
     fn subject(&self) -> String {
-        let user = match (&self.url.user, &self.url.password) {
-            (Some(u), _) if !u.is_empty() => format!("{u}@"),
-            _ => String::new(),
-        };
-        format!(
-            "{} {user}{}",
-            self.url.scheme.as_str(),
-            self.url.host_port()
-        )
+        format!("{} {}", self.url.scheme.as_str(), self.url.host_port())
+    }
+
+    fn secrets(&self) -> Secrets<'_> {
+        let (user, password) = self.credentials();
+        Secrets {
+            names: user.into_iter().collect(),
+            passwords: password.into_iter().collect(),
+        }
     }
 
     fn probe(&self, deadline: &Deadline, notes: &mut Notes) -> Outcome {
@@ -53,25 +60,41 @@ impl RedisCheck {
             conn = conn.with_tls(client, &self.url.host, deadline, &mut notes.details)?;
         }
         let failed = |e: std::io::Error| describe_io(&e, deadline, "waiting for the reply");
-        if let Some(password) = &self.url.password {
+        let mut refused = None;
+        if let (user, Some(password)) = self.credentials() {
             let mut auth = vec!["AUTH".as_bytes()];
-            if let Some(user) = self.url.user.as_deref().filter(|u| !u.is_empty()) {
-                auth.push(user.as_bytes());
-            }
-            auth.push(password.expose().as_bytes());
+            auth.extend(user.map(str::as_bytes));
+            auth.push(password.as_bytes());
             conn.write_all(&command(&auth)).map_err(failed)?;
             match read_reply(&mut conn).map_err(failed)? {
                 Reply::Simple(_) => notes.detail("AUTH accepted"),
-                Reply::Error(e) => return Err(e),
+                Reply::Error(e) => {
+                    notes.detail(format!("AUTH refused: {e}"));
+                    refused = Some(e);
+                }
                 Reply::Other(first) => return Err(not_redis(first)),
+                Reply::Endless(first) => return Err(endless(first)),
             }
         }
         conn.write_all(&command(&[b"PING"])).map_err(failed)?;
         match read_reply(&mut conn).map_err(failed)? {
             Reply::Simple(s) if s == "PONG" => Ok(()),
             Reply::Simple(s) => Err(format!("answered {s:?} to PING, not PONG")),
+            // NOAUTH after a refused AUTH: the refusal says more (WRONGPASS).
+            Reply::Error(e) if e.starts_with("NOAUTH") => Err(refused.unwrap_or(e)),
             Reply::Error(e) => Err(e),
             Reply::Other(first) => Err(not_redis(first)),
+            Reply::Endless(first) => Err(endless(first)),
+        }
+    }
+
+    /// The user and password to AUTH with, as `redis-cli -u` reads the URL:
+    /// without a colon, the user information is the password.
+    fn credentials(&self) -> (Option<&str>, Option<&str>) {
+        let user = self.url.user.as_deref().filter(|u| !u.is_empty());
+        match &self.url.password {
+            Some(password) => (user, Some(password.expose())),
+            None => (None, user),
         }
     }
 }
@@ -90,8 +113,11 @@ fn command(parts: &[&[u8]]) -> Vec<u8> {
 enum Reply {
     /// `+OK`, `+PONG`
     Simple(String),
-    /// `-LOADING Redis is loading the dataset in memory`, without the `-`.
+    /// `-LOADING Redis is loading the dataset in memory`, without the `-`;
+    /// its first [`MAX_REPLY`] bytes when it is longer.
     Error(String),
+    /// A `+` line with no end within [`MAX_REPLY`] bytes.
+    Endless(u8),
     /// Anything else: its first byte.
     Other(u8),
 }
@@ -106,7 +132,11 @@ fn read_reply(conn: &mut impl Read) -> std::io::Result<Reply> {
             break end;
         }
         if line.len() > MAX_REPLY {
-            return Ok(Reply::Other(line[0]));
+            return Ok(match line[0] {
+                b'-' => Reply::Error(String::from_utf8_lossy(&line[1..MAX_REPLY]).into_owned()),
+                b'+' => Reply::Endless(b'+'),
+                other => Reply::Other(other),
+            });
         }
         match conn.read(&mut buf)? {
             0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
@@ -122,6 +152,13 @@ fn read_reply(conn: &mut impl Read) -> std::io::Result<Reply> {
         b'-' => Reply::Error(text),
         other => Reply::Other(other),
     })
+}
+
+fn endless(first: u8) -> String {
+    format!(
+        "a reply line of more than {MAX_REPLY} bytes (starts with {:?}) without its end",
+        char::from(first)
+    )
 }
 
 fn not_redis(first: u8) -> String {
@@ -150,7 +187,9 @@ mod tests {
         assert!(matches!(read(b"+PONG\r\n"), Ok(Reply::Simple(s)) if s == "PONG"));
         assert!(matches!(read(b"-LOADING busy\r\n"), Ok(Reply::Error(s)) if s == "LOADING busy"));
         assert!(matches!(read(b"HTTP/1.1 400\r\n"), Ok(Reply::Other(b'H'))));
-        assert!(matches!(read(&[b'+'; 5000]), Ok(Reply::Other(b'+'))));
+        assert!(matches!(read(&[b'+'; 5000]), Ok(Reply::Endless(b'+'))));
+        let long_error = [&b"-ERR "[..], &[b'x'; 5000]].concat();
+        assert!(matches!(read(&long_error), Ok(Reply::Error(s)) if s.starts_with("ERR xxx")));
         assert!(read(b"+PON").is_err());
     }
 }

@@ -217,10 +217,7 @@ fn redis(t: &str, row: &SchemeRow, cx: &mut Context) -> Result<Check> {
 
 fn postgres(t: &str, row: &SchemeRow, cx: &mut Context) -> Result<Check> {
     let url = target::parse_url(t, row.scheme)?;
-    Ok(Check::new(PostgresCheck {
-        url,
-        tls: cx.tls()?,
-    }))
+    Ok(Check::new(PostgresCheck::new(url, cx.tls()?)?))
 }
 
 /// What building checks shares: the options, and the TLS settings, loaded

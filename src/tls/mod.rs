@@ -15,7 +15,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, bail};
-use rustls::client::{ResolvesClientCert, Resumption};
+use rustls::client::danger::ServerCertVerifier;
+use rustls::client::{ResolvesClientCert, Resumption, WebPkiServerVerifier};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::sign::CertifiedKey;
@@ -51,6 +52,8 @@ pub struct Settings {
     /// The certificates of --cacert: trusted instead of the bundled roots.
     ca: Option<Arc<Vec<CertificateDer<'static>>>>,
     identity: Option<Arc<Identity>>,
+    /// Verify the chain only, not the host name (PostgreSQL's verify-ca).
+    any_name: bool,
 }
 
 /// The client certificate chain and its key (--cert, --key), checked to
@@ -93,15 +96,26 @@ impl Settings {
             insecure: options.insecure,
             ca,
             identity,
+            any_name: false,
         })
     }
 
     /// These settings for a connection that must be encrypted but need not
-    /// be verified (PostgreSQL's sslmode=require): verified only against a
-    /// --cacert, if one was given.
+    /// be verified (PostgreSQL's sslmode=require): as libpq does with a root
+    /// certificate, the chain is verified against a --cacert if one was
+    /// given (verify-ca), and nothing is verified without one.
     pub fn for_encryption_only(&self) -> Settings {
         Settings {
             insecure: self.insecure || self.ca.is_none(),
+            ..self.for_chain_only()
+        }
+    }
+
+    /// These settings with the chain verified but not the host name
+    /// (PostgreSQL's sslmode=verify-ca).
+    pub fn for_chain_only(&self) -> Settings {
+        Settings {
+            any_name: true,
             ..self.clone()
         }
     }
@@ -113,22 +127,28 @@ impl Settings {
         let builder = ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
             .map_err(|e| format!("TLS: {e}"))?;
-        let builder = if self.insecure {
-            builder
-                .dangerous()
-                .with_custom_certificate_verifier(Arc::new(verify::AnyCertificate::new(provider)))
+        let verifier: Arc<dyn ServerCertVerifier> = if self.insecure {
+            Arc::new(verify::AnyCertificate::new(provider))
         } else if let Some(ca) = &self.ca {
-            let verifier = verify::CacertVerifier::new(ca.clone(), provider)
-                .map_err(|e| format!("TLS: --cacert: {e}"))?;
-            builder
-                .dangerous()
-                .with_custom_certificate_verifier(Arc::new(verifier))
+            Arc::new(
+                verify::CacertVerifier::new(ca.clone(), provider)
+                    .map_err(|e| format!("TLS: --cacert: {e}"))?,
+            )
         } else {
             let roots = RootCertStore {
                 roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
             };
-            builder.with_root_certificates(roots)
+            WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+                .build()
+                .map_err(|e| format!("TLS: {e}"))?
         };
+        let verifier = match self.any_name {
+            true => Arc::new(verify::AnyName::new(verifier)),
+            false => verifier,
+        };
+        let builder = builder
+            .dangerous()
+            .with_custom_certificate_verifier(verifier);
         let auth = Arc::new(ClientAuth {
             key: self.identity.as_ref().map(|id| id.0.clone()),
             asked: AtomicBool::new(false),
@@ -172,8 +192,47 @@ impl ResolvesClientCert for ClientAuth {
     }
 }
 
+/// The most a certificate or key file may hold: a bundle of every public
+/// root is about 220 KiB.
+const MAX_FILE: u64 = 1024 * 1024;
+
+/// The file `option` names, whole: a regular file of at most [`MAX_FILE`]
+/// bytes, else an error naming the option. Opened without blocking and
+/// checked before reading, so that a FIFO (which would block the open) or
+/// a device (`/dev/zero` never ends) is a quick one-line error, and a
+/// regular file that size reads in well under a millisecond.
+fn read_file(option: &str, path: &Path) -> anyhow::Result<Vec<u8>> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let named = || format!("{option} {}", path.display());
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .with_context(named)?;
+    let meta = file.metadata().with_context(named)?;
+    if !meta.is_file() {
+        bail!("{}: not a regular file", named());
+    }
+    if meta.len() > MAX_FILE {
+        bail!(
+            "{}: {} bytes, more than a certificate or key file holds ({} KiB at most)",
+            named(),
+            meta.len(),
+            MAX_FILE / 1024
+        );
+    }
+    let mut data = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_FILE + 1)
+        .read_to_end(&mut data)
+        .with_context(named)?;
+    if data.len() as u64 > MAX_FILE {
+        bail!("{}: grew past {} KiB while read", named(), MAX_FILE / 1024);
+    }
+    Ok(data)
+}
+
 fn load_ca(path: &Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
-    let pem = std::fs::read(path).with_context(|| format!("--cacert {}", path.display()))?;
+    let pem = read_file("--cacert", path)?;
     let certs: Vec<_> = CertificateDer::pem_slice_iter(&pem)
         .filter_map(Result::ok)
         .collect();
@@ -189,7 +248,7 @@ fn load_ca(path: &Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
 /// Reads --cert (the chain, and the key too when --key is not given) and
 /// --key, and checks that the key belongs to the certificate.
 fn load_identity(cert: &Path, key: Option<&Path>) -> anyhow::Result<Identity> {
-    let cert_pem = std::fs::read(cert).with_context(|| format!("--cert {}", cert.display()))?;
+    let cert_pem = read_file("--cert", cert)?;
     let chain: Vec<_> = CertificateDer::pem_slice_iter(&cert_pem)
         .filter_map(Result::ok)
         .collect();
@@ -197,10 +256,7 @@ fn load_identity(cert: &Path, key: Option<&Path>) -> anyhow::Result<Identity> {
         bail!("--cert {}: no PEM certificate in the file", cert.display());
     }
     let (key_path, key_pem) = match key {
-        Some(path) => (
-            path,
-            std::fs::read(path).with_context(|| format!("--key {}", path.display()))?,
-        ),
+        Some(path) => (path, read_file("--key", path)?),
         None => (cert, cert_pem),
     };
     let what = if key.is_some() {
@@ -216,15 +272,30 @@ fn load_identity(cert: &Path, key: Option<&Path>) -> anyhow::Result<Identity> {
     };
     let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|_| unusable())?;
     let provider = rustls::crypto::ring::default_provider();
-    let certified = CertifiedKey::from_der(chain, key, &provider).map_err(|e| match e {
-        rustls::Error::InconsistentKeys(_) => anyhow::anyhow!(
-            "--key {} does not belong to the certificate in --cert {}",
-            key_path.display(),
-            cert.display()
-        ),
-        _ => unusable(),
-    })?;
+    let key = provider
+        .key_provider
+        .load_private_key(key)
+        .map_err(|_| unusable())?;
+    // The key must be the certificate's. Compared here, not by rustls'
+    // CertifiedKey::from_der: that parses the certificate as webpki parses a
+    // server's, and refuses X.509 v1 (what `openssl x509 -req` makes without
+    // extensions), which servers accept from clients. A certificate holds
+    // its public key verbatim, so the key's must be found in it.
+    if let Some(public) = key.public_key() {
+        if !contains(chain[0].as_ref(), public.as_ref()) {
+            bail!(
+                "--key {} does not belong to the certificate in --cert {}",
+                key_path.display(),
+                cert.display()
+            );
+        }
+    }
+    let certified = CertifiedKey::new(chain, key);
     Ok(Identity(Arc::new(certified)))
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// A TLS session over `S`.

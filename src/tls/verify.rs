@@ -159,6 +159,61 @@ impl ServerCertVerifier for CacertVerifier {
     }
 }
 
+/// PostgreSQL's verify-ca: the chain as `inner` verifies it, whatever name
+/// the certificate is for. Sound because both verifiers under it check the
+/// name last, after the chain (a name error means the chain passed).
+#[derive(Debug)]
+pub struct AnyName(Arc<dyn ServerCertVerifier>);
+
+impl AnyName {
+    pub fn new(inner: Arc<dyn ServerCertVerifier>) -> Self {
+        AnyName(inner)
+    }
+}
+
+impl ServerCertVerifier for AnyName {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        match self
+            .0
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+        {
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+            )) => Ok(ServerCertVerified::assertion()),
+            other => other,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.supported_verify_schemes()
+    }
+}
+
 /// webpki's "CA certificate used as an end entity", which rustls passes on
 /// as an opaque error.
 pub fn is_ca_used_as_end_entity(e: &CertificateError) -> bool {

@@ -215,6 +215,11 @@ pub fn postgres_starting(tls_dir: Option<&Path>) -> Daemon {
 
 /// A fresh MariaDB (or MySQL) server on a free port.
 pub fn mariadb() -> Daemon {
+    mariadb_with(&[])
+}
+
+/// The same, with `extra` server options.
+pub fn mariadb_with(extra: &[&str]) -> Daemon {
     require(
         installed("mariadbd") && installed("mariadb-install-db"),
         "MariaDB (apt-get install mariadb-server)",
@@ -244,6 +249,7 @@ pub fn mariadb() -> Daemon {
         .arg(format!("--port={port}"))
         .arg(format!("--datadir={}", dir.join("data").display()))
         .arg(format!("--socket={}", dir.join("sock").display()))
+        .args(extra)
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()

@@ -51,6 +51,18 @@ impl Probe for GrpcCheck {
             Err(reason) => Outcome::Unhealthy(reason),
         }
     }
+
+    fn secrets(&self) -> crate::redacted::Secrets<'_> {
+        let mut secrets = crate::redacted::Secrets::default();
+        for h in &self.headers {
+            if let crate::cli::HeaderValue::Secret(value) = &h.value {
+                secrets
+                    .passwords
+                    .extend(crate::redacted::header_secrets(value));
+            }
+        }
+        secrets
+    }
 }
 
 impl GrpcCheck {

@@ -9,13 +9,22 @@
 //! binary: 782 KiB of its 800 KiB budget.
 //!
 //! VALUE compares as people write it: `UP` matches the string "UP", `200`
-//! the number 200 (or 200.0) and the string "200", `true`, `false`, `null`
-//! the literals and the strings. A VALUE in double quotes (`"200"`) matches
-//! only a string.
+//! the number 200 (or 200.0, 2e2: numbers compare exactly as decimals, so
+//! 9007199254740993 is not 9007199254740992) and the string "200", `true`,
+//! `false`, `null` the literals and the strings. A VALUE in double quotes
+//! (`"200"`) matches only a string.
+//!
+//! The body reads as jq reads it: of duplicate keys the last one counts,
+//! and a lone surrogate escape (`"\ud83d"`, half an emoji) is U+FFFD, not an
+//! error. The verdict comes as soon as the body decides it: when the
+//! objects on the path are closed (a later duplicate could still change the
+//! value before that), or at the first byte that is not JSON. A body cut
+//! short after the value (the first 64 KiB) goes by the value it holds.
 
 use std::fmt;
 
-/// How deep the scanner follows nesting before it calls the body unreadable.
+/// How deep the scanner follows nesting before it calls the body unreadable;
+/// a path can be no longer (it could never match).
 const MAX_DEPTH: usize = 64;
 
 /// One `--body-json` assertion.
@@ -74,6 +83,9 @@ impl JsonCheck {
         };
         let mut steps = Vec::new();
         for part in path.split('.') {
+            if steps.len() > MAX_DEPTH {
+                break;
+            }
             let (key, mut rest) = match part.find('[') {
                 Some(i) => part.split_at(i),
                 None => (part, ""),
@@ -92,10 +104,18 @@ impl JsonCheck {
                     .map_err(|_| format!("{index:?} is not an array index in the path {path:?}"))?;
                 steps.push(Step::Index(index));
                 rest = after;
+                if steps.len() > MAX_DEPTH {
+                    break;
+                }
             }
-            if !rest.is_empty() {
+            if !rest.is_empty() && steps.len() <= MAX_DEPTH {
                 return Err(format!("unexpected {rest:?} in the path {path:?}"));
             }
+        }
+        if steps.len() > MAX_DEPTH {
+            return Err(format!(
+                "the path has more than {MAX_DEPTH} steps (the deepest nesting read)"
+            ));
         }
         let expected = match value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
             Some(quoted) if value.len() >= 2 => Expected::Str(quoted.to_string()),
@@ -117,13 +137,23 @@ impl JsonCheck {
     }
 
     /// Whether `body` holds the expected value; otherwise why not, in words.
-    /// Scanning stops at the value: a body cut short after it still passes.
+    /// A body cut short after the value goes by the value.
     pub fn check(&self, body: &[u8]) -> Result<(), Mismatch> {
-        let mut scanner = Scanner { input: body, at: 0 };
-        let found = scanner.find(&self.path, 0).map_err(|e| Mismatch {
-            why: e.describe(body.len()),
-            body_ended: e.at >= body.len(),
-        })?;
+        let found = match self.scan(body) {
+            Scan::Done(found) | Scan::CutShort(found @ Some(_), _) => found,
+            Scan::CutShort(None, e) => {
+                return Err(Mismatch {
+                    why: e.describe(body.len()),
+                    body_ended: true,
+                });
+            }
+            Scan::NotJson(e) => {
+                return Err(Mismatch {
+                    why: e.describe(body.len()),
+                    body_ended: false,
+                });
+            }
+        };
         let differs = |why| Mismatch {
             why,
             body_ended: false,
@@ -142,6 +172,29 @@ impl JsonCheck {
         }
     }
 
+    /// Whether `body` (what has arrived so far) decides the check: `Some`
+    /// with the verdict, `None` while more of the body could change it.
+    pub fn decided(&self, body: &[u8]) -> Option<bool> {
+        match self.scan(body) {
+            Scan::Done(found) => Some(found.is_some_and(|f| self.matches(&f))),
+            Scan::NotJson(_) => Some(false),
+            Scan::CutShort(..) => None,
+        }
+    }
+
+    fn scan(&self, body: &[u8]) -> Scan {
+        let mut scanner = Scanner {
+            input: body,
+            at: 0,
+            latest: None,
+        };
+        match scanner.find(&self.path, 0, false) {
+            Ok(found) => Scan::Done(found),
+            Err(e) if e.at >= body.len() => Scan::CutShort(scanner.latest, e),
+            Err(e) => Scan::NotJson(e),
+        }
+    }
+
     fn matches(&self, found: &Found) -> bool {
         match (&self.expected, found) {
             (Expected::Str(want), Found::Str(got)) => want == got,
@@ -149,7 +202,7 @@ impl JsonCheck {
             (Expected::Text(want), Found::Str(got)) => want == got,
             (Expected::Text(want), Found::Num(got)) => {
                 want == got
-                    || matches!((want.parse::<f64>(), got.parse::<f64>()), (Ok(a), Ok(b)) if a == b)
+                    || matches!((Decimal::parse(want), Decimal::parse(got)), (Some(a), Some(b)) if a == b)
             }
             (Expected::Text(want), Found::Bool(b)) => want == if *b { "true" } else { "false" },
             (Expected::Text(want), Found::Null) => want == "null",
@@ -164,6 +217,64 @@ impl JsonCheck {
 pub struct Mismatch {
     pub why: String,
     pub body_ended: bool,
+}
+
+/// How far a scan got.
+enum Scan {
+    /// The objects on the path closed: what is at the path, for good.
+    Done(Option<Found>),
+    /// The body ended first: what the path held when it did, and what was
+    /// still to come.
+    CutShort(Option<Found>, NotJson),
+    NotJson(NotJson),
+}
+
+/// A JSON number as an exact decimal: `digits` x 10^`exponent`, without
+/// leading or trailing zeros (zero is no digits), so that equal numbers are
+/// equal values however they are written.
+#[derive(Debug, PartialEq)]
+struct Decimal {
+    negative: bool,
+    digits: String,
+    exponent: i64,
+}
+
+impl Decimal {
+    /// JSON's number syntax (and a leading `+` for what a user typed).
+    fn parse(text: &str) -> Option<Decimal> {
+        let (negative, rest) = match text.as_bytes().first()? {
+            b'-' => (true, &text[1..]),
+            b'+' => (false, &text[1..]),
+            _ => (false, text),
+        };
+        let (mantissa, exponent) = match rest.find(['e', 'E']) {
+            Some(i) => (&rest[..i], rest[i + 1..].parse::<i64>().ok()?),
+            None => (rest, 0),
+        };
+        let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+        let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        if int.is_empty() || !all_digits(int) || !all_digits(frac) || mantissa.ends_with('.') {
+            return None;
+        }
+        let digits = format!("{int}{frac}");
+        let trimmed = digits.trim_end_matches('0');
+        let exponent = exponent
+            .checked_sub(i64::try_from(frac.len()).ok()?)?
+            .checked_add(i64::try_from(digits.len() - trimmed.len()).ok()?)?;
+        let digits = trimmed.trim_start_matches('0').to_string();
+        if digits.is_empty() {
+            return Some(Decimal {
+                negative: false,
+                digits,
+                exponent: 0,
+            });
+        }
+        Some(Decimal {
+            negative,
+            digits,
+            exponent,
+        })
+    }
 }
 
 /// Why the body could not be read as JSON: what was expected, where.
@@ -193,6 +304,8 @@ impl NotJson {
 enum Visit {
     /// Not the one: the scanner skips its value.
     Skip,
+    /// The one: its value is read, and the scan goes on after it.
+    Read,
     /// The one: its value is read, and the scan ends.
     Stop,
 }
@@ -200,15 +313,28 @@ enum Visit {
 struct Scanner<'a> {
     input: &'a [u8],
     at: usize,
+    /// The value most recently read at the path (cleared when a key on the
+    /// path comes again): what a body cut short holds there.
+    latest: Option<Found>,
 }
 
 impl Scanner<'_> {
     /// The scalar (or kind) at `path` in the value starting here; `None` when
-    /// the path leads nowhere.
-    fn find(&mut self, path: &[Step], depth: usize) -> Result<Option<Found>, NotJson> {
+    /// the path leads nowhere. Objects are read to their end (the last of
+    /// duplicate keys counts); an array is left at the element the path
+    /// takes unless `to_the_end` (an object around it must be read on).
+    /// Recursion is bounded by the path's length ([`MAX_DEPTH`]).
+    fn find(
+        &mut self,
+        path: &[Step],
+        depth: usize,
+        to_the_end: bool,
+    ) -> Result<Option<Found>, NotJson> {
         self.space();
         let Some((step, rest)) = path.split_first() else {
-            return self.value(depth).map(Some);
+            let found = self.value(depth)?;
+            self.latest = Some(found.clone());
+            return Ok(Some(found));
         };
         match (step, self.peek()) {
             (Step::Key(key), Some(b'{')) => {
@@ -218,8 +344,9 @@ impl Scanner<'_> {
                     if name != *key {
                         return Ok(Visit::Skip);
                     }
-                    found = s.find(rest, depth + 1)?;
-                    Ok(Visit::Stop)
+                    s.latest = None;
+                    found = s.find(rest, depth + 1, true)?;
+                    Ok(Visit::Read)
                 })?;
                 Ok(found)
             }
@@ -232,8 +359,8 @@ impl Scanner<'_> {
                     if i - 1 != *index {
                         return Ok(Visit::Skip);
                     }
-                    found = s.find(rest, depth + 1)?;
-                    Ok(Visit::Stop)
+                    found = s.find(rest, depth + 1, to_the_end)?;
+                    Ok(if to_the_end { Visit::Read } else { Visit::Stop })
                 })?;
                 Ok(found)
             }
@@ -293,6 +420,7 @@ impl Scanner<'_> {
             }
             match visit(self, name)? {
                 Visit::Stop => return Ok(()),
+                Visit::Read => {}
                 Visit::Skip => {
                     self.value(depth + 1)?;
                 }
@@ -320,6 +448,7 @@ impl Scanner<'_> {
         loop {
             match visit(self)? {
                 Visit::Stop => return Ok(()),
+                Visit::Read => {}
                 Visit::Skip => {
                     self.value(depth + 1)?;
                 }
@@ -366,22 +495,24 @@ impl Scanner<'_> {
         }
     }
 
-    /// After `\u`: four hex digits, and a low surrogate after a high one.
+    /// After `\u`: four hex digits, and a low surrogate after a high one. A
+    /// lone surrogate is U+FFFD, as jq reads it.
     fn unicode_escape(&mut self) -> Result<char, NotJson> {
         let unit = self.hex4()?;
-        let code = if (0xd800..0xdc00).contains(&unit) {
-            if !(self.eat(b'\\') && self.eat(b'u')) {
-                return Err(self.expected("a low surrogate after a high one"));
+        if (0xd800..0xdc00).contains(&unit) && self.input.get(self.at..self.at + 2) == Some(b"\\u")
+        {
+            let back = self.at;
+            self.at += 2;
+            match self.hex4() {
+                Ok(low) if (0xdc00..0xe000).contains(&low) => {
+                    let code = 0x10000 + ((unit - 0xd800) << 10) + (low - 0xdc00);
+                    return Ok(char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER));
+                }
+                // Not a low surrogate: read as an escape of its own.
+                _ => self.at = back,
             }
-            let low = self.hex4()?;
-            if !(0xdc00..0xe000).contains(&low) {
-                return Err(self.expected("a low surrogate"));
-            }
-            0x10000 + ((unit - 0xd800) << 10) + (low - 0xdc00)
-        } else {
-            unit
-        };
-        Ok(char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER))
+        }
+        Ok(char::from_u32(unit).unwrap_or(char::REPLACEMENT_CHARACTER))
     }
 
     fn hex4(&mut self) -> Result<u32, NotJson> {
@@ -538,6 +669,59 @@ mod tests {
         let deep = "[".repeat(10_000);
         let err = check("a=1", deep.as_bytes()).unwrap_err();
         assert!(err.contains("nesting"), "{err}");
+    }
+
+    #[test]
+    fn read_as_jq_reads_it() {
+        // Of duplicate keys the last counts, at every level of the path.
+        assert_eq!(
+            check("status=UP", br#"{"status":"DOWN","status":"UP"}"#),
+            Ok(())
+        );
+        assert!(check("a.b=1", br#"{"a":{"b":1},"a":{"c":2}}"#).is_err());
+        // A lone surrogate is U+FFFD; a pair is one character.
+        assert_eq!(
+            check("status=UP", br#"{"cut":"\ud83d","status":"UP"}"#),
+            Ok(())
+        );
+        assert_eq!(check("s=\u{fffd}x", br#"{"s":"\udc00x"}"#), Ok(()));
+        assert_eq!(
+            check("s=\u{fffd}\u{fffd}", br#"{"s":"\ud83d\ud83d"}"#),
+            Ok(())
+        );
+        // Numbers compare exactly.
+        assert!(check("id=9007199254740993", br#"{"id":9007199254740992}"#).is_err());
+        assert_eq!(
+            check("id=9007199254740993", br#"{"id":9007199254740993}"#),
+            Ok(())
+        );
+        assert_eq!(check("n=200", br#"{"n":2.00e2}"#), Ok(()));
+        assert_eq!(check("n=0", br#"{"n":-0.0}"#), Ok(()));
+        assert!(check("n=0.1", br#"{"n":0.10000000000000001}"#).is_err());
+    }
+
+    #[test]
+    fn the_verdict_comes_when_the_body_decides_it() {
+        let c = JsonCheck::parse("status=UP").unwrap();
+        assert_eq!(c.decided(br#"{"status":"UP""#), None);
+        assert_eq!(c.decided(br#"{"status":"UP"}"#), Some(true));
+        assert_eq!(c.decided(br#"{"status":"UP"} trailing"#), Some(true));
+        assert_eq!(c.decided(br#"{"status":"UP",x"#), Some(false));
+        let c = JsonCheck::parse("[0].ok=true").unwrap();
+        assert_eq!(c.decided(br#"[{"ok":true},"#), Some(true));
+    }
+
+    #[test]
+    fn paths_are_no_deeper_than_the_nesting_read() {
+        let long = format!("{}=1", "[0]".repeat(40_000));
+        assert!(
+            JsonCheck::parse(&long)
+                .unwrap_err()
+                .contains("more than 64 steps")
+        );
+        let deepest = format!("{}=1", "[0]".repeat(64));
+        let body = format!("{}1{}", "[".repeat(64), "]".repeat(64));
+        assert_eq!(check(&deepest, body.as_bytes()), Ok(()));
     }
 
     #[test]

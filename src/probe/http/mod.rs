@@ -20,11 +20,13 @@ use crate::net::conn::Conn;
 use crate::net::socket::DeadlineStream;
 use crate::net::{self, unix};
 use crate::probe::{Notes, Outcome, Probe};
-use crate::redacted::{SecretString, basic_credentials, shown_header_value};
+use crate::redacted::{
+    SecretString, Secrets, basic_credentials, header_secrets, shown_header_value,
+};
 use crate::report::{format_duration, shown};
 use crate::target::{Url, host_of_authority};
 use crate::tls;
-use crate::values::{BasicAuth, Header, StatusSet};
+use crate::values::{BasicAuth, Header, HeaderValue, StatusSet};
 
 /// How much of the body `--body-contains` looks at.
 const BODY_SEARCH_LIMIT: u64 = 64 * 1024;
@@ -62,31 +64,81 @@ impl Probe for HttpCheck {
         self.exchange(deadline, notes)
             .unwrap_or_else(Outcome::Unhealthy)
     }
+
+    fn secrets(&self) -> Secrets<'_> {
+        let mut secrets = self.url.secrets();
+        if let Some(auth) = &self.basic_auth {
+            secrets.names.push(&auth.user);
+            secrets.passwords.push(auth.password.expose());
+        }
+        for h in &self.headers {
+            if let HeaderValue::Secret(value) = &h.value {
+                secrets.passwords.extend(header_secrets(value));
+            }
+        }
+        secrets
+    }
 }
 
 impl HttpCheck {
-    /// The Host header to send: -H Host, else --host, else the URL's host.
+    /// The Host header to send: -H Host, else --host, else the URL's host,
+    /// as given; the URL's port is added only to a name without one (and
+    /// only when it is not the scheme's default), brackets only around an
+    /// IPv6 literal.
     fn host_header(&self) -> String {
         let from_header = self
             .headers
             .iter()
             .rev()
             .find(|h| h.name.eq_ignore_ascii_case("host"));
-        from_header
+        let given = from_header
             .map(|h| h.value.expose().to_string())
             .or_else(|| self.host.clone())
-            .unwrap_or_else(|| self.url.host.clone())
+            .unwrap_or_else(|| self.url.host.clone());
+        if has_port(&given) {
+            return given;
+        }
+        let name = match given.parse::<std::net::Ipv6Addr>() {
+            Ok(_) => format!("[{given}]"),
+            Err(_) => given,
+        };
+        match self.url.port {
+            port if port == self.url.scheme.default_port => name,
+            port => format!("{name}:{port}"),
+        }
+    }
+
+    /// The request body: --data, or an empty one (`Content-Length: 0`, as
+    /// curl sends) for the methods that carry content; no body at all for
+    /// the others (a GET carries no Content-Length, RFC 9110 section 8.6).
+    fn body(&self) -> Option<&[u8]> {
+        let carries_content = ["POST", "PUT", "PATCH"]
+            .iter()
+            .any(|m| self.method.eq_ignore_ascii_case(m));
+        match &self.data {
+            Some(data) => Some(data.as_bytes()),
+            None if carries_content => Some(b""),
+            None => None,
+        }
     }
 
     fn exchange(&self, deadline: &Deadline, notes: &mut Notes) -> Result<Outcome, String> {
         let host = self.host_header();
-        let conn = self.connect(deadline, notes, host_of_authority(&host))?;
+        let body = self.body();
         let head = self.request(&host, notes);
+        // Checked before connecting: ureq would write the head's lines that
+        // fit and then fail, leaving the server half a request.
+        let size = head_size(&head, &self.method, &self.url.path, body);
+        if size > transport::OUTPUT_BUFFER {
+            return Err(format!(
+                "request head of {size} bytes, larger than {} KiB (are the headers too long?)",
+                transport::OUTPUT_BUFFER / 1024
+            ));
+        }
+        let conn = self.connect(deadline, notes, host_of_authority(&host))?;
         let agent = transport::agent(conn, deadline);
-        // Without --data no body at all: a GET carries no Content-Length
-        // (RFC 9110 section 8.6), where an empty body would send one.
-        let sent = match &self.data {
-            Some(data) => head.body(data.as_bytes()).map(|r| agent.run(r)),
+        let sent = match body {
+            Some(body) => head.body(body).map(|r| agent.run(r)),
             None => head.body(()).map(|r| agent.run(r)),
         };
         let mut response = sent
@@ -117,7 +169,7 @@ impl HttpCheck {
         }
 
         if !self.status.contains(status.as_u16()) {
-            let (excerpt, _) = read_body(response.body_mut().as_reader(), EXCERPT_READ, None);
+            let (excerpt, _) = read_body(response.body_mut().as_reader(), EXCERPT_READ, |_| false);
             notes.excerpt = Some(excerpt);
             // Alive but shedding load: a warning where warnings exist (Consul).
             return Ok(match status.as_u16() {
@@ -128,13 +180,14 @@ impl HttpCheck {
         if self.body_contains.is_none() && self.body_json.is_empty() {
             return Ok(Outcome::Healthy(status_text));
         }
-        // --body-contains alone may stop reading once it sees its text.
-        let stop_at = self
-            .body_contains
-            .as_deref()
-            .filter(|_| self.body_json.is_empty())
-            .map(str::as_bytes);
-        let (body, error) = read_body(response.body_mut().as_reader(), BODY_SEARCH_LIMIT, stop_at);
+        // Reading stops as soon as what has come decides every check.
+        let decided = |body: &[u8]| {
+            self.body_contains
+                .as_ref()
+                .is_none_or(|needle| contains(body, needle.as_bytes()))
+                && self.body_json.iter().all(|c| c.decided(body).is_some())
+        };
+        let (body, error) = read_body(response.body_mut().as_reader(), BODY_SEARCH_LIMIT, decided);
         notes.detail(format!(
             "read {} bytes of body by {}",
             body.len(),
@@ -217,7 +270,8 @@ impl HttpCheck {
     fn request(&self, host: &str, notes: &mut Notes) -> http::request::Builder {
         let mut builder = http::Request::builder()
             .method(self.method.as_str())
-            .uri(self.url.request_uri(host))
+            .uri(self.url.request_uri(&self.url.host))
+            .header("host", host)
             .header("connection", "close");
         let mut shown = vec![
             format!("> {} {}", self.method, self.url.path),
@@ -227,6 +281,16 @@ impl HttpCheck {
             builder = std::mem::take(&mut builder).header(name, value);
             shown.push(format!("> {name}: {printable}"));
         };
+        let user_sets = |name: &str| {
+            self.headers
+                .iter()
+                .any(|h| h.name.eq_ignore_ascii_case(name))
+        };
+        if !user_sets("accept-encoding") {
+            // No compression: the body is searched as it comes (RFC 9110
+            // allows any coding when the header is missing).
+            add("accept-encoding", "identity", "identity".into());
+        }
         let auth = match (&self.basic_auth, &self.url.user) {
             (Some(a), _) => Some(basic_credentials(&a.user, a.password.expose())),
             (None, Some(user)) => Some(basic_credentials(
@@ -271,13 +335,59 @@ impl HttpCheck {
     }
 }
 
-/// Reads up to `limit` bytes, stopping early once `needle` is seen. Keeps what
-/// it got if the read fails (deadline, reset).
+/// Whether a Host value (`name:port`, `[v6]:port`) carries a port.
+fn has_port(host: &str) -> bool {
+    let port = match host.strip_prefix('[') {
+        Some(rest) => rest.split_once("]:").map(|(_, p)| p),
+        None => host
+            .split_once(':')
+            .filter(|(_, p)| !p.contains(':'))
+            .map(|(_, p)| p),
+    };
+    port.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The bytes of the request head as ureq writes it: the request line, our
+/// headers, the ones ureq adds (accept, user-agent, the body's length) and
+/// the blank line.
+fn head_size(
+    head: &http::request::Builder,
+    method: &str,
+    path: &str,
+    body: Option<&[u8]>,
+) -> usize {
+    let line = method.len() + 1 + path.len() + " HTTP/1.1\r\n".len();
+    let ours: usize = head.headers_ref().map_or(0, |headers| {
+        headers
+            .iter()
+            .map(|(name, value)| name.as_str().len() + 2 + value.len() + 2)
+            .sum()
+    });
+    let ureq = "accept: */*\r\n".len()
+        + concat!(
+            "user-agent: healthprobe/",
+            env!("CARGO_PKG_VERSION"),
+            "\r\n"
+        )
+        .len()
+        + body.map_or(0, |b| format!("content-length: {}\r\n", b.len()).len());
+    line + ours + ureq + 2
+}
+
+/// Reads up to `limit` bytes, stopping early once `decided` says what has
+/// come is enough. Keeps what it got if the read fails (deadline, reset).
+///
+/// `decided` looks at the whole body so far, after every read while it has
+/// looked at fewer than 16 x `limit` bytes in all, then only when the body
+/// has doubled: a peer sending a byte at a time cannot make the scans cost
+/// the square of the body.
 fn read_body(
     reader: impl Read,
     limit: u64,
-    needle: Option<&[u8]>,
+    decided: impl Fn(&[u8]) -> bool,
 ) -> (Vec<u8>, Option<std::io::Error>) {
+    let budget = 16 * limit as usize;
+    let (mut examined, mut last) = (0, 0);
     let mut reader = reader.take(limit);
     let mut body = Vec::new();
     let mut chunk = [0u8; 8192];
@@ -286,8 +396,12 @@ fn read_body(
             Ok(0) => return (body, None),
             Ok(n) => {
                 body.extend_from_slice(&chunk[..n]);
-                if needle.is_some_and(|n| contains(&body, n)) {
-                    return (body, None);
+                if examined + body.len() <= budget || body.len() >= 2 * last {
+                    examined += body.len();
+                    last = body.len();
+                    if decided(&body) {
+                        return (body, None);
+                    }
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
