@@ -6,10 +6,13 @@ use anyhow::{Context, Result, bail};
 
 use crate::cli::{self, Command, Options};
 use crate::probe::Check;
+use crate::probe::amqp::AmqpCheck;
 use crate::probe::exec::ExecCheck;
 use crate::probe::file::FileCheck;
 use crate::probe::grpc::GrpcCheck;
 use crate::probe::http::HttpCheck;
+use crate::probe::memcached::MemcachedCheck;
+use crate::probe::mqtt::MqttCheck;
 use crate::probe::mysql::MysqlCheck;
 use crate::probe::postgres::PostgresCheck;
 use crate::probe::redis::RedisCheck;
@@ -125,6 +128,20 @@ impl<'a> Builder<'a> {
                 let url = target::parse_service_url(&t)?;
                 return Ok(Check::Mysql(Box::new(MysqlCheck { url })));
             }
+            Some(Scheme::Amqp | Scheme::Amqps) => {
+                let url = target::parse_service_url(&t)?;
+                let (tls, _) = self.shared()?;
+                return Ok(Check::Amqp(Box::new(AmqpCheck { url, tls })));
+            }
+            Some(Scheme::Mqtt | Scheme::Mqtts) => {
+                let url = target::parse_service_url(&t)?;
+                let (tls, _) = self.shared()?;
+                return Ok(Check::Mqtt(Box::new(MqttCheck { url, tls })));
+            }
+            Some(Scheme::Memcached) => {
+                let url = target::parse_service_url(&t)?;
+                return Ok(Check::Memcached(Box::new(MemcachedCheck { url })));
+            }
             None => {}
         }
         if lower.starts_with("tcp://") {
@@ -137,7 +154,7 @@ impl<'a> Builder<'a> {
         } else {
             bail!(
                 "don't know how to check {}: use http(s)://, tcp://, grpc(s)://, redis(s)://, \
-                 postgres:// or mysql://, or a subcommand",
+                 postgres://, mysql://, amqp(s)://, mqtt(s)://, memcached://, or a subcommand",
                 target::shown_url(&t)
             )
         }

@@ -18,10 +18,15 @@ pub enum Scheme {
     Postgres,
     Postgresql,
     Mysql,
+    Amqp,
+    Amqps,
+    Mqtt,
+    Mqtts,
+    Memcached,
 }
 
 impl Scheme {
-    const ALL: [Scheme; 7] = [
+    const ALL: [Scheme; 12] = [
         Scheme::Http,
         Scheme::Https,
         Scheme::Redis,
@@ -29,6 +34,11 @@ impl Scheme {
         Scheme::Postgres,
         Scheme::Postgresql,
         Scheme::Mysql,
+        Scheme::Amqp,
+        Scheme::Amqps,
+        Scheme::Mqtt,
+        Scheme::Mqtts,
+        Scheme::Memcached,
     ];
 
     fn default_port(self) -> u16 {
@@ -38,6 +48,11 @@ impl Scheme {
             Scheme::Redis | Scheme::Rediss => 6379,
             Scheme::Postgres | Scheme::Postgresql => 5432,
             Scheme::Mysql => 3306,
+            Scheme::Amqp => 5672,
+            Scheme::Amqps => 5671,
+            Scheme::Mqtt => 1883,
+            Scheme::Mqtts => 8883,
+            Scheme::Memcached => 11211,
         }
     }
 
@@ -50,6 +65,11 @@ impl Scheme {
             Scheme::Postgres => "postgres",
             Scheme::Postgresql => "postgresql",
             Scheme::Mysql => "mysql",
+            Scheme::Amqp => "amqp",
+            Scheme::Amqps => "amqps",
+            Scheme::Mqtt => "mqtt",
+            Scheme::Mqtts => "mqtts",
+            Scheme::Memcached => "memcached",
         }
     }
 }
@@ -153,13 +173,14 @@ pub fn parse_url(input: &str) -> Result<Url> {
     parse_with(input, &[Scheme::Http, Scheme::Https], "http:// or https://")
 }
 
-/// Parses `redis://`, `rediss://`, `postgres://`, `postgresql://`, `mysql://`
-/// URLs: `scheme://[user[:password]@]host[:port][/path][?query]`.
+/// Parses `redis://`, `rediss://`, `postgres://`, `postgresql://`, `mysql://`,
+/// `amqp(s)://`, `mqtt(s)://` and `memcached://` URLs:
+/// `scheme://[user[:password]@]host[:port][/path][?query]`.
 pub fn parse_service_url(input: &str) -> Result<Url> {
     parse_with(
         input,
         &Scheme::ALL[2..],
-        "redis://, rediss://, postgres://, postgresql:// or mysql://",
+        "redis(s)://, postgres(ql)://, mysql://, amqp(s)://, mqtt(s):// or memcached://",
     )
 }
 

@@ -29,7 +29,8 @@ Examples:
   healthprobe postgres://localhost:5432 redis://:${REDIS_PASSWORD}@localhost:6379
   healthprobe exec -- /app/check --deep
   healthprobe http --unix-socket /run/app.sock http://localhost/health
-  healthprobe wait --timeout 60s postgres://db:5432 -- /app/server
+  healthprobe mqtt://localhost:1883
+  healthprobe wait postgres://db amqp://mq memcached://cache -- /app/server
 
 In a Dockerfile (exec form: no shell needed):
   HEALTHCHECK --interval=10s --timeout=5s CMD [\"/healthprobe\", \"--timeout\", \"3s\", \"http://localhost:8080/health\"]
@@ -49,7 +50,7 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// http(s)://, tcp://, grpc(s)://, redis(s)://, postgres://, mysql://; several run at once. Default: $HEALTHPROBE_URL.
+    /// http(s), tcp, grpc(s), redis(s), postgres, mysql, amqp(s), mqtt(s), memcached URLs; several run at once. Default: $HEALTHPROBE_URL.
     #[arg(value_name = "TARGET")]
     pub targets: Vec<String>,
 
@@ -218,7 +219,7 @@ pub struct Options {
     )]
     pub unix_socket: Option<PathBuf>,
 
-    /// Do not verify the server's certificate (https, grpcs, rediss, sslmode).
+    /// Do not verify the server's certificate (any TLS target).
     #[arg(
         long,
         short = 'k',

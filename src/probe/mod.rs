@@ -3,10 +3,13 @@
 //! why), noting details for -v on the way; [`Check::run`] times it and makes
 //! the report. Several checks run at once under one deadline.
 
+pub mod amqp;
 pub mod exec;
 pub mod file;
 pub mod grpc;
 pub mod http;
+pub mod memcached;
+pub mod mqtt;
 pub mod mysql;
 pub mod postgres;
 pub mod redis;
@@ -61,6 +64,9 @@ pub enum Check {
     Redis(Box<redis::RedisCheck>),
     Postgres(Box<postgres::PostgresCheck>),
     Mysql(Box<mysql::MysqlCheck>),
+    Amqp(Box<amqp::AmqpCheck>),
+    Mqtt(Box<mqtt::MqttCheck>),
+    Memcached(Box<memcached::MemcachedCheck>),
 }
 
 impl Check {
@@ -74,6 +80,9 @@ impl Check {
             Check::Redis(c) => c.as_ref(),
             Check::Postgres(c) => c.as_ref(),
             Check::Mysql(c) => c.as_ref(),
+            Check::Amqp(c) => c.as_ref(),
+            Check::Mqtt(c) => c.as_ref(),
+            Check::Memcached(c) => c.as_ref(),
         }
     }
 

@@ -1,0 +1,575 @@
+//! `amqp://[USER:PASSWORD@]HOST[:PORT][/VHOST]` (`amqps://` over TLS):
+//! RabbitMQ and other AMQP 0-9-1 brokers. Without credentials, ready means
+//! the broker answers the protocol header with `connection.start` (it
+//! accepts connections; nothing is logged in). With credentials, ready means
+//! the vhost opens: start, start-ok (PLAIN), tune, tune-ok, open, open-ok,
+//! then a clean close (close, close-ok). A refused login (403
+//! ACCESS_REFUSED, or a broker that just hangs up after start-ok, as
+//! RabbitMQ does for clients that do not announce
+//! `authentication_failure_close`) and an unknown vhost (530 NOT_ALLOWED)
+//! are unhealthy in words; a server answering with another protocol header
+//! (AMQP 1.0's) says what it speaks.
+//!
+//! Every frame is read whole under a ceiling ([`MAX_FRAME`]): RabbitMQ's
+//! connection.start is about 500 bytes, and nothing else this check reads is
+//! longer. Text from the broker (its close reason, its product and version)
+//! is scrubbed of the URL's user and password before it is shown.
+
+use std::io::{Read, Write};
+use std::sync::Arc;
+
+use crate::deadline::Deadline;
+use crate::net::conn::Conn;
+use crate::net::describe_io;
+use crate::probe::{Notes, Outcome, Probe};
+use crate::report::printable;
+use crate::target::{Scheme, Url};
+use crate::tls;
+
+/// The protocol header of AMQP 0-9-1.
+const HEADER: &[u8; 8] = b"AMQP\x00\x00\x09\x01";
+/// The longest frame read (RabbitMQ's connection.start: about 500 bytes).
+const MAX_FRAME: usize = 16 * 1024;
+/// Frames read while waiting for one method (heartbeats may come between).
+const MAX_FRAMES: usize = 8;
+const FRAME_METHOD: u8 = 1;
+const FRAME_HEARTBEAT: u8 = 8;
+const FRAME_END: u8 = 0xce;
+/// The connection class and its methods.
+const CONNECTION: u16 = 10;
+const START: u16 = 10;
+const START_OK: u16 = 11;
+const SECURE: u16 = 20;
+const TUNE: u16 = 30;
+const TUNE_OK: u16 = 31;
+const OPEN: u16 = 40;
+const OPEN_OK: u16 = 41;
+const CLOSE: u16 = 50;
+const CLOSE_OK: u16 = 51;
+/// Reply codes of connection.close.
+const ACCESS_REFUSED: u16 = 403;
+const NOT_ALLOWED: u16 = 530;
+/// The longest text from the broker shown.
+const MAX_TEXT: usize = 160;
+
+#[derive(Debug, Clone)]
+pub struct AmqpCheck {
+    pub url: Url,
+    pub tls: Arc<tls::Settings>,
+}
+
+impl Probe for AmqpCheck {
+    fn subject(&self) -> String {
+        let user = match &self.url.user {
+            Some(u) if !u.is_empty() => format!("{u}@"),
+            _ => String::new(),
+        };
+        let path = self.url.path.split('?').next().unwrap_or("");
+        let path = if path == "/" { "" } else { path };
+        format!(
+            "{} {user}{}{path}",
+            self.url.scheme.as_str(),
+            self.url.host_port()
+        )
+    }
+
+    fn probe(&self, deadline: &Deadline, notes: &mut Notes) -> Outcome {
+        match self.talk(deadline, notes) {
+            Ok(seen) => Outcome::Healthy(seen),
+            Err(reason) => Outcome::Unhealthy(reason),
+        }
+    }
+}
+
+impl AmqpCheck {
+    fn talk(&self, deadline: &Deadline, notes: &mut Notes) -> Result<String, String> {
+        let mut conn = Conn::tcp(&self.url.host_port(), deadline, &mut notes.details)?;
+        if self.url.scheme == Scheme::Amqps {
+            let client = self.tls.client(tls::Alpn::None)?;
+            conn = conn.with_tls(client, &self.url.host, deadline, &mut notes.details)?;
+        }
+        let io = |phase: &'static str| move |e: std::io::Error| describe_io(&e, deadline, phase);
+        conn.write_all(HEADER)
+            .map_err(io("sending the protocol header"))?;
+        let start = self.expect(&mut conn, START, deadline, "waiting for connection.start")?;
+        let start = Start::parse(&start).ok_or("a malformed connection.start")?;
+        let server = self.scrubbed(&start.server());
+        notes.detail(format!(
+            "connection.start from {server}, mechanisms {}",
+            self.scrubbed(&start.mechanisms)
+        ));
+        if self.url.user.is_none() && self.url.password.is_none() {
+            // Ready to take logins; we have none to try. Closing now is
+            // what a client that gives up before start-ok does.
+            return Ok(format!("connection.start ({server})"));
+        }
+        if !start.mechanisms.split(' ').any(|m| m == "PLAIN") {
+            return Err(format!(
+                "the broker does not offer PLAIN login (it offers {})",
+                self.scrubbed(&start.mechanisms)
+            ));
+        }
+        conn.write_all(&self.start_ok())
+            .map_err(io("sending start-ok"))?;
+        let tune = match self.method(&mut conn, deadline, "after start-ok") {
+            Ok((TUNE, args)) => args,
+            Ok((SECURE, _)) => {
+                return Err("the broker asks for a SASL challenge; only PLAIN is spoken".into());
+            }
+            Ok((CLOSE, args)) => return Err(self.closed(&mut conn, &args, None)),
+            Ok((other, _)) => return Err(unexpected("connection.tune", other)),
+            Err(Gone::Closed) => {
+                return Err(
+                    "the broker refused the login (it closed the connection after start-ok): \
+                     wrong user name or password?"
+                        .into(),
+                );
+            }
+            Err(Gone::Because(reason)) => return Err(reason),
+        };
+        conn.write_all(&tune_ok(&tune).ok_or("a malformed connection.tune")?)
+            .map_err(io("sending tune-ok"))?;
+        let vhost = self.vhost();
+        conn.write_all(&open(&vhost)?)
+            .map_err(io("sending connection.open"))?;
+        match self.method(&mut conn, deadline, "after connection.open") {
+            Ok((OPEN_OK, _)) => {}
+            Ok((CLOSE, args)) => return Err(self.closed(&mut conn, &args, Some(&vhost))),
+            Ok((other, _)) => return Err(unexpected("connection.open-ok", other)),
+            Err(Gone::Closed) => {
+                return Err(format!(
+                    "the broker closed the connection when asked to open vhost {vhost:?}"
+                ));
+            }
+            Err(Gone::Because(reason)) => return Err(reason),
+        }
+        notes.detail(format!("vhost {vhost:?} opened"));
+        // A clean close; the verdict is in, so its failure is only noted.
+        let closed = conn
+            .write_all(&method(CLOSE, &close_args(200, "")))
+            .map_err(|e| describe_io(&e, deadline, "closing"))
+            .and_then(|()| self.expect(&mut conn, CLOSE_OK, deadline, "waiting for close-ok"));
+        match closed {
+            Ok(_) => notes.detail("connection closed (close-ok)"),
+            Err(reason) => notes.detail(format!("no clean close: {reason}")),
+        }
+        Ok(format!("vhost {vhost:?} open ({server})"))
+    }
+
+    /// The vhost to open: the URL's path, percent-decoded; `/` by default.
+    fn vhost(&self) -> String {
+        match self.url.path_name() {
+            v if v.is_empty() => "/".into(),
+            v => v,
+        }
+    }
+
+    /// connection.start-ok: who we are, PLAIN with the URL's credentials.
+    fn start_ok(&self) -> Vec<u8> {
+        let mut properties = Vec::new();
+        table_string(&mut properties, "product", "healthprobe");
+        table_string(&mut properties, "version", env!("CARGO_PKG_VERSION"));
+        // Ask for a connection.close (403) rather than a bare hang-up when
+        // the login is refused, so the reason can be told.
+        let mut capabilities = Vec::new();
+        short_string(&mut capabilities, "authentication_failure_close");
+        capabilities.extend_from_slice(b"t\x01");
+        short_string(&mut properties, "capabilities");
+        properties.push(b'F');
+        long_bytes(&mut properties, &capabilities);
+        let mut args = Vec::new();
+        long_bytes(&mut args, &properties);
+        short_string(&mut args, "PLAIN");
+        let mut response = vec![0u8];
+        response.extend_from_slice(self.url.user.as_deref().unwrap_or("").as_bytes());
+        response.push(0);
+        if let Some(password) = &self.url.password {
+            response.extend_from_slice(password.expose().as_bytes());
+        }
+        long_bytes(&mut args, &response);
+        short_string(&mut args, "en_US");
+        method(START_OK, &args)
+    }
+
+    /// The arguments of connection method `want`, or why there are none.
+    fn expect(
+        &self,
+        conn: &mut Conn,
+        want: u16,
+        deadline: &Deadline,
+        phase: &str,
+    ) -> Result<Vec<u8>, String> {
+        match self.method(conn, deadline, phase) {
+            Ok((id, args)) if id == want => Ok(args),
+            Ok((CLOSE, args)) => Err(self.closed(conn, &args, None)),
+            Ok((other, _)) => Err(unexpected(name(want), other)),
+            Err(Gone::Closed) => Err(format!("connection closed {phase}")),
+            Err(Gone::Because(reason)) => Err(reason),
+        }
+    }
+
+    /// The next connection-class method: its id and arguments.
+    fn method(
+        &self,
+        conn: &mut Conn,
+        deadline: &Deadline,
+        phase: &str,
+    ) -> Result<(u16, Vec<u8>), Gone> {
+        for _ in 0..MAX_FRAMES {
+            let (kind, payload) = read_frame(conn).map_err(|e| match e {
+                FrameError::Io(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset
+                    ) =>
+                {
+                    Gone::Closed
+                }
+                FrameError::Io(e) => Gone::Because(describe_io(&e, deadline, phase)),
+                FrameError::Not(reason) => Gone::Because(reason),
+            })?;
+            if kind == FRAME_HEARTBEAT {
+                continue;
+            }
+            let mut r = Fields(&payload);
+            return match (r.u16(), r.u16()) {
+                (Some(CONNECTION), Some(id)) => Ok((id, r.0.to_vec())),
+                (Some(class), Some(id)) => Err(Gone::Because(format!(
+                    "expected a connection method {phase}, got method {class}.{id}"
+                ))),
+                _ => Err(Gone::Because(
+                    "a method frame too short to name its method".into(),
+                )),
+            };
+        }
+        Err(Gone::Because(format!("only heartbeats {phase}")))
+    }
+
+    /// The broker's connection.close in words (answered with close-ok, as
+    /// the protocol asks), after asking to open `vhost` if given.
+    fn closed(&self, conn: &mut Conn, args: &[u8], vhost: Option<&str>) -> String {
+        let _ = conn.write_all(&method(CLOSE_OK, &[]));
+        let mut r = Fields(args);
+        let (Some(code), Some(text)) = (r.u16(), r.short_string()) else {
+            return "the broker closed the connection (a malformed connection.close)".into();
+        };
+        let text = self.scrubbed(&String::from_utf8_lossy(text));
+        match (code, vhost) {
+            (ACCESS_REFUSED, _) => format!("the broker refused the login: {text} ({code})"),
+            (NOT_ALLOWED, Some(vhost)) => {
+                format!("the broker refused vhost {vhost:?}: {text} ({code})")
+            }
+            _ => format!("the broker closed the connection: {text} ({code})"),
+        }
+    }
+
+    /// Text from the broker, safe to show: without the URL's user and
+    /// password (a broker may quote what it was sent), printable, short.
+    /// Local until the shared scrubbing of issue 19 replaces it.
+    fn scrubbed(&self, text: &str) -> String {
+        let mut text = text.to_string();
+        let password = self.url.password.as_ref().map(|p| p.expose());
+        for secret in [password, self.url.user.as_deref()].into_iter().flatten() {
+            if !secret.is_empty() {
+                text = text.replace(secret, "***");
+            }
+        }
+        printable(&text, MAX_TEXT)
+    }
+}
+
+/// Why no method came.
+enum Gone {
+    /// The broker hung up.
+    Closed,
+    /// Anything else, in words.
+    Because(String),
+}
+
+enum FrameError {
+    Io(std::io::Error),
+    /// Not an AMQP 0-9-1 frame, in words.
+    Not(String),
+}
+
+impl From<std::io::Error> for FrameError {
+    fn from(e: std::io::Error) -> Self {
+        FrameError::Io(e)
+    }
+}
+
+/// One frame: its type and payload. A protocol header instead (a broker
+/// that speaks another version) is an error naming the version.
+fn read_frame(conn: &mut impl Read) -> Result<(u8, Vec<u8>), FrameError> {
+    let mut head = [0u8; 7];
+    conn.read_exact(&mut head)?;
+    if &head[..4] == b"AMQP" {
+        let mut last = [0u8];
+        conn.read_exact(&mut last)?;
+        return Err(FrameError::Not(other_protocol([
+            head[4], head[5], head[6], last[0],
+        ])));
+    }
+    let size = u32::from_be_bytes([head[3], head[4], head[5], head[6]]) as usize;
+    if !matches!(head[0], FRAME_METHOD | FRAME_HEARTBEAT) {
+        return Err(FrameError::Not(not_amqp(head[0])));
+    }
+    if size > MAX_FRAME {
+        return Err(FrameError::Not(format!(
+            "a {size}-byte frame, over the {MAX_FRAME}-byte limit: not an AMQP 0-9-1 broker?"
+        )));
+    }
+    let mut payload = vec![0u8; size + 1];
+    conn.read_exact(&mut payload)?;
+    if payload.pop() != Some(FRAME_END) {
+        return Err(FrameError::Not(
+            "a frame without its end marker: not an AMQP 0-9-1 broker?".into(),
+        ));
+    }
+    Ok((head[0], payload))
+}
+
+/// The header a broker sends back when it does not speak 0-9-1, in words.
+fn other_protocol(v: [u8; 4]) -> String {
+    let speaks = match v {
+        [0, 1, 0, 0] => "AMQP 1.0".to_string(),
+        [2, 1, 0, 0] => "AMQP 1.0 over TLS".to_string(),
+        [3, 1, 0, 0] => "AMQP 1.0 (SASL)".to_string(),
+        [0, 0, 9, 1] => "AMQP 0-9-1, yet refused our header".to_string(),
+        [1, 1, 0, 9] => "AMQP 0-9".to_string(),
+        [1, 1, 8, 0] | [1, 1, 0, 8] => "AMQP 0-8".to_string(),
+        [a, b, c, d] => format!("AMQP {a}.{b}.{c}.{d}"),
+    };
+    format!("the server speaks {speaks}, not AMQP 0-9-1")
+}
+
+fn not_amqp(first: u8) -> String {
+    format!(
+        "not an AMQP answer (starts with {:?}): not an AMQP 0-9-1 broker?",
+        char::from(first)
+    )
+}
+
+fn unexpected(wanted: &str, got: u16) -> String {
+    format!("expected {wanted}, got {}", name(got))
+}
+
+/// A connection method's name, for messages.
+fn name(id: u16) -> &'static str {
+    match id {
+        START => "connection.start",
+        SECURE => "connection.secure",
+        TUNE => "connection.tune",
+        OPEN_OK => "connection.open-ok",
+        CLOSE => "connection.close",
+        CLOSE_OK => "connection.close-ok",
+        _ => "another connection method",
+    }
+}
+
+/// What connection.start says: who the broker is, how to log in.
+struct Start {
+    product: String,
+    version: String,
+    mechanisms: String,
+}
+
+impl Start {
+    fn parse(args: &[u8]) -> Option<Start> {
+        let mut r = Fields(args);
+        r.take(2)?; // version-major, version-minor
+        let properties = r.long_bytes()?;
+        let mechanisms = String::from_utf8_lossy(r.long_bytes()?).into_owned();
+        let (mut product, mut version) = (String::new(), String::new());
+        let mut t = Fields(properties);
+        // The top level only: nested tables are skipped by their length.
+        while !t.0.is_empty() {
+            let key = t.short_string()?;
+            let kind = t.u8()?;
+            let value = t.field_value(kind)?;
+            if kind == b'S' {
+                let text = String::from_utf8_lossy(value.get(4..)?).into_owned();
+                match key {
+                    b"product" => product = text,
+                    b"version" => version = text,
+                    _ => {}
+                }
+            }
+        }
+        Some(Start {
+            product,
+            version,
+            mechanisms,
+        })
+    }
+
+    /// `RabbitMQ 3.10.8`
+    fn server(&self) -> String {
+        match (self.product.as_str(), self.version.as_str()) {
+            ("", "") => "an AMQP 0-9-1 broker".into(),
+            (p, v) => format!("{p} {v}").trim().to_string(),
+        }
+    }
+}
+
+/// A reader of AMQP's encoded fields, each `None` when the bytes run out.
+struct Fields<'a>(&'a [u8]);
+
+impl<'a> Fields<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        if self.0.len() < n {
+            return None;
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Some(head)
+    }
+
+    fn u8(&mut self) -> Option<u8> {
+        self.take(1).map(|b| b[0])
+    }
+
+    fn u16(&mut self) -> Option<u16> {
+        self.take(2).map(|b| u16::from_be_bytes([b[0], b[1]]))
+    }
+
+    fn u32(&mut self) -> Option<u32> {
+        self.take(4)
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    fn short_string(&mut self) -> Option<&'a [u8]> {
+        let n = self.u8()?;
+        self.take(n.into())
+    }
+
+    fn long_bytes(&mut self) -> Option<&'a [u8]> {
+        let n = self.u32()?;
+        self.take(usize::try_from(n).ok()?)
+    }
+
+    /// The encoded value of a table field of type `kind`, whole (a string
+    /// with its length), without looking inside tables and arrays.
+    fn field_value(&mut self, kind: u8) -> Option<&'a [u8]> {
+        let fixed = match kind {
+            b't' | b'b' | b'B' => 1,
+            b's' | b'u' => 2,
+            b'I' | b'i' | b'f' => 4,
+            b'D' => 5,
+            b'l' | b'L' | b'd' | b'T' => 8,
+            b'V' => 0,
+            b'S' | b'x' | b'F' | b'A' => {
+                let n = u32::from_be_bytes(self.0.get(..4)?.try_into().ok()?);
+                4 + usize::try_from(n).ok()?
+            }
+            _ => return None,
+        };
+        self.take(fixed)
+    }
+}
+
+/// connection.tune-ok: the broker's channel and frame limits, no heartbeats.
+fn tune_ok(tune: &[u8]) -> Option<Vec<u8>> {
+    let mut r = Fields(tune);
+    let channel_max = r.u16()?;
+    let frame_max = r.u32()?;
+    let mut args = channel_max.to_be_bytes().to_vec();
+    args.extend(frame_max.to_be_bytes());
+    args.extend(0u16.to_be_bytes());
+    Some(method(TUNE_OK, &args))
+}
+
+/// connection.open for `vhost`.
+fn open(vhost: &str) -> Result<Vec<u8>, String> {
+    if vhost.len() > 255 {
+        return Err("the vhost name is longer than AMQP's 255 bytes".into());
+    }
+    let mut args = Vec::new();
+    short_string(&mut args, vhost);
+    args.extend_from_slice(&[0, 0]); // capabilities (empty), insist (off)
+    Ok(method(OPEN, &args))
+}
+
+fn close_args(code: u16, text: &str) -> Vec<u8> {
+    let mut args = code.to_be_bytes().to_vec();
+    short_string(&mut args, text);
+    args.extend_from_slice(&[0, 0, 0, 0]); // no failing class or method
+    args
+}
+
+/// A method frame of the connection class, on channel 0.
+fn method(id: u16, args: &[u8]) -> Vec<u8> {
+    let size = (4 + args.len()) as u32;
+    let mut out = vec![FRAME_METHOD, 0, 0];
+    out.extend(size.to_be_bytes());
+    out.extend(CONNECTION.to_be_bytes());
+    out.extend(id.to_be_bytes());
+    out.extend_from_slice(args);
+    out.push(FRAME_END);
+    out
+}
+
+/// A short string: our own names only (a user-given one is checked first).
+fn short_string(out: &mut Vec<u8>, s: &str) {
+    out.push(s.len().min(255) as u8);
+    out.extend_from_slice(&s.as_bytes()[..s.len().min(255)]);
+}
+
+fn long_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend((bytes.len() as u32).to_be_bytes());
+    out.extend_from_slice(bytes);
+}
+
+fn table_string(out: &mut Vec<u8>, key: &str, value: &str) {
+    short_string(out, key);
+    out.push(b'S');
+    long_bytes(out, value.as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RabbitMQ 3.10.8's connection.start, as it sent it.
+    const RABBITMQ_START: &[u8] = b"\x00\x09\x00\x00\x00\x4c\x0ccapabilitiesF\x00\x00\x00\x12\
+        \x0fdirect_reply_tot\x01\x07productS\x00\x00\x00\x08RabbitMQ\x07versionS\x00\x00\x00\x063.10.8\
+        \x00\x00\x00\x0ePLAIN AMQPLAIN\x00\x00\x00\x05en_US";
+
+    #[test]
+    fn connection_start_names_the_broker_and_its_mechanisms() {
+        let start = Start::parse(RABBITMQ_START).unwrap();
+        assert_eq!(start.server(), "RabbitMQ 3.10.8");
+        assert_eq!(start.mechanisms, "PLAIN AMQPLAIN");
+        assert!(Start::parse(&RABBITMQ_START[..40]).is_none());
+        // A table claiming 4 GiB is not read past its bytes.
+        assert!(Start::parse(b"\x00\x09\xff\xff\xff\xff").is_none());
+    }
+
+    #[test]
+    fn frames_are_capped_before_reading() {
+        let huge = b"\x01\x00\x00\x80\x00\x00\x00";
+        assert!(
+            matches!(read_frame(&mut &huge[..]), Err(FrameError::Not(m)) if m.contains("limit"))
+        );
+        let v1 = b"AMQP\x00\x01\x00\x00";
+        assert!(
+            matches!(read_frame(&mut &v1[..]), Err(FrameError::Not(m)) if m.contains("AMQP 1.0"))
+        );
+        let frame = method(CLOSE_OK, &[]);
+        assert!(matches!(read_frame(&mut &frame[..]), Ok((1, p)) if p == [0, 10, 0, 51]));
+    }
+
+    #[test]
+    fn start_ok_carries_plain_credentials_and_the_vhost_is_decoded() {
+        let url = crate::target::parse_service_url("amqp://app:s3cret@h/%2F").unwrap();
+        let check = AmqpCheck {
+            url,
+            tls: Arc::default(),
+        };
+        assert_eq!(check.vhost(), "/");
+        let frame = check.start_ok();
+        assert!(frame.windows(11).any(|w| w == b"\x00app\x00s3cret"));
+        assert_eq!(check.subject(), "amqp app@h:5672/%2F");
+        assert_eq!(check.scrubbed("user app said s3cret"), "user *** said ***");
+    }
+}
