@@ -111,7 +111,7 @@ impl AmqpCheck {
         }
         conn.write_all(&self.start_ok())
             .map_err(io("sending start-ok"))?;
-        let tune = match self.method(&mut conn, deadline, "after start-ok") {
+        let tune = match self.method(&mut conn, deadline, "waiting for connection.tune") {
             Ok((TUNE, args)) => args,
             Ok((SECURE, _)) => {
                 return Err("the broker asks for a SASL challenge; only PLAIN is spoken".into());
@@ -132,7 +132,7 @@ impl AmqpCheck {
         let vhost = self.vhost();
         conn.write_all(&open(&vhost)?)
             .map_err(io("sending connection.open"))?;
-        match self.method(&mut conn, deadline, "after connection.open") {
+        match self.method(&mut conn, deadline, "waiting for connection.open-ok") {
             Ok((OPEN_OK, _)) => {}
             Ok((CLOSE, args)) => return Err(self.closed(&mut conn, &args, Some(&vhost))),
             Ok((other, _)) => return Err(unexpected("connection.open-ok", other)),
