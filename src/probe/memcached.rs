@@ -60,18 +60,15 @@ impl MemcachedCheck {
         }
     }
 
-    /// Text from the server, safe to show: without the URL's user and
-    /// password (if the URL has them: memcached's text protocol does not
-    /// use them), printable, short. Local until the shared scrubbing of
-    /// issue 19 replaces it.
+    /// Text from the server, safe to show: without the URL's password (if
+    /// the URL has one: memcached's text protocol does not use it),
+    /// printable, short. Local until the shared scrubbing of issue 19
+    /// replaces it.
     fn scrubbed(&self, text: &str) -> String {
-        let mut text = text.to_string();
-        let password = self.url.password.as_ref().map(|p| p.expose());
-        for secret in [password, self.url.user.as_deref()].into_iter().flatten() {
-            if !secret.is_empty() {
-                text = text.replace(secret, "***");
-            }
-        }
+        let text = match self.url.password.as_ref().map(|p| p.expose()) {
+            Some(password) if !password.is_empty() => text.replace(password, "***"),
+            _ => text.to_string(),
+        };
         printable(&text, MAX_TEXT)
     }
 }

@@ -5,7 +5,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{ChildStdin, Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -25,9 +25,10 @@ pub struct Rabbit {
     pub tls_port: u16,
     /// The directory holding cert.pem (the CA to trust for `tls_port`).
     pub certs: PathBuf,
-    /// Held open for the life of the test process: when the process ends,
-    /// however it ends, the watchdog reads EOF and kills the broker.
-    _lifeline: Mutex<ChildStdin>,
+    /// The watchdog, its stdin held open for the life of the test process:
+    /// when the process ends, however it ends, the watchdog reads EOF and
+    /// kills the broker.
+    _watchdog: Mutex<Child>,
 }
 
 /// The broker, started on first use: plain and TLS listeners, user
@@ -96,7 +97,6 @@ fn start_rabbitmq() -> Rabbit {
         .stderr(Stdio::null());
     std::os::unix::process::CommandExt::process_group(&mut watchdog, 0);
     let mut child = watchdog.spawn().expect("start the RabbitMQ watchdog");
-    let lifeline = child.stdin.take().expect("the watchdog's stdin");
     let start = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         if let Ok(Some(status)) = child.try_wait() {
@@ -145,7 +145,7 @@ fn start_rabbitmq() -> Rabbit {
         port,
         tls_port,
         certs,
-        _lifeline: Mutex::new(lifeline),
+        _watchdog: Mutex::new(child),
     }
 }
 
