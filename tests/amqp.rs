@@ -152,6 +152,96 @@ fn next(s: &mut TcpStream) -> Vec<u8> {
     buf
 }
 
+/// Reads one frame and returns its (class, method) and arguments.
+fn read_method(s: &mut TcpStream) -> Option<((u16, u16), Vec<u8>)> {
+    let mut head = [0u8; 7];
+    s.read_exact(&mut head).ok()?;
+    let size = u32::from_be_bytes([head[3], head[4], head[5], head[6]]) as usize;
+    let mut payload = vec![0u8; size.min(65536) + 1];
+    s.read_exact(&mut payload).ok()?;
+    let id = |i: usize| u16::from_be_bytes([payload[i], payload[i + 1]]);
+    Some(((id(0), id(2)), payload[4..size].to_vec()))
+}
+
+/// What the fake broker below was sent, in order.
+static SEEN: std::sync::Mutex<Vec<((u16, u16), Vec<u8>)>> = std::sync::Mutex::new(Vec::new());
+
+#[test]
+fn the_login_opens_the_vhost_and_closes_cleanly() {
+    let s = Server::raw("127.0.0.1:0", |mut s, _| {
+        if !header(&mut s) {
+            return;
+        }
+        let _ = s.write_all(&start("FakeMQ 0.2"));
+        let mut tune = 2047u16.to_be_bytes().to_vec();
+        tune.extend(131_072u32.to_be_bytes());
+        tune.extend(60u16.to_be_bytes());
+        for (expect, reply) in [
+            ((10, 11), Some(frame(30, &tune))),
+            ((10, 31), None),
+            ((10, 40), Some(frame(41, &[0]))),
+            ((10, 50), Some(frame(51, &[]))),
+        ] {
+            let Some(got) = read_method(&mut s) else {
+                return;
+            };
+            let ok = got.0 == expect;
+            SEEN.lock().unwrap().push(got);
+            if !ok {
+                return;
+            }
+            if let Some(reply) = reply {
+                let _ = s.write_all(&reply);
+            }
+        }
+    });
+    probe(&["-v", &format!("amqp://bob:Open5ecret@{}/%2Fshop", s.addr)])
+        .healthy()
+        .says(&format!(
+            "amqp bob@{}/%2Fshop -> vhost \"/shop\" open (FakeMQ 0.2)",
+            s.addr
+        ))
+        .says("connection closed (close-ok)")
+        .never_says("Open5ecret");
+    let seen = SEEN.lock().unwrap().clone();
+    let methods: Vec<_> = seen.iter().map(|(m, _)| *m).collect();
+    assert_eq!(
+        methods,
+        [(10, 11), (10, 31), (10, 40), (10, 50)],
+        "{seen:?}"
+    );
+    let (start_ok, tune_ok, open) = (&seen[0].1, &seen[1].1, &seen[2].1);
+    assert!(
+        start_ok.windows(5).any(|w| w == b"PLAIN")
+            && start_ok.windows(15).any(|w| w == b"\x00bob\x00Open5ecret"),
+        "start-ok: {start_ok:?}"
+    );
+    // The broker's channel and frame limits back, heartbeats off.
+    assert_eq!(tune_ok, &[0x07, 0xff, 0, 2, 0, 0, 0, 0], "tune-ok");
+    assert_eq!(open, b"\x05/shop\x00\x00", "open");
+}
+
+#[test]
+fn a_broker_silent_after_open_ok_is_still_ready() {
+    let s = Server::raw("127.0.0.1:0", |mut s, _| {
+        if !header(&mut s) {
+            return;
+        }
+        let _ = s.write_all(&start("Shy"));
+        let _ = read_method(&mut s);
+        let _ = s.write_all(&frame(30, &[0, 0, 0, 0, 0x10, 0, 0, 0]));
+        let _ = read_method(&mut s);
+        let _ = read_method(&mut s);
+        let _ = s.write_all(&frame(41, &[0]));
+        thread::sleep(Duration::from_secs(5));
+    });
+    probe(&["--timeout", "1s", "-v", &format!("amqp://bob:x@{}", s.addr)])
+        .healthy()
+        .says("vhost \"/\" open (Shy)")
+        .says("no clean close: timed out after 1s waiting for close-ok")
+        .by_deadline(Duration::from_secs(1));
+}
+
 #[test]
 fn a_broker_that_answers_connection_start_is_ready_and_says_who_it_is() {
     let s = Server::raw("127.0.0.1:0", |mut s, _| {
@@ -235,6 +325,14 @@ fn a_server_speaking_another_amqp_says_which() {
                 }
             },
             "the server speaks AMQP 1.0 (SASL), not AMQP 0-9-1",
+        ),
+        (
+            |mut s, _| {
+                if header(&mut s) {
+                    let _ = s.write_all(b"AMQP\x00\x00\x09\x01");
+                }
+            },
+            "the server sent back the AMQP 0-9-1 header instead of connection.start",
         ),
         (
             |mut s, _| {

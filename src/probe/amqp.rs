@@ -330,10 +330,12 @@ fn read_frame(conn: &mut impl Read) -> Result<(u8, Vec<u8>), FrameError> {
 /// The header a broker sends back when it does not speak 0-9-1, in words.
 fn other_protocol(v: [u8; 4]) -> String {
     let speaks = match v {
+        [0, 0, 9, 1] => {
+            return "the server sent back the AMQP 0-9-1 header instead of connection.start".into();
+        }
         [0, 1, 0, 0] => "AMQP 1.0".to_string(),
         [2, 1, 0, 0] => "AMQP 1.0 over TLS".to_string(),
         [3, 1, 0, 0] => "AMQP 1.0 (SASL)".to_string(),
-        [0, 0, 9, 1] => "AMQP 0-9-1, yet refused our header".to_string(),
         [1, 1, 0, 9] => "AMQP 0-9".to_string(),
         [1, 1, 8, 0] | [1, 1, 0, 8] => "AMQP 0-8".to_string(),
         [a, b, c, d] => format!("AMQP {a}.{b}.{c}.{d}"),
