@@ -152,8 +152,11 @@ fn next(s: &mut TcpStream) -> Vec<u8> {
     buf
 }
 
-/// Reads one frame and returns its (class, method) and arguments.
-fn read_method(s: &mut TcpStream) -> Option<((u16, u16), Vec<u8>)> {
+/// A method's (class, method) ids and its arguments.
+type Method = ((u16, u16), Vec<u8>);
+
+/// Reads one frame and returns its method.
+fn read_method(s: &mut TcpStream) -> Option<Method> {
     let mut head = [0u8; 7];
     s.read_exact(&mut head).ok()?;
     let size = u32::from_be_bytes([head[3], head[4], head[5], head[6]]) as usize;
@@ -164,7 +167,7 @@ fn read_method(s: &mut TcpStream) -> Option<((u16, u16), Vec<u8>)> {
 }
 
 /// What the fake broker below was sent, in order.
-static SEEN: std::sync::Mutex<Vec<((u16, u16), Vec<u8>)>> = std::sync::Mutex::new(Vec::new());
+static SEEN: std::sync::Mutex<Vec<Method>> = std::sync::Mutex::new(Vec::new());
 
 #[test]
 fn the_login_opens_the_vhost_and_closes_cleanly() {
