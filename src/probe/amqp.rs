@@ -40,7 +40,6 @@ const FRAME_END: u8 = 0xce;
 const CONNECTION: u16 = 10;
 const START: u16 = 10;
 const START_OK: u16 = 11;
-const SECURE: u16 = 20;
 const TUNE: u16 = 30;
 const TUNE_OK: u16 = 31;
 const OPEN: u16 = 40;
@@ -92,7 +91,7 @@ impl AmqpCheck {
         let io = |phase: &'static str| move |e: std::io::Error| describe_io(&e, deadline, phase);
         conn.write_all(HEADER)
             .map_err(io("sending the protocol header"))?;
-        let start = self.expect(&mut conn, START, deadline, "waiting for connection.start")?;
+        let start = self.step(&mut conn, START, deadline, None)?;
         let start = Start::parse(&start).ok_or("a malformed connection.start")?;
         let server = self.scrubbed(&start.server());
         notes.detail(format!(
@@ -112,44 +111,19 @@ impl AmqpCheck {
         }
         conn.write_all(&self.start_ok())
             .map_err(io("sending start-ok"))?;
-        let tune = match self.method(&mut conn, deadline, "waiting for connection.tune") {
-            Ok((TUNE, args)) => args,
-            Ok((SECURE, _)) => {
-                return Err("the broker asks for a SASL challenge; only PLAIN is spoken".into());
-            }
-            Ok((CLOSE, args)) => return Err(self.closed(&mut conn, &args, None)),
-            Ok((other, _)) => return Err(unexpected("connection.tune", other)),
-            Err(Gone::Closed) => {
-                return Err(
-                    "the broker refused the login (it closed the connection after start-ok): \
-                     wrong user name or password?"
-                        .into(),
-                );
-            }
-            Err(Gone::Because(reason)) => return Err(reason),
-        };
+        let tune = self.step(&mut conn, TUNE, deadline, None)?;
         conn.write_all(&tune_ok(&tune).ok_or("a malformed connection.tune")?)
             .map_err(io("sending tune-ok"))?;
         let vhost = self.vhost();
         conn.write_all(&open(&vhost)?)
             .map_err(io("sending connection.open"))?;
-        match self.method(&mut conn, deadline, "waiting for connection.open-ok") {
-            Ok((OPEN_OK, _)) => {}
-            Ok((CLOSE, args)) => return Err(self.closed(&mut conn, &args, Some(&vhost))),
-            Ok((other, _)) => return Err(unexpected("connection.open-ok", other)),
-            Err(Gone::Closed) => {
-                return Err(format!(
-                    "the broker closed the connection when asked to open vhost {vhost:?}"
-                ));
-            }
-            Err(Gone::Because(reason)) => return Err(reason),
-        }
+        self.step(&mut conn, OPEN_OK, deadline, Some(&vhost))?;
         notes.detail(format!("vhost {vhost:?} opened"));
         // A clean close; the verdict is in, so its failure is only noted.
         let closed = conn
             .write_all(&method(CLOSE, &close_args(200, "")))
             .map_err(|e| describe_io(&e, deadline, "closing"))
-            .and_then(|()| self.expect(&mut conn, CLOSE_OK, deadline, "waiting for close-ok"));
+            .and_then(|()| self.step(&mut conn, CLOSE_OK, deadline, None));
         match closed {
             Ok(_) => notes.detail("connection closed (close-ok)"),
             Err(reason) => notes.detail(format!("no clean close: {reason}")),
@@ -192,58 +166,53 @@ impl AmqpCheck {
         method(START_OK, &args)
     }
 
-    /// The arguments of connection method `want`, or why there are none.
-    fn expect(
+    /// The arguments of connection method `want` (heartbeats skipped), or
+    /// why it did not come; `vhost` is the one asked for, if any.
+    fn step(
         &self,
         conn: &mut Conn,
         want: u16,
         deadline: &Deadline,
-        phase: &str,
+        vhost: Option<&str>,
     ) -> Result<Vec<u8>, String> {
-        match self.method(conn, deadline, phase) {
-            Ok((id, args)) if id == want => Ok(args),
-            Ok((CLOSE, args)) => Err(self.closed(conn, &args, None)),
-            Ok((other, _)) => Err(unexpected(name(want), other)),
-            Err(Gone::Closed) => Err(format!("connection closed {phase}")),
-            Err(Gone::Because(reason)) => Err(reason),
-        }
-    }
-
-    /// The next connection-class method: its id and arguments.
-    fn method(
-        &self,
-        conn: &mut Conn,
-        deadline: &Deadline,
-        phase: &str,
-    ) -> Result<(u16, Vec<u8>), Gone> {
+        let phase = match want {
+            START => "waiting for connection.start",
+            TUNE => "waiting for connection.tune",
+            OPEN_OK => "waiting for connection.open-ok",
+            _ => "waiting for close-ok",
+        };
         for _ in 0..MAX_FRAMES {
-            let (kind, payload) = read_frame(conn).map_err(|e| match e {
-                FrameError::Io(e)
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset
-                    ) =>
-                {
-                    Gone::Closed
+            let (kind, payload) = match read_frame(conn) {
+                Ok(Ok(frame)) => frame,
+                Ok(Err(reason)) => return Err(reason),
+                Err(e) if want == TUNE && is_hang_up(&e) => {
+                    return Err("the broker refused the login (it closed the connection \
+                                after start-ok): wrong user name or password?"
+                        .into());
                 }
-                FrameError::Io(e) => Gone::Because(describe_io(&e, deadline, phase)),
-                FrameError::Not(reason) => Gone::Because(reason),
-            })?;
+                Err(e) if want == OPEN_OK && is_hang_up(&e) => {
+                    return Err(format!(
+                        "the broker closed the connection when asked to open vhost {:?}",
+                        vhost.unwrap_or_default()
+                    ));
+                }
+                Err(e) => return Err(describe_io(&e, deadline, phase)),
+            };
             if kind == FRAME_HEARTBEAT {
                 continue;
             }
             let mut r = Fields(&payload);
             return match (r.u16(), r.u16()) {
-                (Some(CONNECTION), Some(id)) => Ok((id, r.0.to_vec())),
-                (Some(class), Some(id)) => Err(Gone::Because(format!(
-                    "expected a connection method {phase}, got method {class}.{id}"
-                ))),
-                _ => Err(Gone::Because(
-                    "a method frame too short to name its method".into(),
+                (Some(CONNECTION), Some(id)) if id == want => Ok(r.0.to_vec()),
+                (Some(CONNECTION), Some(CLOSE)) => Err(self.closed(conn, r.0, vhost)),
+                (class, id) => Err(format!(
+                    "unexpected method {}.{} {phase}",
+                    class.unwrap_or_default(),
+                    id.unwrap_or_default()
                 )),
             };
         }
-        Err(Gone::Because(format!("only heartbeats {phase}")))
+        Err(format!("only heartbeats {phase}"))
     }
 
     /// The broker's connection.close in words (answered with close-ok, as
@@ -276,95 +245,59 @@ impl AmqpCheck {
     }
 }
 
-/// Why no method came.
-enum Gone {
-    /// The broker hung up.
-    Closed,
-    /// Anything else, in words.
-    Because(String),
-}
-
-enum FrameError {
-    Io(std::io::Error),
-    /// Not an AMQP 0-9-1 frame, in words.
-    Not(String),
-}
-
-impl From<std::io::Error> for FrameError {
-    fn from(e: std::io::Error) -> Self {
-        FrameError::Io(e)
-    }
+/// The broker hung up.
+fn is_hang_up(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset
+    )
 }
 
 /// One frame: its type and payload. A protocol header instead (a broker
 /// that speaks another version) is an error naming the version.
-fn read_frame(conn: &mut impl Read) -> Result<(u8, Vec<u8>), FrameError> {
-    let mut head = [0u8; 7];
-    conn.read_exact(&mut head)?;
+fn read_frame(conn: &mut impl Read) -> std::io::Result<Result<(u8, Vec<u8>), String>> {
+    let mut head = [0u8; 8];
+    conn.read_exact(&mut head[..7])?;
     if &head[..4] == b"AMQP" {
-        let mut last = [0u8];
-        conn.read_exact(&mut last)?;
-        return Err(FrameError::Not(other_protocol([
-            head[4], head[5], head[6], last[0],
-        ])));
+        conn.read_exact(&mut head[7..])?;
+        return Ok(Err(other_protocol(&head[4..])));
     }
     let size = u32::from_be_bytes([head[3], head[4], head[5], head[6]]) as usize;
     if !matches!(head[0], FRAME_METHOD | FRAME_HEARTBEAT) {
-        return Err(FrameError::Not(not_amqp(head[0])));
+        return Ok(Err(format!(
+            "not an AMQP answer (starts with {:?}): not an AMQP 0-9-1 broker?",
+            char::from(head[0])
+        )));
     }
     if size > MAX_FRAME {
-        return Err(FrameError::Not(format!(
+        return Ok(Err(format!(
             "a {size}-byte frame, over the {MAX_FRAME}-byte limit: not an AMQP 0-9-1 broker?"
         )));
     }
     let mut payload = vec![0u8; size + 1];
     conn.read_exact(&mut payload)?;
     if payload.pop() != Some(FRAME_END) {
-        return Err(FrameError::Not(
+        return Ok(Err(
             "a frame without its end marker: not an AMQP 0-9-1 broker?".into(),
         ));
     }
-    Ok((head[0], payload))
+    Ok(Ok((head[0], payload)))
 }
 
 /// The header a broker sends back when it does not speak 0-9-1, in words.
-fn other_protocol(v: [u8; 4]) -> String {
-    let speaks = match v {
+fn other_protocol(version: &[u8]) -> String {
+    let speaks = match version {
         [0, 0, 9, 1] => {
             return "the server sent back the AMQP 0-9-1 header instead of connection.start".into();
         }
-        [0, 1, 0, 0] => "AMQP 1.0".to_string(),
-        [2, 1, 0, 0] => "AMQP 1.0 over TLS".to_string(),
-        [3, 1, 0, 0] => "AMQP 1.0 (SASL)".to_string(),
-        [1, 1, 0, 9] => "AMQP 0-9".to_string(),
-        [1, 1, 8, 0] | [1, 1, 0, 8] => "AMQP 0-8".to_string(),
-        [a, b, c, d] => format!("AMQP {a}.{b}.{c}.{d}"),
+        [0, 1, 0, 0] => "AMQP 1.0",
+        [2, 1, 0, 0] => "AMQP 1.0 over TLS",
+        [3, 1, 0, 0] => "AMQP 1.0 (SASL)",
+        [1, 1, 0, 9] => "AMQP 0-9",
+        [1, 1, 8, 0] | [1, 1, 0, 8] => "AMQP 0-8",
+        _ => "another version of AMQP",
     };
     format!("the server speaks {speaks}, not AMQP 0-9-1")
-}
-
-fn not_amqp(first: u8) -> String {
-    format!(
-        "not an AMQP answer (starts with {:?}): not an AMQP 0-9-1 broker?",
-        char::from(first)
-    )
-}
-
-fn unexpected(wanted: &str, got: u16) -> String {
-    format!("expected {wanted}, got {}", name(got))
-}
-
-/// A connection method's name, for messages.
-fn name(id: u16) -> &'static str {
-    match id {
-        START => "connection.start",
-        SECURE => "connection.secure",
-        TUNE => "connection.tune",
-        OPEN_OK => "connection.open-ok",
-        CLOSE => "connection.close",
-        CLOSE_OK => "connection.close-ok",
-        _ => "another connection method",
-    }
 }
 
 /// What connection.start says: who the broker is, how to log in.
@@ -548,15 +481,11 @@ mod tests {
     #[test]
     fn frames_are_capped_before_reading() {
         let huge = b"\x01\x00\x00\x80\x00\x00\x00";
-        assert!(
-            matches!(read_frame(&mut &huge[..]), Err(FrameError::Not(m)) if m.contains("limit"))
-        );
+        assert!(matches!(read_frame(&mut &huge[..]), Ok(Err(m)) if m.contains("limit")));
         let v1 = b"AMQP\x00\x01\x00\x00";
-        assert!(
-            matches!(read_frame(&mut &v1[..]), Err(FrameError::Not(m)) if m.contains("AMQP 1.0"))
-        );
+        assert!(matches!(read_frame(&mut &v1[..]), Ok(Err(m)) if m.contains("AMQP 1.0")));
         let frame = method(CLOSE_OK, &[]);
-        assert!(matches!(read_frame(&mut &frame[..]), Ok((1, p)) if p == [0, 10, 0, 51]));
+        assert!(matches!(read_frame(&mut &frame[..]), Ok(Ok((1, p))) if p == [0, 10, 0, 51]));
     }
 
     #[test]
