@@ -46,6 +46,16 @@ const OPEN: u16 = 40;
 const OPEN_OK: u16 = 41;
 const CLOSE: u16 = 50;
 const CLOSE_OK: u16 = 51;
+/// start-ok's client properties, a field table: product "healthprobe",
+/// and the capability authentication_failure_close, which asks a broker
+/// to refuse a login with connection.close (403) rather than a bare
+/// hang-up, so the reason can be told.
+const CLIENT_PROPERTIES: &[u8] = b"\x00\x00\x00\x49\
+    \x07productS\x00\x00\x00\x0bhealthprobe\
+    \x0ccapabilitiesF\x00\x00\x00\x1f\x1cauthentication_failure_closet\x01";
+/// connection.close's arguments: 200 (a normal close), no text, no
+/// failing class or method.
+const CLOSE_NORMALLY: [u8; 7] = [0, 200, 0, 0, 0, 0, 0];
 /// Reply codes of connection.close.
 const ACCESS_REFUSED: u16 = 403;
 const NOT_ALLOWED: u16 = 530;
@@ -88,9 +98,7 @@ impl AmqpCheck {
             let client = self.tls.client(tls::Alpn::None)?;
             conn = conn.with_tls(client, &self.url.host, deadline, &mut notes.details)?;
         }
-        let io = |phase: &'static str| move |e: std::io::Error| describe_io(&e, deadline, phase);
-        conn.write_all(HEADER)
-            .map_err(io("sending the protocol header"))?;
+        send(&mut conn, HEADER, deadline)?;
         let start = self.step(&mut conn, START, deadline, None)?;
         let start = Start::parse(&start).ok_or("a malformed connection.start")?;
         let server = self.scrubbed(&start.server());
@@ -109,20 +117,16 @@ impl AmqpCheck {
                 self.scrubbed(&start.mechanisms)
             ));
         }
-        conn.write_all(&self.start_ok())
-            .map_err(io("sending start-ok"))?;
+        send(&mut conn, &self.start_ok(), deadline)?;
         let tune = self.step(&mut conn, TUNE, deadline, None)?;
-        conn.write_all(&tune_ok(&tune).ok_or("a malformed connection.tune")?)
-            .map_err(io("sending tune-ok"))?;
         let vhost = self.vhost();
-        conn.write_all(&open(&vhost)?)
-            .map_err(io("sending connection.open"))?;
+        let mut frames = tune_ok(&tune).ok_or("a malformed connection.tune")?;
+        frames.extend(open(&vhost)?);
+        send(&mut conn, &frames, deadline)?;
         self.step(&mut conn, OPEN_OK, deadline, Some(&vhost))?;
         notes.detail(format!("vhost {vhost:?} opened"));
         // A clean close; the verdict is in, so its failure is only noted.
-        let closed = conn
-            .write_all(&method(CLOSE, &close_args(200, "")))
-            .map_err(|e| describe_io(&e, deadline, "closing"))
+        let closed = send(&mut conn, &method(CLOSE, &CLOSE_NORMALLY), deadline)
             .and_then(|()| self.step(&mut conn, CLOSE_OK, deadline, None));
         match closed {
             Ok(_) => notes.detail("connection closed (close-ok)"),
@@ -141,28 +145,16 @@ impl AmqpCheck {
 
     /// connection.start-ok: who we are, PLAIN with the URL's credentials.
     fn start_ok(&self) -> Vec<u8> {
-        let mut properties = Vec::new();
-        table_string(&mut properties, "product", "healthprobe");
-        table_string(&mut properties, "version", env!("CARGO_PKG_VERSION"));
-        // Ask for a connection.close (403) rather than a bare hang-up when
-        // the login is refused, so the reason can be told.
-        let mut capabilities = Vec::new();
-        short_string(&mut capabilities, "authentication_failure_close");
-        capabilities.extend_from_slice(b"t\x01");
-        short_string(&mut properties, "capabilities");
-        properties.push(b'F');
-        long_bytes(&mut properties, &capabilities);
-        let mut args = Vec::new();
-        long_bytes(&mut args, &properties);
-        short_string(&mut args, "PLAIN");
         let mut response = vec![0u8];
         response.extend_from_slice(self.url.user.as_deref().unwrap_or("").as_bytes());
         response.push(0);
         if let Some(password) = &self.url.password {
             response.extend_from_slice(password.expose().as_bytes());
         }
+        let mut args = CLIENT_PROPERTIES.to_vec();
+        args.extend_from_slice(b"\x05PLAIN");
         long_bytes(&mut args, &response);
-        short_string(&mut args, "en_US");
+        args.extend_from_slice(b"\x05en_US");
         method(START_OK, &args)
     }
 
@@ -243,6 +235,12 @@ impl AmqpCheck {
         };
         printable(&text, MAX_TEXT)
     }
+}
+
+/// Writes `bytes` to the broker.
+fn send(conn: &mut Conn, bytes: &[u8], deadline: &Deadline) -> Result<(), String> {
+    conn.write_all(bytes)
+        .map_err(|e| describe_io(&e, deadline, "writing to the broker"))
 }
 
 /// The broker hung up.
@@ -417,17 +415,10 @@ fn open(vhost: &str) -> Result<Vec<u8>, String> {
     if vhost.len() > 255 {
         return Err("the vhost name is longer than AMQP's 255 bytes".into());
     }
-    let mut args = Vec::new();
-    short_string(&mut args, vhost);
+    let mut args = vec![vhost.len() as u8];
+    args.extend_from_slice(vhost.as_bytes());
     args.extend_from_slice(&[0, 0]); // capabilities (empty), insist (off)
     Ok(method(OPEN, &args))
-}
-
-fn close_args(code: u16, text: &str) -> Vec<u8> {
-    let mut args = code.to_be_bytes().to_vec();
-    short_string(&mut args, text);
-    args.extend_from_slice(&[0, 0, 0, 0]); // no failing class or method
-    args
 }
 
 /// A method frame of the connection class, on channel 0.
@@ -442,21 +433,9 @@ fn method(id: u16, args: &[u8]) -> Vec<u8> {
     out
 }
 
-/// A short string: our own names only (a user-given one is checked first).
-fn short_string(out: &mut Vec<u8>, s: &str) {
-    out.push(s.len().min(255) as u8);
-    out.extend_from_slice(&s.as_bytes()[..s.len().min(255)]);
-}
-
 fn long_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
     out.extend((bytes.len() as u32).to_be_bytes());
     out.extend_from_slice(bytes);
-}
-
-fn table_string(out: &mut Vec<u8>, key: &str, value: &str) {
-    short_string(out, key);
-    out.push(b'S');
-    long_bytes(out, value.as_bytes());
 }
 
 #[cfg(test)]
