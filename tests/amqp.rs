@@ -327,7 +327,7 @@ fn a_server_speaking_another_amqp_says_which() {
                     let _ = s.write_all(b"AMQP\x03\x01\x00\x00");
                 }
             },
-            "the server speaks AMQP 1.0 (SASL), not AMQP 0-9-1",
+            "the server speaks AMQP 1.0, not AMQP 0-9-1",
         ),
         (
             |mut s, _| {
