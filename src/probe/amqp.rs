@@ -197,7 +197,7 @@ impl AmqpCheck {
                 )),
             };
         }
-        Err(format!("only heartbeats {phase}"))
+        Err("only heartbeats from the broker".into())
     }
 
     /// The broker's connection.close in words (answered with close-ok, as
