@@ -306,6 +306,7 @@ fn a_broker_quoting_the_password_in_its_name_is_scrubbed() {
     });
     probe(&["-v", &format!("amqp://bob:Echo5ecret@{}", s.addr)])
         .unhealthy()
+        .says("connection.start from ***\\u{1b}[31m")
         .never_says("Echo5ecret")
         .never_says("\u{1b}");
 }
@@ -397,6 +398,7 @@ fn hostile_amqp_peers_end_in_one_line_within_the_deadline() {
             probe(&["--timeout", "1s", &url])
                 .unhealthy()
                 .one_line()
+                .says("unhealthy: amqp ")
                 .never_says("Echo5ecret")
                 .by_deadline(Duration::from_secs(1));
         }

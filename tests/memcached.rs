@@ -121,6 +121,7 @@ fn hostile_memcached_peers_end_in_one_line_within_the_deadline() {
         probe(&["--timeout", "1s", &format!("memcached://{}", s.addr)])
             .unhealthy()
             .one_line()
+            .says("unhealthy: memcached ")
             .by_deadline(Duration::from_secs(1));
     }
 }

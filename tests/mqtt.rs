@@ -228,6 +228,7 @@ fn hostile_mqtt_peers_end_in_one_line_within_the_deadline() {
             &format!("mqtt://u:Echo5ecret@{}", s.addr),
         ])
         .unhealthy()
+        .says("unhealthy: mqtt u@")
         .never_says("Echo5ecret")
         .by_deadline(Duration::from_secs(1));
     }
