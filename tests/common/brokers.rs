@@ -203,6 +203,12 @@ pub struct Mosquitto {
     _daemon: Daemon,
 }
 
+impl Drop for Mosquitto {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.certs);
+    }
+}
+
 pub const MQTT_USER: &str = "sensor";
 pub const MQTT_PASSWORD: &str = "Mqtt5ecret";
 
