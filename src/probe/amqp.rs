@@ -15,6 +15,11 @@
 //! longer. Text from the broker (its close reason, its product and version)
 //! is scrubbed of the URL's password before it is shown (the user name is
 //! in the line already, as the subject).
+//!
+//! Cost, slim x86_64 build: 8,320 bytes of code and data (plus 1,360 of
+//! unwind tables, which the release artifacts drop). Constant client
+//! properties, one write helper and one reader per expected method took it
+//! down from 9,696; the broker's name and version in the line are kept.
 
 use std::io::{Read, Write};
 use std::sync::Arc;
