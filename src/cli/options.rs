@@ -398,7 +398,7 @@ pub static OPTIONS: [Opt; 24] = [
         level: Level::Global,
         group: Group::Tls,
         heading: TLS,
-        help: "Do not verify the server's certificate (https, grpcs, rediss, sslmode)",
+        help: "Do not verify the server's certificate (any TLS target)",
         secret: false,
         set: |o, v| {
             o.insecure = flag(v)?;

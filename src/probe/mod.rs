@@ -3,10 +3,13 @@
 //! why), noting details for -v on the way; [`Check::run`] times it and makes
 //! the report. Several checks run at once under one deadline.
 
+pub mod amqp;
 pub mod exec;
 pub mod file;
 pub mod grpc;
 pub mod http;
+pub mod memcached;
+pub mod mqtt;
 pub mod mysql;
 pub mod postgres;
 pub mod redis;

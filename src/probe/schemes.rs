@@ -21,9 +21,12 @@ use std::sync::Arc;
 use anyhow::{Result, bail};
 
 use super::Check;
+use super::amqp::AmqpCheck;
 use super::grpc::GrpcCheck;
 use super::http::HttpCheck;
 use super::http::json::JsonCheck;
+use super::memcached::MemcachedCheck;
+use super::mqtt::MqttCheck;
 use super::mysql::MysqlCheck;
 use super::postgres::PostgresCheck;
 use super::redis::RedisCheck;
@@ -64,7 +67,7 @@ const fn scheme(name: &'static str, default_port: u16, tls: bool) -> Scheme {
 }
 
 /// The schemes, in the order the help lists them.
-pub static SCHEMES: [SchemeRow; 10] = [
+pub static SCHEMES: [SchemeRow; 15] = [
     SchemeRow {
         scheme: scheme("http", 80, false),
         probe: "http",
@@ -149,6 +152,70 @@ pub static SCHEMES: [SchemeRow; 10] = [
         example: None,
         build: |t, row, _| {
             Ok(Check::new(MysqlCheck {
+                url: target::parse_url(t, row.scheme)?,
+            }))
+        },
+    },
+    SchemeRow {
+        scheme: scheme("amqp", 5672, false),
+        probe: "amqp",
+        alias: false,
+        uses: TLS,
+        example: None,
+        build: |t, row, cx| {
+            Ok(Check::new(AmqpCheck {
+                url: target::parse_url(t, row.scheme)?,
+                tls: cx.tls()?,
+            }))
+        },
+    },
+    SchemeRow {
+        scheme: scheme("amqps", 5671, true),
+        probe: "amqp",
+        alias: false,
+        uses: TLS,
+        example: None,
+        build: |t, row, cx| {
+            Ok(Check::new(AmqpCheck {
+                url: target::parse_url(t, row.scheme)?,
+                tls: cx.tls()?,
+            }))
+        },
+    },
+    SchemeRow {
+        scheme: scheme("mqtt", 1883, false),
+        probe: "mqtt",
+        alias: false,
+        uses: TLS,
+        example: None,
+        build: |t, row, cx| {
+            Ok(Check::new(MqttCheck {
+                url: target::parse_url(t, row.scheme)?,
+                tls: cx.tls()?,
+            }))
+        },
+    },
+    SchemeRow {
+        scheme: scheme("mqtts", 8883, true),
+        probe: "mqtt",
+        alias: false,
+        uses: TLS,
+        example: None,
+        build: |t, row, cx| {
+            Ok(Check::new(MqttCheck {
+                url: target::parse_url(t, row.scheme)?,
+                tls: cx.tls()?,
+            }))
+        },
+    },
+    SchemeRow {
+        scheme: scheme("memcached", 11211, false),
+        probe: "memcached",
+        alias: false,
+        uses: NONE,
+        example: None,
+        build: |t, row, _| {
+            Ok(Check::new(MemcachedCheck {
                 url: target::parse_url(t, row.scheme)?,
             }))
         },

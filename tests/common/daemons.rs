@@ -12,7 +12,7 @@ use super::{closed_port, require, unique};
 
 /// A server process and its data directory, removed when dropped.
 pub struct Daemon {
-    child: Child,
+    pub child: Child,
     pub port: u16,
     pub dir: PathBuf,
 }
@@ -25,7 +25,7 @@ impl Drop for Daemon {
     }
 }
 
-fn installed(program: &str) -> bool {
+pub fn installed(program: &str) -> bool {
     Command::new("sh")
         .args(["-c", &format!("command -v {program}")])
         .stdout(Stdio::null())
@@ -34,7 +34,7 @@ fn installed(program: &str) -> bool {
 }
 
 /// Waits until something accepts connections on `port`.
-fn wait_for(port: u16, child: &mut Child, what: &str, log: &Path) {
+pub fn wait_for(port: u16, child: &mut Child, what: &str, log: &Path) {
     let start = Instant::now();
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         if let Ok(Some(status)) = child.try_wait() {
@@ -49,7 +49,7 @@ fn wait_for(port: u16, child: &mut Child, what: &str, log: &Path) {
     }
 }
 
-fn fresh_dir(prefix: &str) -> PathBuf {
+pub fn fresh_dir(prefix: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(unique(prefix));
     std::fs::create_dir_all(&dir).unwrap();
     dir

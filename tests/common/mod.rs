@@ -12,6 +12,7 @@
 //!   memory hides the probe's: peak RSS is not asserted then.
 #![allow(dead_code)]
 
+pub mod brokers;
 pub mod daemons;
 pub mod grpc;
 pub mod h2;
