@@ -6,11 +6,13 @@ use anyhow::{Context, Result, bail};
 
 use crate::cli::{self, Command, Options};
 use crate::probe::Check;
+use crate::probe::dns::DnsCheck;
 use crate::probe::exec::ExecCheck;
 use crate::probe::file::FileCheck;
 use crate::probe::grpc::GrpcCheck;
 use crate::probe::http::HttpCheck;
 use crate::probe::mysql::MysqlCheck;
+use crate::probe::nats::NatsCheck;
 use crate::probe::postgres::PostgresCheck;
 use crate::probe::redis::RedisCheck;
 use crate::probe::tcp::TcpCheck;
@@ -125,9 +127,15 @@ impl<'a> Builder<'a> {
                 let url = target::parse_service_url(&t)?;
                 return Ok(Check::Mysql(Box::new(MysqlCheck { url })));
             }
-            None => {}
+            Some(Scheme::Nats) => {
+                let url = target::parse_service_url(&t)?;
+                return Ok(Check::Nats(Box::new(NatsCheck::new(url))));
+            }
+            Some(Scheme::Dns) | None => {}
         }
-        if lower.starts_with("tcp://") {
+        if lower.starts_with("dns:") {
+            Ok(Check::Dns(Box::new(DnsCheck::parse(&t)?)))
+        } else if lower.starts_with("tcp://") {
             Ok(Check::Tcp(TcpCheck {
                 target: target::parse_host_port(&t)?,
             }))
@@ -137,7 +145,7 @@ impl<'a> Builder<'a> {
         } else {
             bail!(
                 "don't know how to check {}: use http(s)://, tcp://, grpc(s)://, redis(s)://, \
-                 postgres:// or mysql://, or a subcommand",
+                 postgres://, mysql://, nats://, dns:, or a subcommand",
                 target::shown_url(&t)
             )
         }

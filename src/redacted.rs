@@ -74,6 +74,10 @@ pub fn redact_userinfo(input: &str) -> String {
     let start = scheme_end(input).filter(|&s| s <= at).unwrap_or(0);
     match input[start..at].find(':') {
         Some(colon) => format!("{}:***{}", &input[..start + colon], &input[at..]),
+        // `nats://TOKEN@host`: a user without a password is a token.
+        None if input[..start].eq_ignore_ascii_case("nats://") => {
+            format!("{}***{}", &input[..start], &input[at..])
+        }
         None => input.to_string(),
     }
 }
@@ -149,6 +153,8 @@ mod tests {
             ("admin:hunter2@h:1", "admin:***@h:1"),
             ("tcp://u:hunter2@db:5432", "tcp://u:***@db:5432"),
             ("http://user@h/", "http://user@h/"),
+            ("NATS://hunter2@h:4222", "NATS://***@h:4222"),
+            ("nats://u:hunter2@h:4222", "nats://u:***@h:4222"),
             ("http://h/no-credentials", "http://h/no-credentials"),
         ] {
             let got = redact_userinfo(input);

@@ -18,10 +18,13 @@ pub enum Scheme {
     Postgres,
     Postgresql,
     Mysql,
+    Nats,
+    /// `dns://` (and `dns:NAME`); the port is a DNS server's.
+    Dns,
 }
 
 impl Scheme {
-    const ALL: [Scheme; 7] = [
+    const ALL: [Scheme; 9] = [
         Scheme::Http,
         Scheme::Https,
         Scheme::Redis,
@@ -29,15 +32,19 @@ impl Scheme {
         Scheme::Postgres,
         Scheme::Postgresql,
         Scheme::Mysql,
+        Scheme::Nats,
+        Scheme::Dns,
     ];
 
-    fn default_port(self) -> u16 {
+    pub fn default_port(self) -> u16 {
         match self {
             Scheme::Http => 80,
             Scheme::Https => 443,
             Scheme::Redis | Scheme::Rediss => 6379,
             Scheme::Postgres | Scheme::Postgresql => 5432,
             Scheme::Mysql => 3306,
+            Scheme::Nats => 4222,
+            Scheme::Dns => 53,
         }
     }
 
@@ -50,6 +57,8 @@ impl Scheme {
             Scheme::Postgres => "postgres",
             Scheme::Postgresql => "postgresql",
             Scheme::Mysql => "mysql",
+            Scheme::Nats => "nats",
+            Scheme::Dns => "dns",
         }
     }
 }
@@ -159,7 +168,7 @@ pub fn parse_service_url(input: &str) -> Result<Url> {
     parse_with(
         input,
         &Scheme::ALL[2..],
-        "redis://, rediss://, postgres://, postgresql:// or mysql://",
+        "redis://, rediss://, postgres://, postgresql://, mysql:// or nats://",
     )
 }
 

@@ -3,11 +3,13 @@
 //! why), noting details for -v on the way; [`Check::run`] times it and makes
 //! the report. Several checks run at once under one deadline.
 
+pub mod dns;
 pub mod exec;
 pub mod file;
 pub mod grpc;
 pub mod http;
 pub mod mysql;
+pub mod nats;
 pub mod postgres;
 pub mod redis;
 pub mod tcp;
@@ -61,6 +63,8 @@ pub enum Check {
     Redis(Box<redis::RedisCheck>),
     Postgres(Box<postgres::PostgresCheck>),
     Mysql(Box<mysql::MysqlCheck>),
+    Nats(Box<nats::NatsCheck>),
+    Dns(Box<dns::DnsCheck>),
 }
 
 impl Check {
@@ -74,6 +78,8 @@ impl Check {
             Check::Redis(c) => c.as_ref(),
             Check::Postgres(c) => c.as_ref(),
             Check::Mysql(c) => c.as_ref(),
+            Check::Nats(c) => c.as_ref(),
+            Check::Dns(c) => c.as_ref(),
         }
     }
 
