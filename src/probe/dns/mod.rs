@@ -123,6 +123,9 @@ fn check_name(name: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err("no name to look up".into());
     }
+    if name.contains(':') {
+        return Err("no name after the server (dns://SERVER[:PORT]/NAME)".into());
+    }
     if name.parse::<IpAddr>().is_ok() {
         return Err(format!("{name} is an address, not a name"));
     }
@@ -447,7 +450,11 @@ fn summary(answers: &Answers) -> String {
                         NXDOMAIN => "NXDOMAIN".to_string(),
                         n => format!("rcode {n}"),
                     };
-                    format!("{kind} {code} {}", list(&r.addresses))
+                    if r.addresses.is_empty() {
+                        format!("{kind} {code}")
+                    } else {
+                        format!("{kind} {code} {}", list(&r.addresses))
+                    }
                 }
             }
         })
@@ -512,6 +519,7 @@ mod tests {
             ("dns:", "no name"),
             ("dns://", "no name"),
             ("dns://10.0.0.2/", "is an address"),
+            ("dns://10.0.0.2:5353/", "no name after the server"),
             ("dns:1.2.3.4", "is an address"),
             ("dns:db?expect=nope", "not an IP address"),
             ("dns:db?type=MX", "unknown option"),
