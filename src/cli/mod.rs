@@ -21,12 +21,13 @@ use values::{
 const EXAMPLES: &str = "\
 Examples:
   healthprobe http://localhost:8080/health
-  healthprobe http://localhost:${PORT}/health     (${VAR} is expanded by the probe)
+  healthprobe http://localhost:${PORT}/health     (${VAR} expanded by the probe)
   healthprobe --cacert /etc/app/ca.pem https://localhost:8443/ready
   healthprobe tcp localhost:5432
   healthprobe grpc localhost:50051 --service db   (or grpc://localhost:50051/db)
   healthprobe --body-json status=UP http://localhost:8080/actuator/health
   healthprobe postgres://localhost:5432 redis://:${REDIS_PASSWORD}@localhost:6379
+  healthprobe nats://localhost dns:db dns://10.0.0.2/db?expect=10.0.0.5
   healthprobe exec -- /app/check --deep
   healthprobe http --unix-socket /run/app.sock http://localhost/health
   healthprobe wait --timeout 60s postgres://db:5432 -- /app/server
@@ -49,7 +50,7 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// http(s)://, tcp://, grpc(s)://, redis(s)://, postgres://, mysql://; several run at once. Default: $HEALTHPROBE_URL.
+    /// http(s)://, tcp://, grpc(s)://, redis(s)://, postgres://, mysql://, nats://, dns:; several at once. Default: $HEALTHPROBE_URL.
     #[arg(value_name = "TARGET")]
     pub targets: Vec<String>,
 
