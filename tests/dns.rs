@@ -490,6 +490,18 @@ fn hostile_dns_servers_end_in_one_line_within_the_deadline() {
 }
 
 #[test]
+fn a_late_answer_to_an_earlier_try_still_counts() {
+    // Three tries of a third of a second each; each answer takes 0.6 s.
+    let server = fake_udp(0, |q| {
+        thread::sleep(Duration::from_millis(600));
+        vec![good(q)]
+    });
+    probe(&["--timeout", "1s", &format!("dns://{server}/db.test")])
+        .healthy()
+        .says("10.5.5.5");
+}
+
+#[test]
 fn answers_from_another_port_are_not_taken() {
     // The right answers, sent from a socket other than the one asked.
     let asked = UdpSocket::bind("127.0.0.1:0").unwrap();

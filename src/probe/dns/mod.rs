@@ -352,8 +352,14 @@ fn ask_servers(
         Err(why) => return Lookup::Failed(why, false),
     };
     let tries = attempts * servers.len();
+    let mut askers: Vec<transport::Asker> = servers
+        .iter()
+        .map(|&server| transport::Asker::new(server, &qname))
+        .collect();
     let mut last: Option<(String, bool)> = None;
-    for (n, server) in servers.iter().cycle().take(tries).enumerate() {
+    for n in 0..tries {
+        let asker = &mut askers[n % servers.len()];
+        let server = servers[n % servers.len()];
         let left = deadline.remaining();
         if left.is_zero() {
             break;
@@ -363,12 +369,12 @@ fn ask_servers(
             .max(MIN_SHARE)
             .min(left);
         let until = Deadline::start(share);
-        let answers = match transport::ask(*server, &qname, &until) {
+        let answers = match asker.ask(&until) {
             Ok((answers, over_tcp)) => {
                 notes.detail(format!(
                     "{server} answered {name} ({}): {} at {}",
                     if over_tcp { "TCP" } else { "UDP" },
-                    summary(&answers),
+                    summary(answers),
                     format_duration(deadline.elapsed())
                 ));
                 answers
@@ -405,6 +411,7 @@ fn ask_servers(
             }
         }
         let rcodes: Vec<u8> = answers.iter().flatten().map(|r| r.rcode).collect();
+        let unanswered = answers.iter().any(Option::is_none);
         if !addresses.is_empty() {
             return Lookup::Found {
                 name: name.to_string(),
@@ -413,14 +420,14 @@ fn ask_servers(
             };
         } else if rcodes.contains(&NXDOMAIN) {
             return Lookup::NoSuchName(vec![name.to_string()]);
-        } else if rcodes.iter().all(|&r| r == NOERROR) {
+        } else if rcodes.iter().all(|&r| r == NOERROR) && !unanswered {
             return Lookup::NoAddress(name.to_string());
         }
-        let rcode = rcodes
-            .into_iter()
-            .find(|&r| r != NOERROR)
-            .unwrap_or(NOERROR);
-        last = Some((message::rcode_words(rcode, &server.to_string()), true));
+        last = Some(match rcodes.into_iter().find(|&r| r != NOERROR) {
+            Some(rcode) => (message::rcode_words(rcode, &server.to_string()), true),
+            // One query answered without an address, the other not yet.
+            None => (format!("no complete answer from {server}"), false),
+        });
     }
     let (why, answered) = last.unwrap_or_else(|| {
         (

@@ -41,69 +41,122 @@ pub enum Silence {
     Failed(String),
 }
 
-/// Asks `server` for the A and AAAA records of `qname` (wire form) until
-/// `until`; `Ok` once either query was answered.
-pub fn ask(server: SocketAddr, qname: &[u8], until: &Deadline) -> Result<(Answers, bool), Silence> {
-    let mut answers = ask_udp(server, qname, until)?;
-    let mut over_tcp = false;
-    for (i, qtype) in QTYPES.into_iter().enumerate() {
-        if answers[i].as_ref().is_some_and(|r| r.truncated) {
-            answers[i] = Some(ask_tcp(server, qname, qtype, until)?);
-            over_tcp = true;
-        }
-    }
-    Ok((answers, over_tcp))
+/// One server, asked for the A and AAAA records of one name over UDP, on one
+/// socket for every try: an answer to an earlier try that comes late still
+/// counts, and a try sends again only what is still unanswered.
+pub struct Asker<'a> {
+    server: SocketAddr,
+    qname: &'a [u8],
+    socket: Option<UdpSocket>,
+    /// The IDs of every try so far, per query type.
+    sent: Vec<[u16; 2]>,
+    answers: Answers,
+    over_tcp: bool,
 }
 
-fn ask_udp(server: SocketAddr, qname: &[u8], until: &Deadline) -> Result<Answers, Silence> {
-    let failed = |e: io::Error| Silence::Failed(io_reason(&e));
-    let local: SocketAddr = if server.is_ipv4() {
-        (Ipv4Addr::UNSPECIFIED, 0).into()
-    } else {
-        (Ipv6Addr::UNSPECIFIED, 0).into()
-    };
-    let socket = UdpSocket::bind(local).map_err(failed)?;
-    socket.connect(server).map_err(failed)?;
-    socket.set_nonblocking(true).map_err(failed)?;
-    let ids = random_ids();
-    for (id, qtype) in ids.into_iter().zip(QTYPES) {
-        socket
-            .send(&message::query(id, qname, qtype))
-            .map_err(failed)?;
-    }
-    let mut answers: Answers = [None, None];
-    let mut rejected = None;
-    let mut buf = [0u8; MAX_DATAGRAM];
-    while answers.iter().any(Option::is_none) {
-        let n = match socket.recv(&mut buf) {
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                if !wait_readable(&socket, until) {
-                    break;
-                }
-                continue;
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(failed(e)),
-        };
-        for i in 0..QTYPES.len() {
-            if answers[i].is_some() {
-                continue;
-            }
-            match message::parse_response(&buf[..n], ids[i], qname, QTYPES[i]) {
-                Ok(r) => {
-                    answers[i] = Some(r);
-                    break;
-                }
-                Err(Rejected::OtherId) => rejected = rejected.or(Some("another ID")),
-                Err(Rejected::NotOurs(why) | Rejected::Malformed(why)) => rejected = Some(why),
-            }
+impl<'a> Asker<'a> {
+    pub fn new(server: SocketAddr, qname: &'a [u8]) -> Self {
+        Asker {
+            server,
+            qname,
+            socket: None,
+            sent: Vec::new(),
+            answers: [None, None],
+            over_tcp: false,
         }
     }
-    if answers.iter().all(Option::is_none) {
-        return Err(Silence::TimedOut(rejected));
+
+    /// One more try, waiting until `until`: the answers so far (at least
+    /// one), and whether TCP was needed.
+    pub fn ask(&mut self, until: &Deadline) -> Result<(&Answers, bool), Silence> {
+        self.ask_udp(until)?;
+        for (i, qtype) in QTYPES.into_iter().enumerate() {
+            if self.answers[i].as_ref().is_some_and(|r| r.truncated) {
+                self.answers[i] = Some(ask_tcp(self.server, self.qname, qtype, until)?);
+                self.over_tcp = true;
+            }
+        }
+        Ok((&self.answers, self.over_tcp))
     }
-    Ok(answers)
+
+    fn socket(&mut self) -> io::Result<&UdpSocket> {
+        if self.socket.is_none() {
+            let local: SocketAddr = if self.server.is_ipv4() {
+                (Ipv4Addr::UNSPECIFIED, 0).into()
+            } else {
+                (Ipv6Addr::UNSPECIFIED, 0).into()
+            };
+            let socket = UdpSocket::bind(local)?;
+            socket.connect(self.server)?;
+            socket.set_nonblocking(true)?;
+            self.socket = Some(socket);
+        }
+        self.socket
+            .as_ref()
+            .ok_or_else(|| io::ErrorKind::NotConnected.into())
+    }
+
+    fn ask_udp(&mut self, until: &Deadline) -> Result<(), Silence> {
+        let failed = |e: io::Error| Silence::Failed(io_reason(&e));
+        let ids = random_ids();
+        let (qname, missing) = (self.qname, self.answers.clone().map(|a| a.is_none()));
+        let socket = self.socket().map_err(failed)?;
+        for ((id, qtype), missing) in ids.into_iter().zip(QTYPES).zip(missing) {
+            if missing {
+                socket
+                    .send(&message::query(id, qname, qtype))
+                    .map_err(failed)?;
+            }
+        }
+        self.sent.push(ids);
+        let mut rejected = None;
+        let mut buf = [0u8; MAX_DATAGRAM];
+        while self.answers.iter().any(Option::is_none) {
+            let Some(socket) = self.socket.as_ref() else {
+                break;
+            };
+            let n = match socket.recv(&mut buf) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    if !wait_readable(socket, until) {
+                        break;
+                    }
+                    continue;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(failed(e)),
+            };
+            if let Err(why) = self.take(&buf[..n]) {
+                rejected = Some(why);
+            }
+        }
+        if self.answers.iter().all(Option::is_none) {
+            return Err(Silence::TimedOut(rejected));
+        }
+        Ok(())
+    }
+
+    /// Files `datagram` as the answer to the query it answers, or says why
+    /// it answers none.
+    fn take(&mut self, datagram: &[u8]) -> Result<(), &'static str> {
+        let mut why = "another ID";
+        for (i, qtype) in QTYPES.into_iter().enumerate() {
+            if self.answers[i].is_some() {
+                continue;
+            }
+            for ids in &self.sent {
+                match message::parse_response(datagram, ids[i], self.qname, qtype) {
+                    Ok(r) => {
+                        self.answers[i] = Some(r);
+                        return Ok(());
+                    }
+                    Err(Rejected::OtherId) => {}
+                    Err(Rejected::NotOurs(w) | Rejected::Malformed(w)) => why = w,
+                }
+            }
+        }
+        Err(why)
+    }
 }
 
 /// One query over TCP (two length bytes, then the message), for a response
