@@ -136,23 +136,13 @@ impl NatsCheck {
     }
 
     fn authorization_failed(&self, auth_required: bool) -> String {
-        match &self.auth {
-            Auth::None if auth_required => {
-                "authorization failed: the server wants credentials (nats://USER:PASSWORD@ \
-                 or nats://TOKEN@)"
-                    .into()
-            }
-            Auth::None => "authorization failed (Authorization Violation)".into(),
-            Auth::UserPassword(..) => {
-                "authorization failed: the server refused the user and password \
-                 (Authorization Violation)"
-                    .into()
-            }
-            Auth::Token(_) => {
-                "authorization failed: the server refused the token (Authorization Violation)"
-                    .into()
-            }
-        }
+        let what = match &self.auth {
+            Auth::None if auth_required => "the server wants credentials",
+            Auth::None => "Authorization Violation",
+            Auth::UserPassword(..) => "the server refused the user and password",
+            Auth::Token(_) => "the server refused the token",
+        };
+        format!("authorization failed: {what}")
     }
 }
 

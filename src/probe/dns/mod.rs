@@ -27,7 +27,7 @@ use crate::target::{self, HostPort, Scheme, shown_url};
 
 use message::{MAX_ADDRESSES, NOERROR, NXDOMAIN};
 use system::ResolvConf;
-use transport::{Answers, QTYPES, Silence};
+use transport::Silence;
 
 /// Addresses the line shows; the rest are counted.
 const SHOWN_ADDRESSES: usize = 8;
@@ -246,23 +246,7 @@ fn system_lookup(name: &str, deadline: &Deadline, notes: &mut Notes) -> Lookup {
         Ok(conf) => conf,
         Err(why) => return Lookup::Failed(why, false),
     };
-    notes.detail(format!(
-        "{}: nameserver {}; search {}; ndots {}, timeout {}s, attempts {}",
-        system::RESOLV_CONF,
-        conf.nameservers
-            .iter()
-            .map(SocketAddr::to_string)
-            .collect::<Vec<_>>()
-            .join(", "),
-        if conf.search.is_empty() {
-            "(none)".to_string()
-        } else {
-            conf.search.join(" ")
-        },
-        conf.ndots,
-        conf.timeout.as_secs(),
-        conf.attempts
-    ));
+    notes.detail(format!("{}: {conf:?}", system::RESOLV_CONF));
     ask_each_name(
         &conf.candidates(name),
         &conf.nameservers,
@@ -372,35 +356,29 @@ fn ask_servers(
         let answers = match asker.ask(&until) {
             Ok((answers, over_tcp)) => {
                 notes.detail(format!(
-                    "{server} answered {name} ({}): {} at {}",
+                    "{server} answered {name} over {} at {}",
                     if over_tcp { "TCP" } else { "UDP" },
-                    summary(answers),
                     format_duration(deadline.elapsed())
                 ));
                 answers
             }
             Err(Silence::TimedOut(why)) => {
-                let ignored = why.map_or(String::new(), |w| {
-                    format!(", ignoring a reply that fails the checks ({w})")
-                });
-                notes.detail(format!(
-                    "no answer from {server} in {}{ignored}",
-                    format_duration(share)
-                ));
-                let reason = if deadline.expired() {
-                    format!(
-                        "timed out after {} asking {server}{ignored}",
-                        deadline.budget()
-                    )
+                let mut reason = if deadline.expired() {
+                    format!("timed out after {} asking {server}", deadline.budget())
                 } else {
-                    format!("no answer from {server}{ignored}")
+                    format!("no answer from {server}")
                 };
+                if let Some(why) = why {
+                    reason.push_str(&format!(", ignoring a reply that fails the checks ({why})"));
+                }
+                notes.detail(reason.clone());
                 last = Some((reason, false));
                 continue;
             }
             Err(Silence::Failed(why)) => {
-                notes.detail(format!("{server}: {why}"));
-                last = Some((format!("{why} ({server})"), false));
+                let reason = format!("{why} ({server})");
+                notes.detail(reason.clone());
+                last = Some((reason, false));
                 continue;
             }
         };
@@ -436,37 +414,6 @@ fn ask_servers(
         )
     });
     Lookup::Failed(why, answered)
-}
-
-/// `A NOERROR 2, AAAA NXDOMAIN` for -v.
-fn summary(answers: &Answers) -> String {
-    QTYPES
-        .iter()
-        .zip(answers)
-        .map(|(&qtype, answer)| {
-            let kind = if qtype == message::TYPE_A {
-                "A"
-            } else {
-                "AAAA"
-            };
-            match answer {
-                None => format!("{kind} no answer"),
-                Some(r) => {
-                    let code = match r.rcode {
-                        NOERROR => "NOERROR".to_string(),
-                        NXDOMAIN => "NXDOMAIN".to_string(),
-                        n => format!("rcode {n}"),
-                    };
-                    if r.addresses.is_empty() {
-                        format!("{kind} {code}")
-                    } else {
-                        format!("{kind} {code} {}", list(&r.addresses))
-                    }
-                }
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// `10.0.0.1, 10.0.0.2 and 3 more`: at most [`SHOWN_ADDRESSES`].
