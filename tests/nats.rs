@@ -167,7 +167,7 @@ fn what_a_nats_server_says_is_the_reason() {
         ),
         (
             |mut s, _| answers(&mut s, "-ERR 'Maximum Connections Exceeded'\r\n"),
-            "the server refused: Maximum Connections Exceeded",
+            "the server refused: 'Maximum Connections Exceeded'",
         ),
         (
             |mut s, _| {
@@ -230,7 +230,7 @@ fn a_server_echoing_the_token_or_password_does_not_get_it_printed() {
             args.push(&url);
             probe(&args)
                 .unhealthy()
-                .says("the server refused: bad CONNECT")
+                .says("the server refused: 'bad CONNECT")
                 .says("***")
                 .never_says(secret);
         }

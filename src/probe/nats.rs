@@ -102,11 +102,10 @@ impl NatsCheck {
         };
         let seen = server_version(&info, &secrets);
         notes.detail(format!("INFO from {seen}"));
-        if JsonCheck::parse("tls_required=true").is_ok_and(|c| c.check(&info).is_ok()) {
+        if info_says(&info, "tls_required=true") {
             return Err("the server requires TLS (its INFO says tls_required)".into());
         }
-        let auth_required =
-            JsonCheck::parse("auth_required=true").is_ok_and(|c| c.check(&info).is_ok());
+        let auth_required = info_says(&info, "auth_required=true");
         let mut hello = connect_line(&self.auth);
         hello.extend_from_slice(b"PING\r\n");
         let failed = |e: std::io::Error| describe_io(&e, deadline, "waiting for PONG");
@@ -149,8 +148,8 @@ impl NatsCheck {
 /// `CONNECT {...}\r\n`, with the credentials when there are any.
 fn connect_line(auth: &Auth) -> Vec<u8> {
     let mut json = format!(
-        "{{\"verbose\":false,\"pedantic\":false,\"tls_required\":false,\"name\":\"healthprobe\",\
-         \"lang\":\"rust\",\"version\":\"{}\",\"protocol\":1",
+        "{{\"verbose\":false,\"pedantic\":false,\"name\":\"healthprobe\",\
+         \"lang\":\"rust\",\"version\":\"{}\"",
         env!("CARGO_PKG_VERSION")
     );
     match auth {
@@ -207,13 +206,14 @@ fn server_version(info: &[u8], secrets: &[&str]) -> String {
     format!("nats-server {}", shown(&rest[..end], secrets))
 }
 
-/// `-ERR 'Maximum Connections Exceeded'` as `Maximum Connections Exceeded`.
+/// Whether INFO's JSON holds `check` (`tls_required=true`), as jq reads it.
+fn info_says(info: &[u8], check: &str) -> bool {
+    JsonCheck::parse(check).is_ok_and(|c| c.check(info).is_ok())
+}
+
+/// `-ERR 'Maximum Connections Exceeded'` as `'Maximum Connections Exceeded'`.
 fn server_error(line: &[u8], secrets: &[&str]) -> String {
-    let text = line.strip_prefix(b"-ERR").unwrap_or(line).trim_ascii();
-    let text = text
-        .strip_prefix(b"'")
-        .and_then(|t| t.strip_suffix(b"'"))
-        .unwrap_or(text);
+    let text = line.get(5..).unwrap_or_default();
     format!("the server refused: {}", shown(text, secrets))
 }
 
@@ -338,7 +338,7 @@ mod tests {
         assert_eq!(server_version(b"{}", &[]), "a NATS server");
         assert_eq!(
             server_error(b"-ERR 'Authorization Violation'", &[]),
-            "the server refused: Authorization Violation"
+            "the server refused: 'Authorization Violation'"
         );
         assert_eq!(
             shown(b"bad token s3cret!\x01s3cret", &["s3cret", ""]),

@@ -29,8 +29,8 @@ const MAX_JUMPS: usize = 128;
 pub const NOERROR: u8 = 0;
 pub const NXDOMAIN: u8 = 3;
 
-/// A name in wire form (length-prefixed labels, then 0), lower-case.
-/// `None` when it breaks DNS's limits, with why.
+/// A name in wire form (length-prefixed labels, then 0), lower-case; an
+/// error saying why when it breaks DNS's limits.
 pub fn encode_name(name: &str) -> Result<Vec<u8>, String> {
     let name = name.strip_suffix('.').unwrap_or(name);
     let mut wire = Vec::with_capacity(name.len() + 2);
