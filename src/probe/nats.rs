@@ -11,6 +11,11 @@
 //! at most [`MAX_LINES`] lines, so neither an endless line nor an endless
 //! stream of `+OK` grows memory or outlasts the deadline. Text from the
 //! server is scrubbed of the target's password and token before it is shown.
+//!
+//! Cost: 7,920 bytes of code and data in the slim x86_64 release build
+//! (`--no-default-features`, musl; 12 KiB of file, page-rounded), measured
+//! against the same build without it. INFO's flags are read by the JSON
+//! scanner `--body-json` already has.
 
 use std::io::{Read, Write};
 
