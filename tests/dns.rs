@@ -346,7 +346,11 @@ type Answer = fn(&[u8]) -> Vec<Vec<u8>>;
 
 /// A UDP DNS stand-in on 127.0.0.1 (on `port`, or any).
 fn fake_udp(port: u16, answer: Answer) -> SocketAddr {
-    let socket = UdpSocket::bind(("127.0.0.1", port)).expect("bind a UDP port");
+    fake_udp_at(&format!("127.0.0.1:{port}"), answer)
+}
+
+fn fake_udp_at(bind: &str, answer: Answer) -> SocketAddr {
+    let socket = UdpSocket::bind(bind).expect("bind a UDP port");
     let addr = socket.local_addr().unwrap();
     thread::spawn(move || {
         let mut buf = [0u8; 1500];
@@ -396,6 +400,16 @@ fn a_plain_server_answers_and_the_line_lists_it() {
         .healthy()
         .one_line()
         .says(&format!("healthy: dns db.test @{server} -> 10.5.5.5 in "));
+}
+
+#[test]
+#[ignore = "needs IPv6 loopback (::1), which containers often lack; CI runs it"]
+fn a_server_on_ipv6_loopback() {
+    require(has_ipv6(), "IPv6 loopback (::1)");
+    let server = fake_udp_at("[::1]:0", |q| vec![good(q)]);
+    probe(&[&format!("dns://[::1]:{}/db.test", server.port())])
+        .healthy()
+        .says(&format!("dns db.test @[::1]:{} -> 10.5.5.5", server.port()));
 }
 
 #[test]
