@@ -252,7 +252,19 @@ fn system_lookup(name: &str, deadline: &Deadline, notes: &mut Notes) -> Lookup {
         Ok(conf) => conf,
         Err(why) => return Lookup::Failed(why, false),
     };
-    notes.detail(format!("{}: {conf:?}", system::RESOLV_CONF));
+    notes.detail(format!(
+        "{}: nameserver {}; search {}; ndots {}, timeout {}s, attempts {}",
+        system::RESOLV_CONF,
+        conf.nameservers
+            .iter()
+            .map(SocketAddr::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+        conf.search.join(" "),
+        conf.ndots,
+        conf.timeout.as_secs(),
+        conf.attempts
+    ));
     ask_each_name(
         &conf.candidates(name),
         &conf.nameservers,

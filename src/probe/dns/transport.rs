@@ -4,21 +4,20 @@
 //!
 //! The UDP socket is connected to the server, so the kernel drops datagrams
 //! from any other address or port (and an ICMP "port unreachable" ends the
-//! wait at once as "connection refused"). IDs come from std's per-process
-//! random hash keys (getrandom), the source port from the kernel. The socket
-//! is non-blocking and every wait is a `ppoll` bounded by the deadline, as in
-//! `net::socket`; TCP goes through `net::socket::DeadlineStream`.
+//! wait at once as "connection refused"). IDs come from getrandom, the
+//! source port from the kernel. The socket is non-blocking and every wait is
+//! a `ppoll` bounded by the deadline, as in `net::socket`; TCP goes through
+//! `net::conn::Conn`, as every check's does.
 
-use std::collections::hash_map::RandomState;
-use std::hash::BuildHasher;
 use std::io::{self, Read, Write};
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream, UdpSocket};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 
 use rustix::event::{PollFd, PollFlags, Timespec};
 
 use crate::deadline::Deadline;
+use crate::net::conn::Conn;
 use crate::net::io_reason;
-use crate::net::socket::DeadlineStream;
+use crate::target::HostPort;
 
 use super::message::{self, Rejected, Response, TYPE_A, TYPE_AAAA};
 
@@ -160,21 +159,24 @@ impl<'a> Asker<'a> {
 }
 
 /// One query over TCP (two length bytes, then the message), for a response
-/// that did not fit in a datagram.
+/// that did not fit in a datagram; through `Conn`, as every check's TCP.
 fn ask_tcp(
     server: SocketAddr,
     qname: &[u8],
     qtype: u16,
     until: &Deadline,
 ) -> Result<Response, Silence> {
-    let timed_out = |e: &io::Error| {
-        matches!(
+    let target = HostPort {
+        host: server.ip().to_string(),
+        port: server.port(),
+    };
+    let mut conn = Conn::tcp(&target, until, &mut Vec::new())
+        .map_err(|e| Silence::Failed(format!("truncated over UDP, and over TCP: {e}")))?;
+    let failed = |e: io::Error| {
+        if matches!(
             e.kind(),
             io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
-        )
-    };
-    let failed = |e: io::Error| {
-        if timed_out(&e) {
+        ) {
             Silence::Failed("truncated over UDP, and no answer over TCP in time".into())
         } else {
             Silence::Failed(format!(
@@ -183,22 +185,16 @@ fn ask_tcp(
             ))
         }
     };
-    let left = until.remaining();
-    if left.is_zero() {
-        return Err(failed(io::ErrorKind::TimedOut.into()));
-    }
-    let stream = TcpStream::connect_timeout(&server, left).map_err(failed)?;
-    let mut stream = DeadlineStream::new(stream, *until).map_err(failed)?;
     let [id, _] = random_ids();
     let query = message::query(id, qname, qtype);
     let mut framed = (query.len() as u16).to_be_bytes().to_vec();
     framed.extend_from_slice(&query);
-    stream.write_all(&framed).map_err(failed)?;
+    conn.write_all(&framed).map_err(failed)?;
     let mut len = [0u8; 2];
-    stream.read_exact(&mut len).map_err(failed)?;
+    conn.read_exact(&mut len).map_err(failed)?;
     // At most 65,535 bytes, by the two bytes that count them.
     let mut msg = vec![0u8; u16::from_be_bytes(len) as usize];
-    stream.read_exact(&mut msg).map_err(failed)?;
+    conn.read_exact(&mut msg).map_err(failed)?;
     match message::parse_response(&msg, id, qname, qtype) {
         Ok(r) => Ok(r),
         Err(Rejected::OtherId) => Err(Silence::Failed(
@@ -210,11 +206,18 @@ fn ask_tcp(
     }
 }
 
-/// Two different query IDs no one on the path can guess.
+/// Two different query IDs no one off the path can guess (getrandom; the
+/// clock if the kernel refuses).
 fn random_ids() -> [u16; 2] {
-    let bits = RandomState::new().hash_one(std::time::Instant::now());
-    let a = bits as u16;
-    let b = (bits >> 16) as u16;
+    let mut bytes = [0u8; 4];
+    if rustix::rand::getrandom(&mut bytes, rustix::rand::GetRandomFlags::empty()).is_err() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        bytes = (nanos ^ std::process::id().rotate_left(16)).to_le_bytes();
+    }
+    let a = u16::from_le_bytes([bytes[0], bytes[1]]);
+    let b = u16::from_le_bytes([bytes[2], bytes[3]]);
     [a, if b == a { a.wrapping_add(1) } else { b }]
 }
 
