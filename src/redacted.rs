@@ -74,8 +74,11 @@ pub fn redact_userinfo(input: &str) -> String {
     let start = scheme_end(input).filter(|&s| s <= at).unwrap_or(0);
     match input[start..at].find(':') {
         Some(colon) => format!("{}:***{}", &input[..start + colon], &input[at..]),
-        // redis-cli reads `redis://PASSWORD@host` as a password.
-        None if start > 0 && is_redis(&input[..start]) => {
+        // redis-cli reads `redis://PASSWORD@host` as a password; a
+        // `nats://TOKEN@host` user without a password is a token.
+        None if start > 0
+            && (is_redis(&input[..start]) || input[..start].eq_ignore_ascii_case("nats://")) =>
+        {
             format!("{}***{}", &input[..start], &input[at..])
         }
         None => input.to_string(),
@@ -243,6 +246,8 @@ mod tests {
             ("http://user@h/", "http://user@h/"),
             ("redis://hunter2@h:x", "redis://***@h:x"),
             ("REDISS://hunter2@h", "REDISS://***@h"),
+            ("NATS://hunter2@h:4222", "NATS://***@h:4222"),
+            ("nats://u:hunter2@h:4222", "nats://u:***@h:4222"),
             ("http://h/no-credentials", "http://h/no-credentials"),
         ] {
             let got = redact_userinfo(input);

@@ -17,6 +17,8 @@ pub struct Scheme {
     pub default_port: u16,
     /// Spoken over TLS from the first byte (https, rediss).
     pub tls: bool,
+    /// `NAME:` without `//` names it too (`dns:db`).
+    pub opaque: bool,
 }
 
 impl Scheme {
@@ -24,9 +26,11 @@ impl Scheme {
         self.name
     }
 
-    /// Whether `input` starts with `NAME://` (in any case).
+    /// Whether `input` starts with `NAME://` (in any case), or `NAME:` for
+    /// an opaque scheme.
     pub fn starts(self, input: &str) -> bool {
-        strip_prefix_ignore_case(input, self.name).is_some_and(|rest| rest.starts_with("://"))
+        strip_prefix_ignore_case(input, self.name)
+            .is_some_and(|rest| rest.starts_with("://") || (self.opaque && rest.starts_with(':')))
     }
 }
 

@@ -4,6 +4,7 @@
 //! the report. Several checks run at once under one deadline.
 
 pub mod amqp;
+pub mod dns;
 pub mod exec;
 pub mod file;
 pub mod grpc;
@@ -11,6 +12,7 @@ pub mod http;
 pub mod memcached;
 pub mod mqtt;
 pub mod mysql;
+pub mod nats;
 pub mod postgres;
 pub mod redis;
 pub mod schemes;

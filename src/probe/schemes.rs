@@ -22,12 +22,14 @@ use anyhow::{Result, bail};
 
 use super::Check;
 use super::amqp::AmqpCheck;
+use super::dns::DnsCheck;
 use super::grpc::GrpcCheck;
 use super::http::HttpCheck;
 use super::http::json::JsonCheck;
 use super::memcached::MemcachedCheck;
 use super::mqtt::MqttCheck;
 use super::mysql::MysqlCheck;
+use super::nats::NatsCheck;
 use super::postgres::PostgresCheck;
 use super::redis::RedisCheck;
 use super::tcp::TcpCheck;
@@ -63,11 +65,12 @@ const fn scheme(name: &'static str, default_port: u16, tls: bool) -> Scheme {
         name,
         default_port,
         tls,
+        opaque: false,
     }
 }
 
 /// The schemes, in the order the help lists them.
-pub static SCHEMES: [SchemeRow; 15] = [
+pub static SCHEMES: [SchemeRow; 17] = [
     SchemeRow {
         scheme: scheme("http", 80, false),
         probe: "http",
@@ -219,6 +222,29 @@ pub static SCHEMES: [SchemeRow; 15] = [
                 url: target::parse_url(t, row.scheme)?,
             }))
         },
+    },
+    SchemeRow {
+        scheme: scheme("nats", 4222, false),
+        probe: "nats",
+        alias: false,
+        uses: NONE,
+        example: None,
+        build: |t, row, _| {
+            Ok(Check::new(NatsCheck::new(target::parse_url(
+                t, row.scheme,
+            )?)))
+        },
+    },
+    SchemeRow {
+        scheme: Scheme {
+            opaque: true,
+            ..scheme("dns", 53, false)
+        },
+        probe: "dns",
+        alias: false,
+        uses: NONE,
+        example: None,
+        build: |t, _, _| Ok(Check::new(DnsCheck::parse(t)?)),
     },
 ];
 
@@ -393,6 +419,10 @@ pub fn listed(last: &str) -> String {
     while i < rows.len() {
         let name = rows[i].scheme.name;
         match rows.get(i + 1) {
+            _ if rows[i].scheme.opaque => {
+                names.push(format!("{name}:"));
+                i += 1;
+            }
             Some(next) if next.scheme.name.strip_suffix('s') == Some(name) => {
                 names.push(format!("{name}(s)://"));
                 i += 2;

@@ -152,21 +152,37 @@ pub fn probe(args: &[&str]) -> Run {
 /// Runs the probe with `args` and, besides, the variables `env`.
 pub fn probe_env(args: &[&str], env: &[(&str, &str)]) -> Run {
     let args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
-    launch(&args, env)
+    launch(&[], &args, env)
 }
 
 /// Runs the probe with arguments that need not be UTF-8.
 pub fn probe_os(args: &[&OsStr]) -> Run {
-    launch(args, &[])
+    launch(&[], args, &[])
+}
+
+/// Runs the probe with `args` under `wrapper` (a command that runs the rest
+/// of its arguments, e.g. `nsenter --net=... --mount=...`), held to the same
+/// contract.
+pub fn probe_wrapped(wrapper: &[&str], args: &[&str]) -> Run {
+    let wrapper: Vec<&OsStr> = wrapper.iter().map(OsStr::new).collect();
+    let args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+    launch(&wrapper, &args, &[])
 }
 
 /// The one launcher. The environment is free of HEALTHPROBE_* and proxy
 /// variables (plus `env`). Every run is held to the contract: exit code 0, 1
 /// or 2 (never a signal); at most 4096 bytes of UTF-8; peak RSS within
 /// [`max_rss_kib`], measured by `tests/support/maxrss.c`.
-fn launch(args: &[&OsStr], env: &[(&str, &str)]) -> Run {
+fn launch(wrapper: &[&OsStr], args: &[&OsStr], env: &[(&str, &str)]) -> Run {
     let rss_file = std::env::temp_dir().join(unique("hp-rss-"));
-    let mut cmd = Command::new(maxrss_launcher());
+    let mut cmd = match wrapper.split_first() {
+        Some((program, rest)) => {
+            let mut cmd = Command::new(program);
+            cmd.args(rest).arg(maxrss_launcher());
+            cmd
+        }
+        None => Command::new(maxrss_launcher()),
+    };
     cmd.arg(&rss_file)
         .arg(bin())
         .args(args)
