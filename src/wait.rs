@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::{Result, bail};
 
 use crate::deadline::Deadline;
+use crate::net::listening;
 use crate::probe::{self, Check};
 use crate::report;
 use crate::verdict::Verdict;
@@ -36,10 +37,11 @@ pub fn run(
             Verdict::Unhealthy
         };
         let line = report::render(&verdict.headline(), &reports, attempt.elapsed(), false);
-        // A state is what each check said, not how long it took.
+        // A state is what each check said, not how long it took nor what
+        // else listens meanwhile.
         let state: Vec<(bool, String)> = reports
             .iter()
-            .map(|r| (r.healthy, r.result.clone()))
+            .map(|r| (r.healthy, listening::without(&r.result).to_string()))
             .collect();
         if last_state.as_ref() != Some(&state) {
             printer.print(&format!("wait: {line}"));

@@ -315,3 +315,33 @@ fn the_tables_are_read_only_for_a_refused_local_address() {
         let _ = done_rx.recv();
     });
 }
+
+#[test]
+#[ignore = "needs root and ip (iproute2) for a network namespace; CI runs it"]
+fn wait_prints_a_line_when_the_check_changes_not_when_other_ports_open() {
+    in_namespace(|| {
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let mut held = Vec::new();
+                for port in [3000, 3001, 3002] {
+                    std::thread::sleep(std::time::Duration::from_millis(250));
+                    held.push(listen(&format!("127.0.0.1:{port}")));
+                }
+                std::thread::sleep(std::time::Duration::from_millis(250));
+                let app = listen("127.0.0.1:8080");
+                std::thread::sleep(std::time::Duration::from_secs(3));
+                drop((held, app));
+            });
+            let r = probe(&[
+                "wait",
+                "--timeout",
+                "8s",
+                "--interval",
+                "50ms",
+                "tcp://127.0.0.1:8080",
+            ]);
+            r.healthy().says("wait: healthy: tcp 127.0.0.1:8080");
+            assert_eq!(r.out.matches("connection refused").count(), 1, "{}", r.out);
+        });
+    });
+}

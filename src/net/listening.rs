@@ -32,6 +32,16 @@ const ON_THE_LINE: usize = 4;
 /// A `-v` line holding entries stays below this (report cuts at 160).
 const DETAIL_WIDTH: usize = 150;
 
+/// Where the line's part begins.
+const HEAD: &str = "; listening here: ";
+
+/// `result` without what listens here: what a check said, for comparing
+/// attempts (`wait` prints a line when that changes, not when another
+/// process opens a port).
+pub fn without(result: &str) -> &str {
+    result.split(HEAD).next().unwrap_or(result)
+}
+
 /// What listens here, for the line and for `-v`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listening {
@@ -218,7 +228,6 @@ fn near_miss(port: u16, ips: &[IpAddr], refused: &[SocketAddr]) -> String {
 /// The line's part (a few entries within `budget` bytes, then "and N more")
 /// and every entry for `-v`.
 fn render(entries: &[String], budget: usize) -> Option<Listening> {
-    const HEAD: &str = "; listening here: ";
     if entries.is_empty() {
         return None;
     }
@@ -241,7 +250,7 @@ fn render(entries: &[String], budget: usize) -> Option<Listening> {
             let _ = write!(suffix, " and {} more", entries.len() - shown);
         }
     } else if budget >= HEAD.len() + 14 {
-        suffix = format!("; listening here: {} (see -v)", entries.len());
+        suffix = format!("{HEAD}{} (see -v)", entries.len());
     }
     let mut details = Vec::new();
     let mut line = format!("listening here ({}):", entries.len());
@@ -459,6 +468,15 @@ mod tests {
         let got = render(&many, 200).unwrap();
         assert!(got.details.iter().all(|d| d.len() <= DETAIL_WIDTH));
         assert_eq!(got.details.concat().matches("[::]:").count(), 2048);
+    }
+
+    #[test]
+    fn without_it_the_result_is_what_the_check_said() {
+        let e = vec!["0.0.0.0:3000".to_string()];
+        let said = "connection refused (127.0.0.1:1)";
+        let full = format!("{said}{}", render(&e, 200).unwrap().suffix);
+        assert_eq!(without(&full), said);
+        assert_eq!(without(said), said);
     }
 
     #[test]
