@@ -16,7 +16,7 @@
 
 use std::fmt::Write as _;
 use std::fs::File;
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::sync::mpsc;
 
@@ -25,8 +25,10 @@ use crate::deadline::Deadline;
 /// Read at most this much of each table: listening sockets come first in
 /// them, so even a busy host's listeners are within it.
 const MAX_TABLE: u64 = 256 * 1024;
-/// Listening sockets considered at most (a table line is ~150 bytes).
-const MAX_LISTENERS: usize = 2048;
+/// A table line is ~150 bytes; a longer one is not the kernel's.
+const MAX_LINE: u64 = 512;
+/// Listening sockets considered at most (-v has room for a few hundred).
+const MAX_LISTENERS: usize = 1024;
 /// Entries named on the line; `-v` lists them all.
 const ON_THE_LINE: usize = 4;
 /// A `-v` line holding entries stays below this (report cuts at 160).
@@ -65,8 +67,8 @@ pub fn describe(refused: &[SocketAddr], budget: usize, deadline: &Deadline) -> O
         .spawn(move || {
             let mut listeners = Vec::new();
             for path in ["/proc/net/tcp", "/proc/net/tcp6"] {
-                if let Some(table) = read_table(path) {
-                    listeners_in(&table, u32::to_ne_bytes, &mut listeners);
+                if let Ok(table) = File::open(path) {
+                    listeners_in(table, u32::to_ne_bytes, &mut listeners);
                 }
             }
             let _ = tx.send(listeners);
@@ -83,43 +85,43 @@ fn is_local(ip: IpAddr) -> bool {
     ip.is_loopback() || ip.is_unspecified() || UdpSocket::bind(SocketAddr::new(ip, 0)).is_ok()
 }
 
-fn read_table(path: &str) -> Option<Vec<u8>> {
-    // Few large reads: each read resumes the kernel's walk of its tables.
-    let mut table = Vec::with_capacity(16 * 1024);
-    File::open(path)
-        .ok()?
-        .take(MAX_TABLE)
-        .read_to_end(&mut table)
-        .ok()?;
-    Some(table)
-}
-
 /// Adds the listening sockets of one table to `out` (at most
-/// [`MAX_LISTENERS`] in all). The kernel prints each 32-bit word of an
-/// address in host byte order: `word_bytes` turns one back into the
-/// address's bytes (`u32::to_ne_bytes` for this host's tables).
-fn listeners_in(table: &[u8], word_bytes: fn(u32) -> [u8; 4], out: &mut Vec<SocketAddr>) {
-    // A cut last line (the read is bounded) fails to parse and is skipped.
-    for line in table.split(|&b| b == b'\n').skip(1) {
-        if out.len() >= MAX_LISTENERS {
-            return;
+/// [`MAX_LISTENERS`] in all), reading at most [`MAX_TABLE`] bytes of it, a
+/// line at a time: memory stays a buffer's worth however many sockets the
+/// host has. The kernel prints each 32-bit word of an address in host byte
+/// order: `word_bytes` turns one back into the address's bytes
+/// (`u32::to_ne_bytes` for this host's tables).
+fn listeners_in(table: impl Read, word_bytes: fn(u32) -> [u8; 4], out: &mut Vec<SocketAddr>) {
+    let mut table = BufReader::with_capacity(8 * 1024, table.take(MAX_TABLE));
+    let mut line = Vec::with_capacity(MAX_LINE as usize);
+    let mut header = true;
+    while out.len() < MAX_LISTENERS {
+        line.clear();
+        // A longer line is read in pieces, which do not parse.
+        match (&mut table).take(MAX_LINE).read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => return,
+            Ok(_) if std::mem::take(&mut header) => continue,
+            Ok(_) => {}
         }
-        let Ok(line) = std::str::from_utf8(line) else {
+        // A cut last line (the read is bounded) does not parse either.
+        let Some(addr) = listener(&line, word_bytes) else {
             continue;
         };
-        let mut fields = line.split_ascii_whitespace();
-        let (Some(local), Some(state)) = (fields.nth(1), fields.nth(1)) else {
-            continue;
-        };
-        if state != "0A" {
-            continue; // TCP_LISTEN
-        }
-        if let Some(addr) = parse_local(local, word_bytes) {
-            if !out.contains(&addr) {
-                out.push(addr);
-            }
+        if !out.contains(&addr) {
+            out.push(addr);
         }
     }
+}
+
+/// The local address of a table line in state LISTEN (0A).
+fn listener(line: &[u8], word_bytes: fn(u32) -> [u8; 4]) -> Option<SocketAddr> {
+    let line = std::str::from_utf8(line).ok()?;
+    let mut fields = line.split_ascii_whitespace();
+    let (local, state) = (fields.nth(1)?, fields.nth(1)?);
+    if state != "0A" {
+        return None;
+    }
+    parse_local(local, word_bytes)
 }
 
 /// `0100007F:1F90` or `00000000000000000000000001000000:1F90`.
@@ -320,15 +322,15 @@ mod tests {
         let big = table(&rows, u32::from_be_bytes);
         assert_ne!(little, big);
         let mut got = Vec::new();
-        listeners_in(&little, u32::to_le_bytes, &mut got);
+        listeners_in(&little[..], u32::to_le_bytes, &mut got);
         assert_eq!(got, want);
         let mut got = Vec::new();
-        listeners_in(&big, u32::to_be_bytes, &mut got);
+        listeners_in(&big[..], u32::to_be_bytes, &mut got);
         assert_eq!(got, want);
         // This host's own order reads this host's tables.
         let native = table(&rows, u32::from_ne_bytes);
         let mut got = Vec::new();
-        listeners_in(&native, u32::to_ne_bytes, &mut got);
+        listeners_in(&native[..], u32::to_ne_bytes, &mut got);
         assert_eq!(got, want);
     }
 
@@ -364,15 +366,34 @@ mod tests {
         let mut t = table(&[(sa("127.0.0.1:1"), "0A")], u32::from_le_bytes);
         t.extend_from_slice(b"   1: 0100007F:00"); // cut by the bounded read
         t.extend_from_slice(b"\n\xff\xfe 0A\n\n   2: 0A\n");
+        t.extend_from_slice(&[b'7'; 1000]); // not a line the kernel writes
+        t.extend_from_slice(b"\n");
+        t.extend_from_slice(&table(&[(sa("127.0.0.1:2"), "0A")], u32::from_le_bytes)[1..]);
         let mut got = Vec::new();
-        listeners_in(&t, u32::to_le_bytes, &mut got);
-        assert_eq!(got, vec![sa("127.0.0.1:1")]);
+        listeners_in(&t[..], u32::to_le_bytes, &mut got);
+        assert_eq!(got, vec![sa("127.0.0.1:1"), sa("127.0.0.1:2")]);
+        // Nothing past the first 256 KiB is read.
+        let established = vec![(sa("127.0.0.1:9"), "01"); 3000];
+        let mut t = table(&established, u32::from_le_bytes);
+        assert!(t.len() as u64 > MAX_TABLE);
+        t.extend_from_slice(b"   1: 0100007F:0050 00000000:0000 0A\n");
+        let mut got = Vec::new();
+        listeners_in(&t[..], u32::to_le_bytes, &mut got);
+        assert_eq!(got, vec![]);
+        t.drain(..t.len() - 40);
+        listeners_in(&t[..], u32::to_le_bytes, &mut got);
+        assert_eq!(
+            got,
+            vec![sa("127.0.0.1:80")],
+            "{:?}",
+            String::from_utf8_lossy(&t)
+        );
         let many: Vec<(SocketAddr, &str)> = (1..=3000u16)
             .map(|p| (SocketAddr::new(Ipv4Addr::LOCALHOST.into(), p), "0A"))
             .collect();
         let mut got = Vec::new();
         listeners_in(
-            &table(&many, u32::from_le_bytes),
+            &table(&many, u32::from_le_bytes)[..],
             u32::to_le_bytes,
             &mut got,
         );
