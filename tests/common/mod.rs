@@ -15,6 +15,7 @@
 pub mod daemons;
 pub mod grpc;
 pub mod h2;
+pub mod netns;
 
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read, Write};
