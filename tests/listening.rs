@@ -43,9 +43,12 @@ fn listen_v6_only_any(port: u16) -> TcpListener {
         sa.sin6_family = libc::AF_INET6 as libc::sa_family_t;
         sa.sin6_port = port.to_be();
         let len = std::mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t;
+        let bound = libc::bind(fd, (&sa as *const libc::sockaddr_in6).cast(), len);
         assert_eq!(
-            libc::bind(fd, (&sa as *const libc::sockaddr_in6).cast(), len),
-            0
+            bound,
+            0,
+            "bind [::]:{port}: {}",
+            std::io::Error::last_os_error()
         );
         assert_eq!(libc::listen(fd, 16), 0);
         TcpListener::from_raw_fd(fd)
@@ -86,11 +89,11 @@ fn a_port_only_on_ipv6_is_said_to_be() {
                 "connection refused (127.0.0.1:8080); \
                  listening here: port 8080 only on [::1] (IPv6), 127.0.0.1:5432 in ",
             );
-        drop(_l);
-        let _any = listen_v6_only_any(8080);
-        probe(&["http://127.0.0.1:8080/health"])
+        // All of IPv6, none of IPv4 (a port of its own: no bind after close).
+        let _any = listen_v6_only_any(8081);
+        probe(&["http://127.0.0.1:8081/health"])
             .unhealthy()
-            .says("listening here: port 8080 only on [::] (IPv6), 127.0.0.1:5432 in ");
+            .says("listening here: port 8081 only on [::] (IPv6), 127.0.0.1:5432, [::1]:8080 in ");
     });
 }
 
