@@ -61,7 +61,7 @@ pub fn describe(refused: &[SocketAddr], budget: usize, deadline: &Deadline) -> O
         return None;
     }
     let (tx, rx) = mpsc::sync_channel(1);
-    // The thread is left behind on a timeout: the process exits right after.
+    // A late thread is not waited for: it ends with its read (or the process).
     std::thread::Builder::new()
         .stack_size(64 * 1024)
         .spawn(move || {
