@@ -365,6 +365,7 @@ fn every_example_runs_and_gives_a_verdict() {
         }
         assert!(healthy >= 10, "{healthy} examples checked the app");
     });
+    let _ = std::fs::remove_dir_all(&tls);
 }
 
 /// What the README's app answers: every example's body check holds.
