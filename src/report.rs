@@ -16,8 +16,9 @@ pub const MAX_OUTPUT: usize = 4096;
 pub const MAX_LINE: usize = 500;
 /// A body or child-output excerpt on failure.
 pub const MAX_SNIPPET: usize = 160;
-/// Longest rendering of a user-supplied subject (URL, program) in a line.
-const MAX_SUBJECT: usize = 200;
+/// Longest rendering of a user-supplied subject (URL, program), and of a
+/// check's result, in a line.
+pub const MAX_SUBJECT: usize = 200;
 
 /// What one check found, as the line reports it.
 #[derive(Debug, Clone)]

@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::{Result, bail};
 
 use crate::deadline::Deadline;
+use crate::net::listening;
 use crate::probe::{self, Check};
 use crate::report;
 use crate::values::Health;
@@ -37,10 +38,11 @@ pub fn run(
             Verdict::Unhealthy
         };
         let line = report::render(&verdict.headline(), &reports, attempt.elapsed(), false);
-        // A state is what each check said, not how long it took.
+        // A state is what each check said, not how long it took nor what
+        // else listens meanwhile.
         let state: Vec<(Health, String)> = reports
             .iter()
-            .map(|r| (r.health, r.result.clone()))
+            .map(|r| (r.health, listening::without(&r.result).to_string()))
             .collect();
         if last_state.as_ref() != Some(&state) {
             printer.print(&format!("wait: {line}"));

@@ -6,6 +6,7 @@
 //! thread so that a stuck resolver cannot outlive the deadline.
 
 pub mod conn;
+pub mod listening;
 pub mod socket;
 pub mod unix;
 
@@ -16,7 +17,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use crate::deadline::Deadline;
-use crate::report::format_duration;
+use crate::report::{MAX_SUBJECT, format_duration};
 use crate::target::HostPort;
 
 /// Resolves `target` and connects to the first of its addresses that answers,
@@ -35,6 +36,7 @@ pub fn connect_tcp(
         format_duration(deadline.elapsed())
     ));
     let mut failures = ConnectFailures::default();
+    let mut refused = Vec::new();
     for (i, &addr) in addrs.iter().enumerate() {
         let remaining = deadline.remaining();
         if remaining.is_zero() {
@@ -56,6 +58,9 @@ pub fn connect_tcp(
                 return Ok((stream, addr));
             }
             Err(e) => {
+                if e.kind() == io::ErrorKind::ConnectionRefused {
+                    refused.push(addr);
+                }
                 let reason = io_reason(&e);
                 details.push(format!("connect {addr}: {reason}"));
                 failures.0.push(AddrFailure { addr, reason });
@@ -68,7 +73,15 @@ pub fn connect_tcp(
             deadline.budget()
         ));
     }
-    Err(failures.to_string())
+    let mut reason = failures.to_string();
+    if !refused.is_empty() {
+        let budget = MAX_SUBJECT.saturating_sub(reason.len());
+        if let Some(listening) = listening::describe(&refused, budget, deadline) {
+            reason.push_str(&listening.suffix);
+            details.extend(listening.details);
+        }
+    }
+    Err(reason)
 }
 
 /// The least time one address gets, however many there are.

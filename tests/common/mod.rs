@@ -16,6 +16,7 @@ pub mod brokers;
 pub mod daemons;
 pub mod grpc;
 pub mod h2;
+pub mod netns;
 
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read, Write};

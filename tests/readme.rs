@@ -1,0 +1,407 @@
+//! Every example in README.md that is meant to be run is run, so that one
+//! that stops working fails here: each `healthprobe ...` line of a ```sh
+//! block, each exec-form `["/healthprobe", ...]` of a Dockerfile or Compose
+//! block (and of the examples/ files the README links to), with the
+//! `HEALTHPROBE_*` variables set beside it, and the `docker exec` line. The
+//! examples are found by their content, not by where they stand, so the
+//! README can be reorganised freely.
+//!
+//! They name hosts such as `db` and `cache`: they run in a network namespace
+//! of the test's own, where nothing is reachable and no query leaves. What is
+//! asserted is that the probe takes the command line and gives a verdict (or,
+//! for `wait`, its lines): a usage error, a panic or a second line fails.
+
+mod common;
+
+use common::netns::in_namespace;
+use common::{Server, probe_env};
+
+const README: &str = include_str!("../README.md");
+
+/// One fenced block: its info string (`sh`, `dockerfile`, `yaml`) and text.
+fn blocks(markdown: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut open: Option<(String, String)> = None;
+    for line in markdown.lines() {
+        let fence = line.trim_start().starts_with("```");
+        match (&mut open, fence) {
+            (None, true) => {
+                let info = line.trim_start().trim_start_matches('`').trim().to_string();
+                open = Some((info, String::new()));
+            }
+            (Some(_), true) => out.extend(open.take()),
+            (Some((_, text)), false) => {
+                text.push_str(line);
+                text.push('\n');
+            }
+            (None, false) => {}
+        }
+    }
+    out
+}
+
+/// `text` split into words as sh splits them (quotes, backslashes, a `#`
+/// comment, `\` line continuations); `${VAR}` is kept for the probe.
+fn sh_lines(text: &str) -> Vec<Vec<String>> {
+    let joined = text.replace("\\\n", " ");
+    let mut lines = Vec::new();
+    for line in joined.lines() {
+        let mut words = Vec::new();
+        let mut word: Option<String> = None;
+        let mut chars = line.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '#' if word.is_none() => break,
+                ' ' | '\t' => words.extend(word.take()),
+                '\'' => {
+                    let w = word.get_or_insert_with(String::new);
+                    w.extend(chars.by_ref().take_while(|&c| c != '\''));
+                }
+                '"' => {
+                    let w = word.get_or_insert_with(String::new);
+                    while let Some(c) = chars.next() {
+                        match c {
+                            '"' => break,
+                            '\\' => w.extend(chars.next()),
+                            c => w.push(c),
+                        }
+                    }
+                }
+                '\\' => word.get_or_insert_with(String::new).extend(chars.next()),
+                c => word.get_or_insert_with(String::new).push(c),
+            }
+        }
+        words.extend(word.take());
+        if !words.is_empty() {
+            lines.push(words);
+        }
+    }
+    lines
+}
+
+/// The JSON string arrays in `text` that run `/healthprobe`: its arguments
+/// (a YAML flow sequence may span lines).
+fn exec_forms(text: &str) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find('[') {
+        let Some(len) = rest[start..].find(']') else {
+            break;
+        };
+        let inside = &rest[start + 1..start + len];
+        rest = &rest[start + len + 1..];
+        let strings = json_strings(inside);
+        if let Some(i) = strings.iter().position(|s| s == "/healthprobe") {
+            out.push(strings[i + 1..].to_vec());
+        }
+    }
+    out
+}
+
+fn json_strings(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '"' {
+            continue;
+        }
+        let mut s = String::new();
+        while let Some(c) = chars.next() {
+            match c {
+                '"' => break,
+                '\\' => s.extend(chars.next()),
+                c => s.push(c),
+            }
+        }
+        out.push(s);
+    }
+    out
+}
+
+/// `HEALTHPROBE_URL="..."` and `HEALTHPROBE_TIMEOUT=3s` (ENV lines, comments).
+fn probe_variables(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for words in sh_lines(&text.replace('#', " ")) {
+        for w in words {
+            if let Some((k, v)) = w.split_once('=') {
+                if k.starts_with("HEALTHPROBE_") {
+                    out.push((k.to_string(), v.to_string()));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// One example to run: where it came from, its arguments and variables.
+#[derive(Debug)]
+struct Example {
+    source: String,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+}
+
+/// Every runnable example of the README and of the examples/ files it links.
+fn examples() -> Vec<Example> {
+    let mut out = Vec::new();
+    for (info, text) in blocks(README) {
+        let shell = matches!(info.as_str(), "sh" | "bash" | "shell" | "console");
+        let config = matches!(info.as_str(), "dockerfile" | "Dockerfile" | "yaml" | "yml");
+        if shell {
+            for words in sh_lines(&text) {
+                if words.first().is_some_and(|w| w == "healthprobe") {
+                    out.push(Example {
+                        source: format!("README ```{info}: {}", words.join(" ")),
+                        args: words[1..].to_vec(),
+                        env: Vec::new(),
+                    });
+                }
+            }
+        }
+        if config {
+            let env = probe_variables(&text);
+            for args in exec_forms(&text) {
+                out.push(Example {
+                    source: format!("README ```{info}: {args:?}"),
+                    args,
+                    env: env.clone(),
+                });
+            }
+        }
+    }
+    // `docker exec -it app /healthprobe -v http://...` in the prose.
+    for span in README.split('`').skip(1).step_by(2) {
+        if let Some((_, args)) = span.split_once("docker exec ") {
+            let words = &sh_lines(args)[0];
+            if let Some(i) = words.iter().position(|w| w == "/healthprobe") {
+                out.push(Example {
+                    source: format!("README: `{span}`"),
+                    args: words[i + 1..].to_vec(),
+                    env: Vec::new(),
+                });
+            }
+        }
+    }
+    for file in linked_example_files() {
+        let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let env = probe_variables(&text);
+        for args in exec_forms(&text) {
+            out.push(Example {
+                source: format!("{file}: {args:?}"),
+                args,
+                env: env.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// The files under examples/ that the README links to.
+fn linked_example_files() -> Vec<String> {
+    let mut out: Vec<String> = README
+        .split("](")
+        .skip(1)
+        .filter_map(|s| s.split(')').next())
+        .filter(|link| link.starts_with("examples/") && !link.ends_with(".rs"))
+        .map(|link| format!("{}/{link}", env!("CARGO_MANIFEST_DIR")))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[test]
+fn the_readme_has_the_examples_this_test_runs() {
+    let found = examples();
+    // The extraction itself: a README without examples would pass vacuously.
+    assert!(found.len() >= 20, "{found:#?}");
+    for kind in [
+        "tcp", "redis://", "postgres", "grpc", "exec", "file", "wait",
+    ] {
+        assert!(
+            found
+                .iter()
+                .any(|e| e.args.iter().any(|a| a.starts_with(kind))),
+            "no example of {kind}: {found:#?}"
+        );
+    }
+    assert!(
+        found
+            .iter()
+            .any(|e| e.source.starts_with("README ```dockerfile"))
+    );
+    assert!(found.iter().any(|e| e.source.starts_with("README ```yaml")));
+    assert!(found.iter().any(|e| e.source.contains("examples/")));
+    assert!(
+        found
+            .iter()
+            .any(|e| e.env.iter().any(|(k, _)| k == "HEALTHPROBE_URL"))
+    );
+    let quoted = found
+        .iter()
+        .find(|e| e.args.iter().any(|a| a == "\"status\":\"UP\""))
+        .expect("the --body-contains example, its quotes removed as sh does");
+    assert!(quoted.args.contains(&"--body-contains".to_string()));
+}
+
+#[test]
+fn the_version_the_readme_names_is_this_one() {
+    let version = env!("CARGO_PKG_VERSION");
+    for (i, _) in README.match_indices("healthprobe:") {
+        let tag: String = README[i + "healthprobe:".len()..]
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
+        if !tag.is_empty() {
+            assert_eq!(
+                tag.trim_end_matches('.'),
+                version,
+                "image tag in the README"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_files_the_readme_names_exist() {
+    // Development commands (build, release, Docker): the files they use.
+    let root = env!("CARGO_MANIFEST_DIR");
+    for (info, text) in blocks(README) {
+        if !matches!(info.as_str(), "sh" | "bash" | "shell") {
+            continue;
+        }
+        for words in sh_lines(&text) {
+            for w in &words {
+                let path = match w.strip_prefix("target/release/examples/") {
+                    Some(example) => format!("examples/{example}.rs"),
+                    None => w.clone(),
+                };
+                // A path into one of the repository's folders (not target/).
+                let repo_path = path.split_once('/').is_some_and(|(top, _)| {
+                    !top.is_empty()
+                        && top != "target"
+                        && std::path::Path::new(root).join(top).is_dir()
+                });
+                if repo_path {
+                    assert!(
+                        std::path::Path::new(root).join(&path).exists(),
+                        "{path} (in `{}`)",
+                        words.join(" ")
+                    );
+                }
+            }
+        }
+    }
+    for file in linked_example_files() {
+        assert!(std::path::Path::new(&file).exists(), "{file}");
+    }
+}
+
+#[test]
+#[ignore = "needs root and ip (iproute2) for a network namespace; CI runs it"]
+fn every_example_runs_and_gives_a_verdict() {
+    let examples = examples();
+    // The files an example names (certificates under /certs) stand in for
+    // ones of the test's own where this machine has none.
+    let tls = common::self_signed_ca_cert("hp-readme-");
+    let stand_in = |option: &str, path: &str| -> Option<String> {
+        let name = match option {
+            "--cacert" | "--cert" => "cert.pem",
+            "--key" => "key.pem",
+            _ => return None,
+        };
+        (!std::path::Path::new(path).exists()).then(|| common::path_in(&tls, name))
+    };
+    in_namespace(|| {
+        // The app the examples check, as they expect it, and a port that
+        // accepts and hangs up for the database of `tcp localhost:5432`.
+        let _app = Server::http("127.0.0.1:8080", APP);
+        let _graphql = Server::http("127.0.0.1:4000", APP);
+        let _db = Server::raw("127.0.0.1:5432", |_, _| {});
+        let mut healthy = 0;
+        for e in &examples {
+            // `wait` would wait its whole --timeout for hosts that are not
+            // here, and musl's resolver its own 5 s for a name server it
+            // cannot reach: the deadline is short, the rest of the command
+            // line is the example's.
+            let mut args = e.args.clone();
+            match args.iter().position(|a| a == "--timeout") {
+                Some(i) if args.iter().any(|a| a == "wait") => args[i + 1] = "300ms".into(),
+                Some(_) => {}
+                None if e.env.iter().any(|(k, _)| k == "HEALTHPROBE_TIMEOUT") => {}
+                None => args
+                    .splice(0..0, ["--timeout".to_string(), "500ms".to_string()])
+                    .for_each(drop),
+            }
+            for i in 1..args.len() {
+                if let Some(file) = stand_in(&args[i - 1], &args[i]) {
+                    args[i] = file;
+                }
+            }
+            let mut env: Vec<(&str, &str)> = e
+                .env
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            env.push(("REDIS_PASSWORD", "s3cret-from-env"));
+            let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+            let run = probe_env(&argv, &env);
+            let first = run.out.lines().next().unwrap_or("");
+            let verdict = ["healthy: ", "unhealthy: ", "wait: "]
+                .iter()
+                .any(|p| first.starts_with(p));
+            // The slim build says so of a TLS example, and that is all.
+            let slim = !cfg!(feature = "tls") && first.contains("this build has no TLS");
+            let verdict = verdict || slim;
+            assert!(verdict, "{}: not a verdict: {run:?}", e.source);
+            if !args.iter().any(|a| a == "wait" || a == "-v") {
+                run.one_line();
+            }
+            run.never_says("s3cret-from-env").never_says("hunter2");
+            if expects_the_app(e) {
+                assert_eq!(run.code, 0, "{}: {run:?}", e.source);
+                healthy += 1;
+            }
+        }
+        assert!(healthy >= 10, "{healthy} examples checked the app");
+    });
+    let _ = std::fs::remove_dir_all(&tls);
+}
+
+/// What the README's app answers: every example's body check holds.
+const APP: &str = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 97\r\n\
+    Connection: close\r\n\r\n\
+    {\"status\":\"UP\",\"components\":{\"db\":{\"status\":\"UP\"}},\"data\":{\"health\":\"ok\"},\"live\":{\"status\":\"up\"}}";
+
+/// Whether every target of `e` is the app above (then it must be healthy).
+fn expects_the_app(e: &Example) -> bool {
+    const APP_TARGETS: [&str; 4] = [
+        "http://localhost:8080/",
+        "http://127.0.0.1:8080/",
+        "http://localhost:4000/",
+        "tcp://localhost:5432",
+    ];
+    let mut targets: Vec<String> = e
+        .args
+        .iter()
+        .filter(|a| a.contains("://"))
+        .cloned()
+        .collect();
+    for (k, v) in &e.env {
+        if k == "HEALTHPROBE_URL" {
+            targets.extend(v.split_whitespace().map(String::from));
+        }
+    }
+    if let Some(i) = e.args.iter().position(|a| a == "tcp") {
+        targets.extend(e.args.get(i + 1).map(|t| format!("tcp://{t}")));
+    }
+    let other_kind = e
+        .args
+        .iter()
+        .any(|a| ["exec", "file", "wait", "grpc"].contains(&a.as_str()));
+    !other_kind
+        && !targets.is_empty()
+        && targets
+            .iter()
+            .all(|t| APP_TARGETS.iter().any(|app| t.starts_with(app)))
+}
