@@ -14,7 +14,7 @@ use crate::probe::mysql::MysqlCheck;
 use crate::probe::postgres::PostgresCheck;
 use crate::probe::redis::RedisCheck;
 use crate::probe::tcp::TcpCheck;
-use crate::target::{self, HostPort, Scheme};
+use crate::target::{self, Family, HostPort, Scheme};
 use crate::tls;
 
 /// Turns the parsed command line into checks.
@@ -30,7 +30,7 @@ pub fn checks(
             Ok(vec![builder.http(&url)?])
         }
         Some(Command::Tcp { address }) => Ok(vec![Check::Tcp(TcpCheck {
-            target: target::parse_host_port(&target::expand_vars(&address)?)?,
+            target: builder.host_port(&target::expand_vars(&address)?)?,
         })]),
         Some(Command::Grpc {
             address,
@@ -40,8 +40,9 @@ pub fn checks(
         }) => {
             // `grpc grpcs://host:port/svc` means what the target form means;
             // --tls and --service add to it.
-            let (target, tls_in_url, service_in_url) =
+            let (mut target, tls_in_url, service_in_url) =
                 target::parse_grpc(&target::expand_vars(&address)?)?;
+            target.family = builder.family();
             let service = if service.is_empty() {
                 service_in_url
             } else {
@@ -54,10 +55,25 @@ pub fn checks(
                 authority,
             )?])
         }
-        Some(Command::File { path, max_age }) => Ok(vec![Check::File(FileCheck { path, max_age })]),
+        Some(Command::File {
+            path,
+            max_age,
+            non_empty,
+            contains,
+            min_size,
+            max_size,
+        }) => Ok(vec![Check::File(FileCheck {
+            path,
+            max_age,
+            non_empty,
+            contains,
+            min_size,
+            max_size,
+        })]),
         Some(Command::Exec {
             command,
             redact_args,
+            stdout_contains,
         }) => {
             let mut parts = command.into_iter();
             let program = parts.next().context("exec needs a program to run")?;
@@ -68,6 +84,7 @@ pub fn checks(
                 program,
                 args: parts.collect(),
                 redact_args,
+                stdout_contains,
             })])
         }
         Some(Command::Wait { targets, .. }) => target_checks(&targets, opts),
@@ -112,27 +129,30 @@ impl<'a> Builder<'a> {
         match target::scheme_of(&t) {
             Some(Scheme::Http | Scheme::Https) => return self.http(&t),
             Some(Scheme::Redis | Scheme::Rediss) => {
-                let url = target::parse_service_url(&t)?;
+                let url = self.service_url(&t)?;
                 let (tls, _) = self.shared()?;
                 return Ok(Check::Redis(Box::new(RedisCheck { url, tls })));
             }
             Some(Scheme::Postgres | Scheme::Postgresql) => {
-                let url = target::parse_service_url(&t)?;
+                let url = self.service_url(&t)?;
                 let (tls, _) = self.shared()?;
                 return Ok(Check::Postgres(Box::new(PostgresCheck { url, tls })));
             }
             Some(Scheme::Mysql) => {
-                let url = target::parse_service_url(&t)?;
+                let url = self.service_url(&t)?;
                 return Ok(Check::Mysql(Box::new(MysqlCheck { url })));
             }
+            // issue 24: no scheme at all is http, as curl reads it.
+            None if !target::has_scheme(&t) => return self.http(&t),
             None => {}
         }
         if lower.starts_with("tcp://") {
             Ok(Check::Tcp(TcpCheck {
-                target: target::parse_host_port(&t)?,
+                target: self.host_port(&t)?,
             }))
         } else if lower.starts_with("grpc://") || lower.starts_with("grpcs://") {
-            let (target, tls, service) = target::parse_grpc(&t)?;
+            let (mut target, tls, service) = target::parse_grpc(&t)?;
+            target.family = self.family();
             self.grpc(target, service, tls, None)
         } else {
             bail!(
@@ -141,6 +161,27 @@ impl<'a> Builder<'a> {
                 target::shown_url(&t)
             )
         }
+    }
+
+    /// The address family every target is narrowed to (-4, -6).
+    fn family(&self) -> Family {
+        match (self.opts.ipv4, self.opts.ipv6) {
+            (true, _) => Family::V4,
+            (_, true) => Family::V6,
+            _ => Family::Any,
+        }
+    }
+
+    fn host_port(&self, address: &str) -> Result<HostPort> {
+        let mut target = target::parse_host_port(address)?;
+        target.family = self.family();
+        Ok(target)
+    }
+
+    fn service_url(&self, input: &str) -> Result<target::Url> {
+        let mut url = target::parse_service_url(input)?;
+        url.family = self.family();
+        Ok(url)
     }
 
     /// The TLS settings and the headers (-H or HEALTHPROBE_HEADER).
@@ -179,13 +220,22 @@ impl<'a> Builder<'a> {
         } else {
             opts.body_json.clone()
         };
+        let mut url = target::parse_url(url)?;
+        url.family = self.family();
+        let header_contains = if opts.header_contains.is_empty() {
+            lines_from_env("HEALTHPROBE_HEADER_CONTAINS", cli::HeaderCheck::parse)?
+        } else {
+            opts.header_contains.clone()
+        };
         Ok(Check::Http(Box::new(HttpCheck {
-            url: target::parse_url(url)?,
+            url,
             method,
             status: opts.status.clone(),
             headers,
             host: opts.host.clone(),
             body_contains: opts.body_contains.clone(),
+            body_not_contains: opts.body_not_contains.clone(),
+            header_contains,
             body_json,
             data: opts.data.clone(),
             basic_auth: opts.basic_auth.clone(),
@@ -214,7 +264,8 @@ impl<'a> Builder<'a> {
 }
 
 /// A variable holding one value per line (HEALTHPROBE_HEADER,
-/// HEALTHPROBE_BODY_JSON), for when the repeatable option is not given.
+/// HEALTHPROBE_BODY_JSON, HEALTHPROBE_HEADER_CONTAINS), for when the
+/// repeatable option is not given.
 fn lines_from_env<T>(name: &str, parse: impl Fn(&str) -> Result<T, String>) -> Result<Vec<T>> {
     let Ok(value) = std::env::var(name) else {
         return Ok(Vec::new());

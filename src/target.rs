@@ -1,6 +1,7 @@
 //! What to check: parsing of URLs and `HOST:PORT` arguments, strictly and with
 //! messages that name the bad part.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use anyhow::{Context, Result, bail};
@@ -54,11 +55,23 @@ impl Scheme {
     }
 }
 
+/// The address families a target may be reached by: `-4` and `-6` narrow
+/// every target to one (issue 24).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Family {
+    #[default]
+    Any,
+    V4,
+    V6,
+}
+
 /// A host (an IP literal without brackets, or a name) and a port.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostPort {
     pub host: String,
     pub port: u16,
+    /// Which of the host's addresses to try.
+    pub family: Family,
 }
 
 impl fmt::Display for HostPort {
@@ -82,6 +95,8 @@ pub struct Url {
     explicit_port: bool,
     /// Path and query, starting with `/`. Never empty.
     pub path: String,
+    /// Which of the host's addresses to try.
+    pub family: Family,
 }
 
 impl Url {
@@ -121,6 +136,7 @@ impl Url {
         HostPort {
             host: self.host.clone(),
             port: self.port,
+            family: self.family,
         }
     }
 }
@@ -147,10 +163,37 @@ impl fmt::Display for Url {
     }
 }
 
-/// Parses `http://...` / `https://...`. No message quotes a password, whether
-/// the input parses or not.
+/// Parses `http://...` / `https://...`, and a URL without a scheme as curl
+/// reads it: `localhost:8080/health` is `http://localhost:8080/health`. No
+/// message quotes a password, whether the input parses or not.
 pub fn parse_url(input: &str) -> Result<Url> {
-    parse_with(input, &[Scheme::Http, Scheme::Https], "http:// or https://")
+    let input = with_default_scheme(input);
+    parse_with(
+        &input,
+        &[Scheme::Http, Scheme::Https],
+        "http:// or https://",
+    )
+}
+
+/// Whether `input` starts with a scheme (`name://`, the name a letter and
+/// then letters, digits, `+`, `-` or `.`), known to us or not.
+pub fn has_scheme(input: &str) -> bool {
+    let Some(end) = input.find("://") else {
+        return false;
+    };
+    let name = &input.as_bytes()[..end];
+    name.first().is_some_and(u8::is_ascii_alphabetic)
+        && name
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(b))
+}
+
+/// `input`, with `http://` in front when it names no scheme (curl's reading).
+fn with_default_scheme(input: &str) -> Cow<'_, str> {
+    match has_scheme(input) {
+        true => Cow::Borrowed(input),
+        false => Cow::Owned(format!("http://{input}")),
+    }
 }
 
 /// Parses `redis://`, `rediss://`, `postgres://`, `postgresql://`, `mysql://`
@@ -227,6 +270,7 @@ fn parse_with(input: &str, allowed: &[Scheme], expected: &str) -> Result<Url> {
         port: port.unwrap_or(scheme.default_port()),
         explicit_port: port.is_some(),
         path,
+        family: Family::Any,
     })
 }
 
@@ -265,7 +309,11 @@ pub fn parse_host_port(input: &str) -> Result<HostPort> {
     let (host, port) =
         split_host_port(bare).with_context(|| format!("bad address {}", shown_url(input)))?;
     match port {
-        Some(port) => Ok(HostPort { host, port }),
+        Some(port) => Ok(HostPort {
+            host,
+            port,
+            family: Family::Any,
+        }),
         None => bail!("bad address {}: expected HOST:PORT", shown_url(input)),
     }
 }
@@ -465,6 +513,23 @@ mod tests {
         }
         // An '@' in the path is fine when no port stands before it.
         assert_eq!(parse_url("http://h/@me").unwrap().path, "/@me");
+    }
+
+    #[test]
+    fn no_scheme_is_http_as_curl_reads_it() {
+        for (input, shown) in [
+            ("localhost:8080/health", "http://localhost:8080/health"),
+            ("127.0.0.1:8080", "http://127.0.0.1:8080/"),
+            ("[::1]:8080/x?y=http://z", "http://[::1]:8080/x?y=http://z"),
+            ("db", "http://db/"),
+        ] {
+            assert_eq!(parse_url(input).unwrap().to_string(), shown, "{input}");
+        }
+        assert!(has_scheme("foo+bar.baz-1://x"));
+        assert!(!has_scheme("localhost:8080/?u=a://b"));
+        assert!(!has_scheme("1x://y"));
+        let e = format!("{:#}", parse_url("foo://x").unwrap_err());
+        assert!(e.contains("must start with"), "{e}");
     }
 
     #[test]

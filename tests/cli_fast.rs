@@ -316,7 +316,23 @@ fn the_fast_path_is_clap_where_it_answers() {
         (&["--body-json", "nope", "http://a/"], &[]),
         (&["-d", "", "http://a/"], &[]),
         (&["http", ""], &[]),
+        // issue 24's options: clap parses them (the fast path defers).
+        (&["-4", "localhost:8080/health"], &[]),
+        (&["-6", "--ipv4", "http://a/"], &[]),
+        (&["http://a/"], &[("HEALTHPROBE_IPV6", "true")]),
+        (&["--header-contains", "X-A: b", "http://a/"], &[]),
+        (&["--body-not-contains=down", "http://a/"], &[]),
+        (&["http://a/"], &[("HEALTHPROBE_BODY_NOT_CONTAINS", "down")]),
+        (&["exec", "--stdout-contains", "ok", "--", "true"], &[]),
+        (&["exec", "true"], &[("HEALTHPROBE_STDOUT_CONTAINS", "ok")]),
+        (&["file", "/x", "--contains", "ok", "--min-size", "1K"], &[]),
+        (&["file", "/x", "--non-empty", "--max-size=1M"], &[]),
+        (&["file", "/x"], &[("HEALTHPROBE_MIN_SIZE", "1")]),
     ];
+    // Each of them must reach clap.
+    for (args, env) in &others[others.len() - 11..] {
+        assert!(!agree(args, env), "{args:?} {env:?} must go to clap");
+    }
     let mut fast_taken = 0;
     for (args, env) in others {
         fast_taken += usize::from(agree(args, env));

@@ -83,7 +83,31 @@ pub enum Id {
     Tls,
     Authority,
     RedactArgs,
+    // issue 24: parsed by clap only (see ISSUE_24).
+    Ipv4,
+    Ipv6,
+    BodyNotContains,
+    HeaderContains,
+    StdoutContains,
+    NonEmpty,
+    Contains,
+    MinSize,
+    MaxSize,
 }
+
+/// issue 24's options: whenever one is given, on the command line or in the
+/// environment, clap parses (the fast path does not know their values).
+const ISSUE_24: [Id; 9] = [
+    Id::Ipv4,
+    Id::Ipv6,
+    Id::BodyNotContains,
+    Id::HeaderContains,
+    Id::StdoutContains,
+    Id::NonEmpty,
+    Id::Contains,
+    Id::MinSize,
+    Id::MaxSize,
+];
 
 /// An option as clap defines it (tests/cli_fast.rs checks each against clap).
 #[derive(Debug)]
@@ -115,7 +139,7 @@ const fn spec(
     }
 }
 
-pub const SPECS: [Spec; 24] = [
+pub const SPECS: [Spec; 33] = [
     spec(
         Id::Timeout,
         "timeout",
@@ -273,6 +297,79 @@ pub const SPECS: [Spec; 24] = [
         false,
         Some(Sub::Exec),
     ),
+    // issue 24:
+    spec(
+        Id::Ipv4,
+        "ipv4",
+        Some('4'),
+        Some("HEALTHPROBE_IPV4"),
+        false,
+        None,
+    ),
+    spec(
+        Id::Ipv6,
+        "ipv6",
+        Some('6'),
+        Some("HEALTHPROBE_IPV6"),
+        false,
+        None,
+    ),
+    spec(
+        Id::BodyNotContains,
+        "body-not-contains",
+        None,
+        Some("HEALTHPROBE_BODY_NOT_CONTAINS"),
+        true,
+        None,
+    ),
+    spec(
+        Id::HeaderContains,
+        "header-contains",
+        None,
+        None,
+        true,
+        None,
+    ),
+    spec(
+        Id::StdoutContains,
+        "stdout-contains",
+        None,
+        Some("HEALTHPROBE_STDOUT_CONTAINS"),
+        true,
+        Some(Sub::Exec),
+    ),
+    spec(
+        Id::NonEmpty,
+        "non-empty",
+        None,
+        Some("HEALTHPROBE_NON_EMPTY"),
+        false,
+        Some(Sub::File),
+    ),
+    spec(
+        Id::Contains,
+        "contains",
+        None,
+        Some("HEALTHPROBE_CONTAINS"),
+        true,
+        Some(Sub::File),
+    ),
+    spec(
+        Id::MinSize,
+        "min-size",
+        None,
+        Some("HEALTHPROBE_MIN_SIZE"),
+        true,
+        Some(Sub::File),
+    ),
+    spec(
+        Id::MaxSize,
+        "max-size",
+        None,
+        Some("HEALTHPROBE_MAX_SIZE"),
+        true,
+        Some(Sub::File),
+    ),
 ];
 
 /// The options the command line gave, raw, in order.
@@ -384,6 +481,9 @@ pub fn parse(args: &[OsString], env: &Env) -> Option<Parsed> {
             }
             continue;
         };
+        if ISSUE_24.contains(&spec.id) {
+            return None;
+        }
         let value = match (spec.takes_value, attached) {
             (false, None) => "true",
             (false, Some(_)) => return None,
@@ -416,6 +516,10 @@ pub fn parse(args: &[OsString], env: &Env) -> Option<Parsed> {
         Some(Sub::File) => Some(Command::File {
             path: PathBuf::from(one(&positionals)?),
             max_age: value_of(&given, env, Id::MaxAge, parse_timeout)?,
+            non_empty: false,
+            contains: None,
+            min_size: None,
+            max_size: None,
         }),
         Some(Sub::Grpc) => Some(Command::Grpc {
             address: one(&positionals)?,
@@ -435,6 +539,7 @@ pub fn parse(args: &[OsString], env: &Env) -> Option<Parsed> {
         Some(Sub::Exec) if positionals.is_empty() && program.is_some_and(|p| !p.is_empty()) => {
             Some(Command::Exec {
                 redact_args: flag(&given, env, Id::RedactArgs)?,
+                stdout_contains: None,
                 command: program
                     .unwrap_or_default()
                     .iter()
@@ -512,6 +617,16 @@ fn flag(given: &Given<'_>, env: &Env, id: Id) -> Option<bool> {
 }
 
 fn options(given: &Given<'_>, env: &Env) -> Option<Options> {
+    // issue 24: clap reads these from the environment.
+    let issue_24_env = SPECS
+        .iter()
+        .filter(|s| ISSUE_24.contains(&s.id))
+        .filter_map(|s| s.env);
+    for name in issue_24_env {
+        if env.get(name).is_some() {
+            return None;
+        }
+    }
     let quiet = flag(given, env, Id::Quiet)?;
     let verbose = flag(given, env, Id::Verbose)?;
     if quiet && verbose {
@@ -521,6 +636,8 @@ fn options(given: &Given<'_>, env: &Env) -> Option<Options> {
         timeout: value_of(given, env, Id::Timeout, parse_timeout)?,
         quiet,
         verbose,
+        ipv4: false,
+        ipv6: false,
         start_period: value_of(given, env, Id::StartPeriod, parse_duration)?,
         exit_codes: value_or(given, env, Id::ExitCodes, "docker", |s| match s {
             "docker" => Ok(ExitCodes::Docker),
@@ -533,6 +650,8 @@ fn options(given: &Given<'_>, env: &Env) -> Option<Options> {
         headers: all(given, Id::Header, Header::parse)?,
         host: value_of(given, env, Id::Host, parse_host_name)?,
         body_contains: value_of(given, env, Id::BodyContains, parse_nonempty)?,
+        body_not_contains: None,
+        header_contains: Vec::new(),
         body_json: all(given, Id::BodyJson, JsonCheck::parse)?,
         basic_auth: value_of(given, env, Id::BasicAuth, parse_basic_auth)?,
         unix_socket: value_of(given, env, Id::UnixSocket, nonempty_path)?,

@@ -12,6 +12,8 @@ pub mod fast;
 pub mod usage;
 mod values;
 
+pub use crate::probe::file::parse_size;
+pub use crate::probe::http::header_check::HeaderCheck;
 pub use crate::probe::http::json::JsonCheck;
 pub use values::{BasicAuth, Header, HeaderValue, MAX_TIMEOUT, StatusSet};
 use values::{
@@ -22,20 +24,18 @@ const EXAMPLES: &str = "\
 Examples:
   healthprobe http://localhost:8080/health
   healthprobe http://localhost:${PORT}/health     (${VAR} is expanded by the probe)
-  healthprobe --cacert /etc/app/ca.pem https://localhost:8443/ready
   healthprobe tcp localhost:5432
-  healthprobe grpc localhost:50051 --service db   (or grpc://localhost:50051/db)
-  healthprobe --body-json status=UP http://localhost:8080/actuator/health
+  healthprobe grpc://localhost:50051/db
+  healthprobe --body-json status=UP localhost:8080/actuator/health
   healthprobe postgres://localhost:5432 redis://:${REDIS_PASSWORD}@localhost:6379
   healthprobe exec -- /app/check --deep
-  healthprobe http --unix-socket /run/app.sock http://localhost/health
-  healthprobe wait --timeout 60s postgres://db:5432 -- /app/server
+  healthprobe wait postgres://db:5432 -- /app/server
 
-In a Dockerfile (exec form: no shell needed):
+In a Dockerfile (exec form, no shell):
   HEALTHCHECK --interval=10s --timeout=5s CMD [\"/healthprobe\", \"--timeout\", \"3s\", \"http://localhost:8080/health\"]
 
-Exit status: 0 healthy, 1 unhealthy or unable to run the check,
-2 only with --start-period while the container is still starting.";
+Exit status: 0 healthy, 1 unhealthy or unable to check, 2 only with
+--start-period while the container is starting.";
 
 #[derive(Debug, PartialEq, Parser)]
 #[command(
@@ -49,7 +49,7 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// http(s)://, tcp://, grpc(s)://, redis(s)://, postgres://, mysql://; several run at once. Default: $HEALTHPROBE_URL.
+    /// http(s)://, tcp://, grpc(s)://, redis(s)://, postgres://, mysql:// (none: http); several run at once. Default: $HEALTHPROBE_URL.
     #[arg(value_name = "TARGET")]
     pub targets: Vec<String>,
 
@@ -69,15 +69,28 @@ pub enum Command {
         /// HOST:PORT, [IPv6]:PORT or tcp://HOST:PORT.
         address: String,
     },
-    /// Healthy when the heartbeat file PATH exists (and is younger than --max-age).
+    /// Healthy when the heartbeat file PATH exists and passes its checks.
     File {
         /// The heartbeat file.
         path: PathBuf,
         /// Unhealthy when the file was last modified longer ago than this.
         #[arg(long, value_name = "DURATION", value_parser = parse_timeout, env = "HEALTHPROBE_MAX_AGE")]
         max_age: Option<Duration>,
+        // issue 24: the file's content (each of these makes an empty file unhealthy).
+        /// Unhealthy when the file is empty.
+        #[arg(long, env = "HEALTHPROBE_NON_EMPTY")]
+        non_empty: bool,
+        /// Healthy only if the file's first 64 KiB contain TEXT.
+        #[arg(long, value_name = "TEXT", value_parser = parse_nonempty, env = "HEALTHPROBE_CONTAINS")]
+        contains: Option<String>,
+        /// Unhealthy when smaller: bytes, or with K, M, G (KiB, MiB, GiB): 1K = 1024.
+        #[arg(long, value_name = "SIZE", value_parser = parse_size, env = "HEALTHPROBE_MIN_SIZE")]
+        min_size: Option<u64>,
+        /// Unhealthy when larger (SIZE as for --min-size).
+        #[arg(long, value_name = "SIZE", value_parser = parse_size, env = "HEALTHPROBE_MAX_SIZE")]
+        max_size: Option<u64>,
     },
-    /// Retries TARGETs until all pass (--timeout, default 60s), then runs PROGRAM in its place.
+    /// Waits until all TARGETs pass (--timeout, default 60s), then runs PROGRAM.
     Wait {
         /// What to wait for: http://..., https://..., tcp://HOST:PORT.
         #[arg(required = true, value_name = "TARGET")]
@@ -114,6 +127,10 @@ pub enum Command {
         /// Print the program's name but not its arguments (they may hold a password).
         #[arg(long, env = "HEALTHPROBE_REDACT_ARGS")]
         redact_args: bool,
+        // issue 24: --stdout-contains.
+        /// Healthy only if the program's output (stdout and stderr, first 64 KiB) contains TEXT.
+        #[arg(long, value_name = "TEXT", value_parser = parse_nonempty, env = "HEALTHPROBE_STDOUT_CONTAINS")]
+        stdout_contains: Option<String>,
         /// The program and its arguments. Put `--` before it if an argument starts with `-`.
         #[arg(
             required = true,
@@ -132,7 +149,7 @@ pub struct Options {
           env = "HEALTHPROBE_TIMEOUT")]
     pub timeout: Option<Duration>,
 
-    /// Print nothing; the exit status says it all.
+    /// Print nothing, only exit.
     #[arg(
         short,
         long,
@@ -142,9 +159,25 @@ pub struct Options {
     )]
     pub quiet: bool,
 
-    /// Also print addresses, timings and response headers.
+    /// Also print addresses, timings, headers.
     #[arg(short, long, global = true, env = "HEALTHPROBE_VERBOSE")]
     pub verbose: bool,
+
+    // issue 24: -4 / -6.
+    /// IPv4 addresses only (localhost: 127.0.0.1).
+    #[arg(
+        short = '4',
+        long,
+        global = true,
+        conflicts_with = "ipv6",
+        env = "HEALTHPROBE_IPV4"
+    )]
+    pub ipv4: bool,
+
+    // issue 24: -4 / -6.
+    /// IPv6 addresses only (localhost: ::1).
+    #[arg(short = '6', long, global = true, env = "HEALTHPROBE_IPV6")]
+    pub ipv6: bool,
 
     /// Exit 2 ("starting"), not 1, on failure while the container is younger.
     #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration,
@@ -158,6 +191,7 @@ pub struct Options {
         value_name = "STYLE",
         default_value = "docker",
         value_enum,
+        hide_possible_values = true,
         env = "HEALTHPROBE_EXIT_CODES"
     )]
     pub exit_codes: ExitCodes,
@@ -167,7 +201,7 @@ pub struct Options {
           env = "HEALTHPROBE_METHOD", help_heading = "HTTP")]
     pub method: Option<String>,
 
-    /// Send TEXT as the request body (Content-Type: -H's, else JSON for {...}, else a form).
+    /// Send TEXT as the body (JSON for {...}, else a form).
     #[arg(
         long,
         short = 'd',
@@ -198,7 +232,19 @@ pub struct Options {
           env = "HEALTHPROBE_BODY_CONTAINS", help_heading = "HTTP")]
     pub body_contains: Option<String>,
 
-    /// Healthy only if the JSON body has VALUE at PATH: status=UP, checks[0].ok=true [env: HEALTHPROBE_BODY_JSON, one per line]
+    // issue 24: --body-not-contains.
+    /// Unhealthy if the body's first 64 KiB contain TEXT.
+    #[arg(long, global = true, value_name = "TEXT", value_parser = parse_nonempty,
+          env = "HEALTHPROBE_BODY_NOT_CONTAINS", help_heading = "HTTP")]
+    pub body_not_contains: Option<String>,
+
+    // issue 24: --header-contains.
+    /// Healthy only if header Name holds TEXT: 'Name: TEXT' [env: HEALTHPROBE_HEADER_CONTAINS, one per line]
+    #[arg(long = "header-contains", global = true, value_name = "HEADER",
+          value_parser = HeaderCheck::parse, help_heading = "HTTP")]
+    pub header_contains: Vec<HeaderCheck>,
+
+    /// Healthy only if the JSON body has VALUE at PATH: status=UP [env: HEALTHPROBE_BODY_JSON, one per line]
     #[arg(long = "body-json", global = true, value_name = "PATH=VALUE",
           value_parser = JsonCheck::parse, help_heading = "HTTP")]
     pub body_json: Vec<JsonCheck>,
@@ -208,7 +254,7 @@ pub struct Options {
           env = "HEALTHPROBE_BASIC_AUTH", hide_env_values = true, help_heading = "HTTP")]
     pub basic_auth: Option<BasicAuth>,
 
-    /// Talk HTTP over this unix socket instead of TCP.
+    /// HTTP over this unix socket, not TCP.
     #[arg(
         long,
         global = true,
@@ -228,7 +274,7 @@ pub struct Options {
     )]
     pub insecure: bool,
 
-    /// Trust the PEM certificates in FILE instead of the bundled roots (also a self-signed server's).
+    /// Trust FILE's PEM certificates, not the bundled roots (a self-signed one too).
     #[arg(
         long,
         global = true,
@@ -238,7 +284,7 @@ pub struct Options {
     )]
     pub cacert: Option<PathBuf>,
 
-    /// Client certificate (PEM; may hold the chain, and the key).
+    /// Client certificate (PEM; may hold the chain and key).
     #[arg(
         long,
         global = true,
@@ -248,7 +294,7 @@ pub struct Options {
     )]
     pub cert: Option<PathBuf>,
 
-    /// The client certificate's private key (PEM: PKCS#8, RSA or EC).
+    /// The client certificate's key (PEM).
     #[arg(
         long,
         global = true,

@@ -9,7 +9,7 @@ pub mod conn;
 pub mod socket;
 pub mod unix;
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::mpsc;
@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use crate::deadline::Deadline;
 use crate::report::format_duration;
-use crate::target::HostPort;
+use crate::target::{Family, HostPort};
 
 /// Resolves `target` and connects to the first of its addresses that answers,
 /// giving each an equal share of what is left of the deadline (a silent
@@ -74,8 +74,41 @@ pub fn connect_tcp(
 /// The least time one address gets, however many there are.
 const MIN_SHARE: Duration = Duration::from_millis(10);
 
-/// Every address `target` names, IPv4 first for `localhost`.
+/// Every address `target` names in its family (-4, -6), IPv4 first for
+/// `localhost`.
 pub fn resolve(target: &HostPort, deadline: &Deadline) -> Result<Vec<SocketAddr>, String> {
+    let addrs = resolve_any(target, deadline)?;
+    in_family(target, addrs)
+}
+
+/// Keeps the addresses of `target.family`; none left is a failure naming
+/// the family and what the name has instead.
+fn in_family(target: &HostPort, mut addrs: Vec<SocketAddr>) -> Result<Vec<SocketAddr>, String> {
+    let (wanted, family, flag): (fn(&SocketAddr) -> bool, _, _) = match target.family {
+        Family::Any => return Ok(addrs),
+        Family::V4 => (SocketAddr::is_ipv4, "IPv4", "-4"),
+        Family::V6 => (SocketAddr::is_ipv6, "IPv6", "-6"),
+    };
+    let others: Vec<IpAddr> = addrs.iter().map(SocketAddr::ip).collect();
+    addrs.retain(wanted);
+    if !addrs.is_empty() {
+        return Ok(addrs);
+    }
+    let mut why = format!("no {family} address for {} ({flag})", target.host);
+    if target.host.parse::<IpAddr>().is_err() {
+        // A name may have many addresses: the line names a few.
+        const SHOWN: usize = 3;
+        let has: Vec<String> = others.iter().take(SHOWN).map(IpAddr::to_string).collect();
+        let _ = write!(why, "; it has {}", has.join(", "));
+        if others.len() > SHOWN {
+            let _ = write!(why, " and {} more", others.len() - SHOWN);
+        }
+    }
+    Err(why)
+}
+
+/// Every address `target` names, whatever the family.
+fn resolve_any(target: &HostPort, deadline: &Deadline) -> Result<Vec<SocketAddr>, String> {
     if let Some(addrs) = resolve_without_resolver(&target.host, target.port) {
         return Ok(addrs);
     }
@@ -233,6 +266,33 @@ mod tests {
         assert_eq!(
             resolve_without_resolver("::1", 9).unwrap(),
             vec!["[::1]:9".parse().unwrap()]
+        );
+    }
+
+    #[test]
+    fn a_family_keeps_its_addresses_or_says_what_there_is() {
+        let t = |host: &str, family| HostPort {
+            host: host.into(),
+            port: 80,
+            family,
+        };
+        let both = || resolve_without_resolver("localhost", 80).unwrap();
+        assert_eq!(
+            in_family(&t("localhost", Family::V6), both()).unwrap(),
+            vec!["[::1]:80".parse().unwrap()]
+        );
+        assert_eq!(
+            in_family(&t("localhost", Family::V4), both()).unwrap(),
+            vec!["127.0.0.1:80".parse().unwrap()]
+        );
+        let v4 = |n: u8| SocketAddr::from(([10, 0, 0, n], 80));
+        assert_eq!(
+            in_family(&t("db", Family::V6), (1..=5).map(v4).collect()).unwrap_err(),
+            "no IPv6 address for db (-6); it has 10.0.0.1, 10.0.0.2, 10.0.0.3 and 2 more"
+        );
+        assert_eq!(
+            in_family(&t("::1", Family::V4), vec!["[::1]:80".parse().unwrap()]).unwrap_err(),
+            "no IPv4 address for ::1 (-4)"
         );
     }
 

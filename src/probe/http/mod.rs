@@ -1,11 +1,14 @@
 //! `http URL`: one request, healthy when the status is in --status (and,
-//! with --body-contains, the body's first 64 KiB hold the text).
+//! with --header-contains, the headers hold their texts; with
+//! --body-contains / --body-not-contains, the body's first 64 KiB hold / do
+//! not hold the text).
 //!
 //! The check connects itself (every address tried within the deadline, or
 //! the unix socket), sets up TLS for https, then lets ureq speak HTTP/1.1 over
 //! that connection (`transport.rs`). The body is read only as far as a
 //! verdict or a failure message needs.
 
+pub mod header_check;
 pub mod json;
 mod transport;
 
@@ -20,7 +23,7 @@ use crate::deadline::Deadline;
 use crate::net::conn::Conn;
 use crate::net::socket::DeadlineStream;
 use crate::net::{self, unix};
-use crate::probe::{Notes, Outcome, Probe};
+use crate::probe::{Notes, Outcome, Probe, contains};
 use crate::redacted::{SecretString, basic_credentials, shown_header_value};
 use crate::report::{format_duration, shown};
 use crate::target::{Scheme, Url, host_of_authority};
@@ -41,6 +44,10 @@ pub struct HttpCheck {
     pub headers: Vec<Header>,
     pub host: Option<String>,
     pub body_contains: Option<String>,
+    /// issue 24: unhealthy when the body's first 64 KiB hold this.
+    pub body_not_contains: Option<String>,
+    /// issue 24: response headers that must hold a text.
+    pub header_contains: Vec<header_check::HeaderCheck>,
     pub body_json: Vec<json::JsonCheck>,
     /// The request body (--data).
     pub data: Option<String>,
@@ -119,28 +126,57 @@ impl HttpCheck {
         if !self.status.contains(status.as_u16()) {
             // Alive but shedding load: a warning where warnings exist (Consul).
             notes.warning = status.as_u16() == 429;
-            let (excerpt, _) = read_body(response.body_mut().as_reader(), EXCERPT_READ, None);
+            let (excerpt, _) = read_body(response.body_mut().as_reader(), EXCERPT_READ, |_| false);
             notes.excerpt = Some(excerpt);
             return Ok(Outcome::Unhealthy(status_text));
         }
-        if self.body_contains.is_none() && self.body_json.is_empty() {
-            return Ok(Outcome::Healthy(status_text));
+        let mut passed = vec![status_text.clone()];
+        for check in &self.header_contains {
+            match check.check(response.headers()) {
+                Ok(()) => passed.push(check.describe()),
+                Err(why) => return Ok(Outcome::Unhealthy(format!("{status_text}, but {why}"))),
+            }
         }
-        // --body-contains alone may stop reading once it sees its text.
-        let stop_at = self
+        if self.body_contains.is_none()
+            && self.body_not_contains.is_none()
+            && self.body_json.is_empty()
+        {
+            return Ok(Outcome::Healthy(passed.join(", ")));
+        }
+        // Reading stops once the body decides: at a forbidden text, or at
+        // the wanted one when nothing else needs more of the body.
+        let wanted = self
             .body_contains
             .as_deref()
-            .filter(|_| self.body_json.is_empty())
+            .filter(|_| self.body_json.is_empty() && self.body_not_contains.is_none())
             .map(str::as_bytes);
-        let (body, error) = read_body(response.body_mut().as_reader(), BODY_SEARCH_LIMIT, stop_at);
+        let forbidden = self.body_not_contains.as_deref().map(str::as_bytes);
+        let decided = |body: &[u8]| {
+            forbidden.is_some_and(|f| contains(body, f))
+                || wanted.is_some_and(|w| contains(body, w))
+        };
+        let (body, error) = read_body(response.body_mut().as_reader(), BODY_SEARCH_LIMIT, decided);
         notes.detail(format!(
             "read {} bytes of body by {}",
             body.len(),
             format_duration(deadline.elapsed())
         ));
-        let mut passed = vec![status_text.clone()];
         let mut failure = None;
-        if let Some(needle) = &self.body_contains {
+        if let Some(needle) = &self.body_not_contains {
+            if contains(&body, needle.as_bytes()) {
+                failure = Some(format!("the body contains {}", shown(needle)));
+            } else if error.is_none() {
+                passed.push(format!("body without {}", shown(needle)));
+            } else {
+                // Cut short: what was not read may hold it.
+                failure = Some(format!(
+                    "only {} bytes of the body read, {} may follow",
+                    body.len(),
+                    shown(needle)
+                ));
+            }
+        }
+        if let (Some(needle), None) = (&self.body_contains, &failure) {
             if contains(&body, needle.as_bytes()) {
                 passed.push(format!("body contains {}", shown(needle)));
             } else {
@@ -269,12 +305,12 @@ impl HttpCheck {
     }
 }
 
-/// Reads up to `limit` bytes, stopping early once `needle` is seen. Keeps what
-/// it got if the read fails (deadline, reset).
+/// Reads up to `limit` bytes, stopping early once what was read is
+/// `decided`. Keeps what it got if the read fails (deadline, reset).
 fn read_body(
     reader: impl Read,
     limit: u64,
-    needle: Option<&[u8]>,
+    decided: impl Fn(&[u8]) -> bool,
 ) -> (Vec<u8>, Option<std::io::Error>) {
     let mut reader = reader.take(limit);
     let mut body = Vec::new();
@@ -284,7 +320,7 @@ fn read_body(
             Ok(0) => return (body, None),
             Ok(n) => {
                 body.extend_from_slice(&chunk[..n]);
-                if needle.is_some_and(|n| contains(&body, n)) {
+                if decided(&body) {
                     return (body, None);
                 }
             }
@@ -292,10 +328,6 @@ fn read_body(
             Err(e) => return (body, Some(e)),
         }
     }
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// Why reading the body stopped. ureq's body reader wraps its own errors in io::Error.
