@@ -40,7 +40,11 @@ fn minus_4_makes_localhost_127_0_0_1_only() {
     let closed = closed_port();
     for args in [
         vec!["-4".to_string(), format!("tcp://localhost:{closed}")],
-        vec!["--ipv4".to_string(), "tcp".into(), format!("localhost:{closed}")],
+        vec![
+            "--ipv4".to_string(),
+            "tcp".into(),
+            format!("localhost:{closed}"),
+        ],
     ] {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         probe(&args)
