@@ -118,8 +118,12 @@ impl FileCheck {
             notes.detail(format!("read {} bytes", head.len()));
             if !contains(&head, text.as_bytes()) {
                 notes.excerpt = Some(head.iter().copied().take(512).collect());
+                let of = match size > head.len() as u64 {
+                    true => format!(" (of {size})"),
+                    false => String::new(),
+                };
                 return Err(format!(
-                    "{} not in its first {} bytes",
+                    "{} not in its first {} bytes{of}",
                     shown(text),
                     head.len()
                 ));
