@@ -4,6 +4,7 @@
 use anyhow::{Result, bail};
 
 use crate::cli::{Cli, Command, Given, Groups};
+use crate::net;
 use crate::probe::Check;
 use crate::probe::exec::ExecCheck;
 use crate::probe::file::FileCheck;
@@ -33,12 +34,13 @@ pub fn uses(given: &Given) -> Groups {
 /// Turns the parsed command line into checks.
 pub fn checks(cli: Cli) -> Result<Vec<Check>> {
     let opts = &cli.options;
+    net::set_family(opts.ipv4, opts.ipv6);
     let mut cx = Context::new(opts);
     match cli.command {
         Some(Command::Http { url }) => Ok(vec![schemes::check_as(
             "http",
             &target::expand_vars(&url)?,
-            false,
+            true,
             &mut cx,
         )?]),
         Some(Command::Tcp { address }) => Ok(vec![schemes::check_as(
@@ -56,6 +58,10 @@ pub fn checks(cli: Cli) -> Result<Vec<Check>> {
         Some(Command::File { path }) => Ok(vec![Check::new(FileCheck {
             path,
             max_age: opts.max_age,
+            non_empty: opts.non_empty,
+            contains: opts.contains.clone(),
+            min_size: opts.min_size,
+            max_size: opts.max_size,
         })]),
         Some(Command::Exec { command }) => {
             let mut parts = command.into_iter();
@@ -69,6 +75,7 @@ pub fn checks(cli: Cli) -> Result<Vec<Check>> {
                 program,
                 args: parts.collect(),
                 redact_args: opts.redact_args,
+                stdout_contains: opts.stdout_contains.clone(),
             })])
         }
         Some(Command::Wait { targets, .. }) => target_checks(&targets, opts),
@@ -79,6 +86,7 @@ pub fn checks(cli: Cli) -> Result<Vec<Check>> {
 /// Checks for bare targets (`scheme://...`), as `wait` and the targets
 /// without a subcommand name them.
 pub fn target_checks(targets: &[String], opts: &Options) -> Result<Vec<Check>> {
+    net::set_family(opts.ipv4, opts.ipv6);
     let mut cx = Context::new(opts);
     targets
         .iter()

@@ -34,6 +34,28 @@ impl Scheme {
     }
 }
 
+/// Whether `input` starts with a scheme (`name://`, the name a letter and
+/// then letters, digits, `+`, `-` or `.`), known to us or not.
+pub fn has_scheme(input: &str) -> bool {
+    let Some(end) = input.find("://") else {
+        return false;
+    };
+    let name = &input.as_bytes()[..end];
+    name.first().is_some_and(u8::is_ascii_alphabetic)
+        && name
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(b))
+}
+
+/// `input`, with `http://` in front when it names no scheme: curl reads
+/// `localhost:8080/health` as `http://localhost:8080/health`.
+pub fn with_default_scheme(input: &str) -> std::borrow::Cow<'_, str> {
+    match has_scheme(input) {
+        true => std::borrow::Cow::Borrowed(input),
+        false => std::borrow::Cow::Owned(format!("http://{input}")),
+    }
+}
+
 /// A host (an IP literal without brackets, or a name) and a port.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostPort {
@@ -370,11 +392,13 @@ mod tests {
         name: "http",
         default_port: 80,
         tls: false,
+        opaque: false,
     };
     const HTTPS: Scheme = Scheme {
         name: "https",
         default_port: 443,
         tls: true,
+        opaque: false,
     };
 
     fn parse_url_any(input: &str) -> Result<Url> {

@@ -289,6 +289,52 @@ pub struct Options {
     pub authority: Option<String>,
     /// `exec`: print the program's name but not its arguments.
     pub redact_args: bool,
+    /// `exec`: healthy only if the output's first 64 KiB hold this.
+    pub stdout_contains: Option<String>,
+    /// `file`: unhealthy when empty (also implied by the content checks).
+    pub non_empty: bool,
+    /// `file`: the first 64 KiB must hold this.
+    pub contains: Option<String>,
+    /// `file`: bounds on the size, in bytes.
+    pub min_size: Option<u64>,
+    pub max_size: Option<u64>,
+    /// -4: IPv4 addresses only.
+    pub ipv4: bool,
+    /// -6: IPv6 addresses only.
+    pub ipv6: bool,
+    /// Unhealthy if the body's first 64 KiB hold this.
+    pub body_not_contains: Option<String>,
+    /// `Name: TEXT` response header checks, checked for form here and
+    /// compiled by the HTTP check.
+    pub header_contains: Vec<String>,
+}
+
+/// A size: bytes, or a whole number followed by K, M or G (or KiB, MiB,
+/// GiB; any case), each 1024 times the one before: `512`, `1K`, `10MiB`.
+/// Decimal units (kB, MB) are refused rather than guessed at.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+    let (number, unit) = s.split_at(digits);
+    if number.is_empty() {
+        return Err("expected a number of bytes, e.g. 512, 1K, 10M".into());
+    }
+    let shift = match unit.to_ascii_lowercase().as_str() {
+        "" => 0,
+        "k" | "kib" => 10,
+        "m" | "mib" => 20,
+        "g" | "gib" => 30,
+        "kb" | "mb" | "gb" => {
+            return Err(format!(
+                "{unit:?} is ambiguous: write K or KiB (1024 bytes), M or MiB, G or GiB"
+            ));
+        }
+        _ => return Err(format!("unknown unit {unit:?}: use K, M or G (1K = 1024)")),
+    };
+    number
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(1 << shift))
+        .ok_or_else(|| "too large".into())
 }
 
 #[cfg(test)]

@@ -121,3 +121,65 @@ fn arguments_reach_the_program_untouched() {
     ])
     .healthy();
 }
+
+#[test]
+fn stdout_contains_looks_at_the_first_64_kib_of_the_output() {
+    probe(&[
+        "exec",
+        "--stdout-contains",
+        "ready",
+        "--",
+        "sh",
+        "-c",
+        "echo ready",
+    ])
+    .healthy()
+    .one_line()
+    .says(r#"exit 0, output contains "ready""#);
+    probe(&[
+        "exec",
+        "--stdout-contains",
+        "ready",
+        "--",
+        "sh",
+        "-c",
+        "echo starting",
+    ])
+    .unhealthy()
+    .says(r#"exit 0, but "ready" not in the first 9 bytes of its output"#)
+    .says(": starting");
+    // The exit status still decides first.
+    probe(&[
+        "exec",
+        "--stdout-contains",
+        "ready",
+        "--",
+        "sh",
+        "-c",
+        "echo ready; exit 3",
+    ])
+    .unhealthy()
+    .says("exit 3");
+    // Past the 2 KiB kept for the message, within 64 KiB: found.
+    let late = "head -c 10000 /dev/zero | tr '\\0' a; echo ready";
+    probe(&["exec", "--stdout-contains", "ready", "--", "sh", "-c", late]).healthy();
+    // Past 64 KiB: not looked at.
+    let too_late = "head -c 70000 /dev/zero | tr '\\0' a; echo ready";
+    probe(&[
+        "exec",
+        "--stdout-contains",
+        "ready",
+        "--",
+        "sh",
+        "-c",
+        too_late,
+    ])
+    .unhealthy()
+    .says("not in the first 65536 bytes");
+    // The output is what the probe captures: stdout and stderr together.
+    probe_env(
+        &["exec", "--", "sh", "-c", "echo ready >&2"],
+        &[("HEALTHPROBE_STDOUT_CONTAINS", "ready")],
+    )
+    .healthy();
+}

@@ -51,3 +51,111 @@ fn max_age_decides_by_modification_time() {
     let _ = std::fs::remove_file(fresh);
     let _ = std::fs::remove_file(stale);
 }
+
+/// A fresh file holding `content`.
+fn file_with(content: &[u8]) -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(unique("hp-content-"));
+    std::fs::write(&path, content).unwrap();
+    path
+}
+
+#[test]
+fn an_empty_file_is_healthy_unless_its_content_is_asked_about() {
+    let empty = file_with(b"");
+    let p = empty.to_str().unwrap();
+    // `touch` heartbeats are empty: plain `file` is about existence.
+    probe(&["file", p]).healthy();
+    for extra in [
+        &["--non-empty"][..],
+        &["--contains", "x"],
+        &["--min-size", "0"],
+        &["--max-size", "1K"],
+    ] {
+        let mut args = vec!["file", p];
+        args.extend_from_slice(extra);
+        probe(&args).unhealthy().one_line().says("is empty");
+    }
+    probe_env(&["file", p], &[("HEALTHPROBE_NON_EMPTY", "true")]).unhealthy();
+    let _ = std::fs::remove_file(empty);
+}
+
+#[test]
+fn contains_reads_the_first_64_kib() {
+    let ready = file_with(b"state=ready\n");
+    let p = ready.to_str().unwrap();
+    probe(&["file", p, "--contains", "ready"])
+        .healthy()
+        .one_line()
+        .says(r#"12 bytes, contains "ready""#);
+    probe(&["file", p, "--contains", "busy"])
+        .unhealthy()
+        .says(r#""busy" not in its first 12 bytes"#)
+        .says(": state=ready");
+    probe_env(&["file", p], &[("HEALTHPROBE_CONTAINS", "state=")]).healthy();
+    // Beyond 64 KiB is not looked at; a large file costs no memory.
+    let mut late = vec![b'a'; 64 * 1024];
+    late.extend_from_slice(b"ready");
+    let late = file_with(&late);
+    probe(&["file", late.to_str().unwrap(), "--contains", "ready"])
+        .unhealthy()
+        .says("not in its first 65536 bytes");
+    let big = file_with(b"");
+    std::fs::File::options()
+        .write(true)
+        .open(&big)
+        .unwrap()
+        .set_len(1 << 30)
+        .unwrap();
+    probe(&["file", big.to_str().unwrap(), "--contains", "ready"])
+        .unhealthy()
+        .says("not in its first 65536 bytes (of 1073741824)")
+        .within(Duration::from_secs(2));
+    for f in [ready, late, big] {
+        let _ = std::fs::remove_file(f);
+    }
+}
+
+#[test]
+fn sizes_are_bytes_or_k_m_g_of_1024() {
+    let f = file_with(&[b'x'; 2000]);
+    let p = f.to_str().unwrap();
+    probe(&["file", p, "--min-size", "1K", "--max-size", "2000"])
+        .healthy()
+        .says("2000 bytes");
+    probe(&["file", p, "--min-size", "2KiB"])
+        .unhealthy()
+        .says("2000 bytes, less than --min-size 2048");
+    probe(&["file", p, "--max-size", "1k"])
+        .unhealthy()
+        .says("2000 bytes, more than --max-size 1024");
+    probe_env(&["file", p], &[("HEALTHPROBE_MAX_SIZE", "1M")]).healthy();
+    for bad in ["1KB", "1.5K", "lots", "1T"] {
+        probe(&["file", p, "--min-size", bad])
+            .unhealthy()
+            .one_line()
+            .says("invalid value");
+    }
+    let _ = std::fs::remove_file(f);
+}
+
+#[test]
+fn content_is_read_from_regular_files_only() {
+    let fifo = std::env::temp_dir().join(unique("hp-fifo-"));
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let p = fifo.to_str().unwrap();
+    // Nobody writes to it: opening it for reading must not wait.
+    probe(&["--timeout", "5s", "file", p, "--contains", "x"])
+        .unhealthy()
+        .one_line()
+        .says("not a regular file (a FIFO)")
+        .within(Duration::from_secs(2));
+    probe(&["file", p]).healthy();
+    probe(&["file", "/tmp", "--non-empty"])
+        .unhealthy()
+        .says("not a regular file (a directory)");
+    let _ = std::fs::remove_file(fifo);
+}

@@ -24,7 +24,7 @@ fn each_mistake_exits_1_and_names_itself() {
         (&["--timeout", "0", "http://localhost/"], "more than zero"),
         (&["--timeout", "100y", "http://localhost/"], "maximum"),
         (
-            &["http", "localhost:8080"],
+            &["http", "ftp://localhost:8080"],
             "must start with http:// or https://",
         ),
         (&["http://localhost:65536/"], "out of range"),
@@ -39,7 +39,13 @@ fn each_mistake_exits_1_and_names_itself() {
         (&["--status", "999", "http://localhost/"], "999"),
         (&["--status", "400-200", "http://localhost/"], "backwards"),
         (&["--method", "GET /x", "http://localhost/"], "method"),
-        (&["localhost:8080"], "don't know how to check"),
+        (&["foo://localhost:8080"], "don't know how to check"),
+        (&["-4", "-6", "localhost:8080"], "cannot be used with"),
+        (&["file", "/x", "--min-size", "1KB"], "ambiguous"),
+        (
+            &["--header-contains", "no colon", "localhost:1"],
+            "Name: TEXT",
+        ),
         (&[], "nothing to check"),
         (&["exec"], "PROGRAM"),
         (

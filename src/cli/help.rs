@@ -13,23 +13,22 @@ const ABOUT: &str =
 /// The examples before the schemes' own.
 const EXAMPLES_FIRST: &[&str] = &[
     "http://localhost:8080/health",
-    "http://localhost:${PORT}/health     (${VAR} is expanded by the probe)",
+    "localhost:${PORT}/health     (no scheme: http; ${VAR} expanded by the probe)",
 ];
 
 /// The examples after the schemes' own.
 const EXAMPLES_LAST: &[&str] = &[
-    "--body-json status=UP http://localhost:8080/actuator/health",
+    "--body-json status=UP localhost:8080/actuator/health",
     "exec -- /app/check --deep",
-    "http --unix-socket /run/app.sock http://localhost/health",
-    "wait --timeout 60s postgres://db:5432 -- /app/server",
+    "wait postgres://db amqp://mq mqtt://broker memcached://cache nats://bus dns:db -- /app/server",
 ];
 
 const FOOTER: &str = "\
-In a Dockerfile (exec form: no shell needed):
+In a Dockerfile (exec form, no shell):
   HEALTHCHECK --interval=10s --timeout=5s CMD [\"/healthprobe\", \"--timeout\", \"3s\", \"http://localhost:8080/health\"]
 
-Exit status: 0 healthy, 1 unhealthy or unable to run the check,
-2 only with --start-period while the container is still starting.";
+Exit status: 0 healthy, 1 unhealthy or unable to check, 2 only with
+--start-period while the container is starting.";
 
 /// What the help says about the target schemes, from the scheme table.
 pub struct Schemes {
@@ -115,7 +114,10 @@ fn arg(opt: &super::options::Opt) -> Arg {
         a = a.default_value(default);
     }
     if !opt.choices.is_empty() {
-        a = a.value_parser(PossibleValuesParser::new(opt.choices));
+        // The help text names the choices; clap's list would say it twice.
+        a = a
+            .value_parser(PossibleValuesParser::new(opt.choices))
+            .hide_possible_values(true);
     }
     a.help(help)
 }
@@ -135,11 +137,11 @@ fn subcommand(sub: Sub, schemes: &str) -> (&'static str, Vec<Arg>) {
             vec![required("address", "ADDRESS", "HOST:PORT, [IPv6]:PORT or tcp://HOST:PORT")],
         ),
         Sub::File => (
-            "Healthy when the heartbeat file PATH exists (and is younger than --max-age)",
+            "Healthy when the heartbeat file PATH exists and passes its checks",
             vec![required("path", "PATH", "The heartbeat file")],
         ),
         Sub::Wait => (
-            "Retries TARGETs until all pass (--timeout, default 60s), then runs PROGRAM in its place",
+            "Waits until all TARGETs pass (--timeout, default 60s), then runs PROGRAM",
             vec![
                 Arg::new("targets")
                     .value_name("TARGET")

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 
 use crate::values::{
     ExitCodes, Header, Options, StatusSet, parse_basic_auth, parse_duration, parse_host_name,
-    parse_method, parse_nonempty, parse_timeout,
+    parse_method, parse_nonempty, parse_size, parse_timeout,
 };
 pub use crate::values::{Group, Groups};
 
@@ -145,7 +145,7 @@ const HTTP: Option<&str> = Some("HTTP");
 const TLS: Option<&str> = Some("TLS");
 
 /// The options, in the order the help lists them.
-pub static OPTIONS: [Opt; 24] = [
+pub static OPTIONS: [Opt; 33] = [
     Opt {
         long: "timeout",
         short: None,
@@ -156,7 +156,7 @@ pub static OPTIONS: [Opt; 24] = [
         level: Level::Global,
         group: Group::Run,
         heading: None,
-        help: "Deadline for everything, below the runtime's own [default: 10s; wait: 60s]",
+        help: "Deadline for everything, below the runtime's [default: 10s; wait: 60s]",
         secret: false,
         set: |o, v| {
             o.timeout = Some(parse_timeout(text(v)?)?);
@@ -173,7 +173,7 @@ pub static OPTIONS: [Opt; 24] = [
         level: Level::Global,
         group: Group::Run,
         heading: None,
-        help: "Print nothing; the exit status says it all",
+        help: "Print nothing, only exit",
         secret: false,
         set: |o, v| {
             o.quiet = flag(v)?;
@@ -190,10 +190,44 @@ pub static OPTIONS: [Opt; 24] = [
         level: Level::Global,
         group: Group::Run,
         heading: None,
-        help: "Also print addresses, timings and response headers",
+        help: "Also print addresses, timings, headers",
         secret: false,
         set: |o, v| {
             o.verbose = flag(v)?;
+            Ok(())
+        },
+    },
+    Opt {
+        long: "ipv4",
+        short: Some('4'),
+        env: Some("HEALTHPROBE_IPV4"),
+        takes: Takes::Flag,
+        default: None,
+        choices: &[],
+        level: Level::Global,
+        group: Group::Run,
+        heading: None,
+        help: "IPv4 only",
+        secret: false,
+        set: |o, v| {
+            o.ipv4 = flag(v)?;
+            Ok(())
+        },
+    },
+    Opt {
+        long: "ipv6",
+        short: Some('6'),
+        env: Some("HEALTHPROBE_IPV6"),
+        takes: Takes::Flag,
+        default: None,
+        choices: &[],
+        level: Level::Global,
+        group: Group::Run,
+        heading: None,
+        help: "IPv6 only",
+        secret: false,
+        set: |o, v| {
+            o.ipv6 = flag(v)?;
             Ok(())
         },
     },
@@ -207,7 +241,7 @@ pub static OPTIONS: [Opt; 24] = [
         level: Level::Global,
         group: Group::Run,
         heading: None,
-        help: "Exit 2 (\"starting\"), not 1, on failure while the container is younger",
+        help: "Exit 2, not 1, on failure while the container is younger",
         secret: false,
         set: |o, v| {
             o.start_period = Some(parse_duration(text(v)?)?);
@@ -224,7 +258,7 @@ pub static OPTIONS: [Opt; 24] = [
         level: Level::Global,
         group: Group::Run,
         heading: None,
-        help: "docker: 0 healthy, 1 not; consul: 0 passing, 1 warning (HTTP 429), 2 critical",
+        help: "docker, or consul: 1 warning (HTTP 429), 2 critical",
         secret: false,
         set: |o, v| {
             o.exit_codes = ExitCodes::parse(text(v)?)?;
@@ -258,7 +292,7 @@ pub static OPTIONS: [Opt; 24] = [
         level: Level::Global,
         group: Group::Http,
         heading: HTTP,
-        help: "Send TEXT as the request body (Content-Type: -H's, else JSON for {...}, else a form)",
+        help: "Send TEXT as the body (JSON for {...}, else a form)",
         secret: false,
         set: |o, v| {
             o.data = Some(text(v)?.to_string());
@@ -334,6 +368,44 @@ pub static OPTIONS: [Opt; 24] = [
         },
     },
     Opt {
+        long: "body-not-contains",
+        short: None,
+        env: Some("HEALTHPROBE_BODY_NOT_CONTAINS"),
+        takes: Takes::One("TEXT"),
+        default: None,
+        choices: &[],
+        level: Level::Global,
+        group: Group::Http,
+        heading: HTTP,
+        help: "Unhealthy if the body's first 64 KiB contain TEXT",
+        secret: false,
+        set: |o, v| {
+            o.body_not_contains = Some(parse_nonempty(text(v)?)?);
+            Ok(())
+        },
+    },
+    Opt {
+        long: "header-contains",
+        short: None,
+        env: Some("HEALTHPROBE_HEADER_CONTAINS"),
+        takes: Takes::Many("HEADER"),
+        default: None,
+        choices: &[],
+        level: Level::Global,
+        group: Group::Http,
+        heading: HTTP,
+        help: "Healthy only if header Name holds TEXT",
+        secret: false,
+        set: |o, v| {
+            let text = text(v)?;
+            if !text.contains(':') {
+                return Err("expected 'Name: TEXT'".into());
+            }
+            o.header_contains.push(text.to_string());
+            Ok(())
+        },
+    },
+    Opt {
         long: "body-json",
         short: None,
         env: Some("HEALTHPROBE_BODY_JSON"),
@@ -343,7 +415,7 @@ pub static OPTIONS: [Opt; 24] = [
         level: Level::Global,
         group: Group::Http,
         heading: HTTP,
-        help: "Healthy only if the JSON body has VALUE at PATH: status=UP, checks[0].ok=true",
+        help: "Healthy only if the JSON body has VALUE at PATH: status=UP",
         secret: false,
         set: |o, v| {
             let text = text(v)?;
@@ -381,7 +453,7 @@ pub static OPTIONS: [Opt; 24] = [
         level: Level::Global,
         group: Group::Http,
         heading: HTTP,
-        help: "Talk HTTP over this unix socket instead of TCP",
+        help: "HTTP over this unix socket, not TCP",
         secret: false,
         set: |o, v| {
             o.unix_socket = path(v)?;
@@ -415,7 +487,7 @@ pub static OPTIONS: [Opt; 24] = [
         level: Level::Global,
         group: Group::Tls,
         heading: TLS,
-        help: "Trust the PEM certificates in FILE instead of the bundled roots (also a self-signed server's)",
+        help: "Trust FILE's PEM certificates (a self-signed one too)",
         secret: false,
         set: |o, v| {
             o.cacert = path(v)?;
@@ -432,7 +504,7 @@ pub static OPTIONS: [Opt; 24] = [
         level: Level::Global,
         group: Group::Tls,
         heading: TLS,
-        help: "Client certificate (PEM; may hold the chain, and the key)",
+        help: "Client certificate (PEM; may hold the chain and key)",
         secret: false,
         set: |o, v| {
             o.cert = path(v)?;
@@ -449,7 +521,7 @@ pub static OPTIONS: [Opt; 24] = [
         level: Level::Global,
         group: Group::Tls,
         heading: TLS,
-        help: "The client certificate's private key (PEM: PKCS#8, RSA or EC)",
+        help: "The client certificate's key (PEM)",
         secret: false,
         set: |o, v| {
             o.key = path(v)?;
@@ -470,6 +542,74 @@ pub static OPTIONS: [Opt; 24] = [
         secret: false,
         set: |o, v| {
             o.max_age = Some(parse_timeout(text(v)?)?);
+            Ok(())
+        },
+    },
+    Opt {
+        long: "non-empty",
+        short: None,
+        env: Some("HEALTHPROBE_NON_EMPTY"),
+        takes: Takes::Flag,
+        default: None,
+        choices: &[],
+        level: Level::Only(Sub::File),
+        group: Group::Run,
+        heading: None,
+        help: "Unhealthy when the file is empty",
+        secret: false,
+        set: |o, v| {
+            o.non_empty = flag(v)?;
+            Ok(())
+        },
+    },
+    Opt {
+        long: "contains",
+        short: None,
+        env: Some("HEALTHPROBE_CONTAINS"),
+        takes: Takes::One("TEXT"),
+        default: None,
+        choices: &[],
+        level: Level::Only(Sub::File),
+        group: Group::Run,
+        heading: None,
+        help: "Healthy only if the file's first 64 KiB contain TEXT",
+        secret: false,
+        set: |o, v| {
+            o.contains = Some(parse_nonempty(text(v)?)?);
+            Ok(())
+        },
+    },
+    Opt {
+        long: "min-size",
+        short: None,
+        env: Some("HEALTHPROBE_MIN_SIZE"),
+        takes: Takes::One("SIZE"),
+        default: None,
+        choices: &[],
+        level: Level::Only(Sub::File),
+        group: Group::Run,
+        heading: None,
+        help: "Unhealthy when smaller: bytes, or K, M, G (1K = 1024)",
+        secret: false,
+        set: |o, v| {
+            o.min_size = Some(parse_size(text(v)?)?);
+            Ok(())
+        },
+    },
+    Opt {
+        long: "max-size",
+        short: None,
+        env: Some("HEALTHPROBE_MAX_SIZE"),
+        takes: Takes::One("SIZE"),
+        default: None,
+        choices: &[],
+        level: Level::Only(Sub::File),
+        group: Group::Run,
+        heading: None,
+        help: "Unhealthy when larger (SIZE as for --min-size)",
+        secret: false,
+        set: |o, v| {
+            o.max_size = Some(parse_size(text(v)?)?);
             Ok(())
         },
     },
@@ -555,6 +695,23 @@ pub static OPTIONS: [Opt; 24] = [
         secret: false,
         set: |o, v| {
             o.redact_args = flag(v)?;
+            Ok(())
+        },
+    },
+    Opt {
+        long: "stdout-contains",
+        short: None,
+        env: Some("HEALTHPROBE_STDOUT_CONTAINS"),
+        takes: Takes::One("TEXT"),
+        default: None,
+        choices: &[],
+        level: Level::Only(Sub::Exec),
+        group: Group::Run,
+        heading: None,
+        help: "Healthy only if the output's first 64 KiB contain TEXT",
+        secret: false,
+        set: |o, v| {
+            o.stdout_contains = Some(parse_nonempty(text(v)?)?);
             Ok(())
         },
     },

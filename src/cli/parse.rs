@@ -499,30 +499,41 @@ impl Given {
     }
 }
 
-/// --quiet and --verbose: both from the command line, or both from the
+/// Flags that exclude each other: --quiet and --verbose, -4 and -6.
+/// Two flags' fields.
+type Pair = fn(&mut Options) -> (&mut bool, &mut bool);
+
+const CONFLICTS: [(&str, &str, Pair); 2] = [
+    ("quiet", "verbose", |o| (&mut o.quiet, &mut o.verbose)),
+    ("ipv4", "ipv6", |o| (&mut o.ipv4, &mut o.ipv6)),
+];
+
+/// Two conflicting flags both from the command line, or both from the
 /// environment, is an error; otherwise the command line's wins.
 fn settle_conflicts(options: &mut Options, source: &[Source]) -> Result<(), UsageError> {
-    if !(options.quiet && options.verbose) {
-        return Ok(());
-    }
-    let of = |long: &str| {
+    let of = |long: &'static str| {
         OPTIONS
             .iter()
             .position(|o| o.long == long)
-            .map_or(Source::Unset, |i| source[i])
+            .map(|i| (source[i], OPTIONS[i].env.unwrap_or(long)))
+            .unwrap_or((Source::Unset, long))
     };
-    match (of("quiet"), of("verbose")) {
-        (Source::Args, Source::Env) => options.verbose = false,
-        (Source::Env, Source::Args) => options.quiet = false,
-        (Source::Env, Source::Env) => {
-            return Err(UsageError(
-                "HEALTHPROBE_QUIET and HEALTHPROBE_VERBOSE are both true; set one".into(),
-            ));
+    for (a, b, fields) in CONFLICTS {
+        let (first, second) = fields(options);
+        if !(*first && *second) {
+            continue;
         }
-        _ => {
-            return Err(grammar(
-                "the argument '--quiet' cannot be used with '--verbose'".into(),
-            ));
+        match (of(a), of(b)) {
+            ((Source::Args, _), (Source::Env, _)) => *second = false,
+            ((Source::Env, _), (Source::Args, _)) => *first = false,
+            ((Source::Env, va), (Source::Env, vb)) => {
+                return Err(UsageError(format!("{va} and {vb} are both true; set one")));
+            }
+            _ => {
+                return Err(grammar(format!(
+                    "the argument '--{a}' cannot be used with '--{b}'"
+                )));
+            }
         }
     }
     Ok(())

@@ -10,9 +10,10 @@ pub mod listening;
 pub mod socket;
 pub mod unix;
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -89,6 +90,74 @@ const MIN_SHARE: Duration = Duration::from_millis(10);
 
 /// Every address `target` names, IPv4 first for `localhost`.
 pub fn resolve(target: &HostPort, deadline: &Deadline) -> Result<Vec<SocketAddr>, String> {
+    let addrs = resolve_any(target, deadline)?;
+    in_family(&target.host, family(), addrs)
+}
+
+/// The address families a target may be reached by: `-4` and `-6` narrow
+/// every target of the run to one, as curl's do.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Family {
+    #[default]
+    Any,
+    V4,
+    V6,
+}
+
+/// The run's family (-4, -6): one setting for every target, read by
+/// [`resolve`], so every kind of check that connects obeys it.
+static FAMILY: AtomicU8 = AtomicU8::new(0);
+
+/// Narrows every target of this run to IPv4 (`-4`) or IPv6 (`-6`).
+pub fn set_family(ipv4: bool, ipv6: bool) {
+    let family = match (ipv4, ipv6) {
+        (true, _) => 1,
+        (_, true) => 2,
+        _ => 0,
+    };
+    FAMILY.store(family, Ordering::Relaxed);
+}
+
+fn family() -> Family {
+    match FAMILY.load(Ordering::Relaxed) {
+        1 => Family::V4,
+        2 => Family::V6,
+        _ => Family::Any,
+    }
+}
+
+/// Keeps the addresses of `family`; none left is a failure naming the
+/// family and what the name has instead.
+fn in_family(
+    host: &str,
+    family: Family,
+    mut addrs: Vec<SocketAddr>,
+) -> Result<Vec<SocketAddr>, String> {
+    let (wanted, name, flag): (fn(&SocketAddr) -> bool, _, _) = match family {
+        Family::Any => return Ok(addrs),
+        Family::V4 => (SocketAddr::is_ipv4, "IPv4", "-4"),
+        Family::V6 => (SocketAddr::is_ipv6, "IPv6", "-6"),
+    };
+    let others: Vec<IpAddr> = addrs.iter().map(SocketAddr::ip).collect();
+    addrs.retain(wanted);
+    if !addrs.is_empty() {
+        return Ok(addrs);
+    }
+    let mut why = format!("no {name} address for {host} ({flag})");
+    if host.parse::<IpAddr>().is_err() {
+        // A name may have many addresses: the line names a few.
+        const SHOWN: usize = 3;
+        let has: Vec<String> = others.iter().take(SHOWN).map(IpAddr::to_string).collect();
+        let _ = write!(why, "; it has {}", has.join(", "));
+        if others.len() > SHOWN {
+            let _ = write!(why, " and {} more", others.len() - SHOWN);
+        }
+    }
+    Err(why)
+}
+
+/// Every address `target` names, whatever the family.
+fn resolve_any(target: &HostPort, deadline: &Deadline) -> Result<Vec<SocketAddr>, String> {
     if let Some(addrs) = resolve_without_resolver(&target.host, target.port) {
         return Ok(addrs);
     }
@@ -246,6 +315,28 @@ mod tests {
         assert_eq!(
             resolve_without_resolver("::1", 9).unwrap(),
             vec!["[::1]:9".parse().unwrap()]
+        );
+    }
+
+    #[test]
+    fn a_family_keeps_its_addresses_or_says_what_there_is() {
+        let both = || resolve_without_resolver("localhost", 80).unwrap();
+        assert_eq!(
+            in_family("localhost", Family::V6, both()).unwrap(),
+            vec!["[::1]:80".parse().unwrap()]
+        );
+        assert_eq!(
+            in_family("localhost", Family::V4, both()).unwrap(),
+            vec!["127.0.0.1:80".parse().unwrap()]
+        );
+        let v4 = |n: u8| SocketAddr::from(([10, 0, 0, n], 80));
+        assert_eq!(
+            in_family("db", Family::V6, (1..=5).map(v4).collect()).unwrap_err(),
+            "no IPv6 address for db (-6); it has 10.0.0.1, 10.0.0.2, 10.0.0.3 and 2 more"
+        );
+        assert_eq!(
+            in_family("::1", Family::V4, vec!["[::1]:80".parse().unwrap()]).unwrap_err(),
+            "no IPv4 address for ::1 (-4)"
         );
     }
 

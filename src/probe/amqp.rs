@@ -461,7 +461,7 @@ mod tests {
 
     #[test]
     fn start_ok_carries_plain_credentials_and_the_vhost_is_decoded() {
-        let url = crate::target::parse_service_url("amqp://app:s3cret@h/%2F").unwrap();
+        let url = crate::probe::schemes::url("amqp://app:s3cret@h/%2F").unwrap();
         let check = AmqpCheck {
             url,
             tls: Arc::default(),

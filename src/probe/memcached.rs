@@ -108,7 +108,7 @@ mod tests {
 
     fn check(url: &str) -> MemcachedCheck {
         MemcachedCheck {
-            url: crate::target::parse_service_url(url).unwrap(),
+            url: crate::probe::schemes::url(url).unwrap(),
         }
     }
 

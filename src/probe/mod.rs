@@ -161,5 +161,11 @@ pub fn run_all(checks: &[Check], deadline: &Deadline) -> Vec<CheckReport> {
     })
 }
 
+/// Whether `needle` occurs in `haystack` (an empty needle always does): the
+/// body, header, file and output checks' one reading of "contains".
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
+}
+
 /// Stack size of the threads that run extra targets.
 const CHECK_STACK: usize = 256 * 1024;

@@ -166,7 +166,7 @@ mod tests {
     #[test]
     fn connect_is_mqtt_3_1_1_with_a_clean_session_and_the_credentials() {
         let check = MqttCheck {
-            url: crate::target::parse_service_url("mqtt://app:s3cret@h").unwrap(),
+            url: crate::probe::schemes::url("mqtt://app:s3cret@h").unwrap(),
             tls: Arc::default(),
         };
         let p = check.connect_packet().unwrap();
@@ -177,7 +177,7 @@ mod tests {
         assert!(p.ends_with(b"\x00\x03app\x00\x06s3cret"));
         assert_eq!(check.subject(), "mqtt app@h:1883");
         let anonymous = MqttCheck {
-            url: crate::target::parse_service_url("mqtts://h").unwrap(),
+            url: crate::probe::schemes::url("mqtts://h").unwrap(),
             tls: Arc::default(),
         };
         assert_eq!(anonymous.connect_packet().unwrap()[9], CLEAN_SESSION);

@@ -25,6 +25,7 @@ use super::amqp::AmqpCheck;
 use super::dns::DnsCheck;
 use super::grpc::GrpcCheck;
 use super::http::HttpCheck;
+use super::http::header_check::HeaderCheck;
 use super::http::json::JsonCheck;
 use super::memcached::MemcachedCheck;
 use super::mqtt::MqttCheck;
@@ -249,7 +250,8 @@ pub static SCHEMES: [SchemeRow; 17] = [
 ];
 
 fn http(t: &str, row: &SchemeRow, cx: &mut Context) -> Result<Check> {
-    let url = target::parse_url(t, row.scheme)?;
+    // No scheme at all is http, as curl reads it.
+    let url = target::parse_url(&target::with_default_scheme(t), row.scheme)?;
     let tls = cx.tls()?;
     let opts = cx.opts;
     // POST when there is a body to send, as curl -d does.
@@ -266,6 +268,14 @@ fn http(t: &str, row: &SchemeRow, cx: &mut Context) -> Result<Check> {
                 .map_err(|e| anyhow::anyhow!("--body-json {}: {e}", crate::report::shown(s)))
         })
         .collect::<Result<_>>()?;
+    let header_contains = opts
+        .header_contains
+        .iter()
+        .map(|s| {
+            HeaderCheck::parse(s)
+                .map_err(|e| anyhow::anyhow!("--header-contains {}: {e}", crate::report::shown(s)))
+        })
+        .collect::<Result<_>>()?;
     Ok(Check::new(HttpCheck {
         url,
         method,
@@ -273,6 +283,8 @@ fn http(t: &str, row: &SchemeRow, cx: &mut Context) -> Result<Check> {
         headers: opts.headers.clone(),
         host: opts.host.clone(),
         body_contains: opts.body_contains.clone(),
+        body_not_contains: opts.body_not_contains.clone(),
+        header_contains,
         body_json,
         data: opts.data.clone(),
         basic_auth: opts.basic_auth.clone(),
@@ -341,15 +353,20 @@ impl<'a> Context<'a> {
     }
 }
 
-/// The row whose scheme `target` starts with.
+/// The row whose scheme `target` starts with; http's for a target without
+/// a scheme (`localhost:8080/health`), as curl reads it.
 pub fn row_of(target: &str) -> Option<&'static SchemeRow> {
-    SCHEMES.iter().find(|r| r.scheme.starts(target))
+    SCHEMES
+        .iter()
+        .find(|r| r.scheme.starts(target))
+        .or_else(|| (!target::has_scheme(target)).then_some(&SCHEMES[0]))
 }
 
 /// `target` parsed as a URL of its scheme (tests, fuzzing, messages).
 pub fn url(target: &str) -> Result<crate::target::Url> {
     match row_of(target) {
-        Some(row) => target::parse_url(target, row.scheme),
+        Some(row) if row.scheme.opaque => target::parse_url(target, row.scheme),
+        Some(row) => target::parse_url(&target::with_default_scheme(target), row.scheme),
         None => bail!("bad URL {}: unknown scheme", shown_url(target)),
     }
 }

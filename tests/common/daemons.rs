@@ -257,3 +257,31 @@ pub fn mariadb_with(extra: &[&str]) -> Daemon {
     wait_for(port, &mut child, "mariadbd", &log);
     Daemon { child, port, dir }
 }
+
+/// nginx (apt nginx-light) on a free loopback port, one process (no master,
+/// no daemon), with `server` as the body of its one `server { }` block.
+pub fn nginx(server: &str) -> Daemon {
+    require(installed("nginx"), "nginx (apt-get install nginx-light)");
+    let port = closed_port();
+    let dir = fresh_dir("hp-nginx-");
+    let log = dir.join("error.log");
+    let d = dir.display();
+    let conf = format!(
+        "daemon off;\nmaster_process off;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n\
+         events {{ worker_connections 64; }}\n\
+         http {{\n  access_log off;\n  client_body_temp_path {d}/body;\n\
+         server {{\n    listen 127.0.0.1:{port};\n    {server}\n  }}\n}}\n"
+    );
+    std::fs::write(dir.join("nginx.conf"), conf).unwrap();
+    let mut child = Command::new("nginx")
+        .arg("-p")
+        .arg(&dir)
+        .arg("-c")
+        .arg(dir.join("nginx.conf"))
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(dir.join("stderr.log")).unwrap())
+        .spawn()
+        .expect("start nginx");
+    wait_for(port, &mut child, "nginx", &log);
+    Daemon { child, port, dir }
+}

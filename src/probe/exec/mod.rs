@@ -20,12 +20,15 @@ use rustix::event::{PollFd, PollFlags, Timespec};
 use rustix::process::{Pid, PidfdFlags, Signal};
 
 use crate::deadline::Deadline;
-use crate::probe::{Notes, Outcome, Probe};
+use crate::probe::{Notes, Outcome, Probe, contains};
+use crate::report::shown;
 use crate::signals;
 
 /// How much of the child's output is kept; the rest is read and dropped so a
 /// chatty child never blocks on a full pipe.
 const KEEP_OUTPUT: usize = 2048;
+/// How much is kept for `--stdout-contains` to look at (issue 24).
+const SEARCH_OUTPUT: usize = 64 * 1024;
 /// How long a process that holds the output pipe after the program exited
 /// may keep it, before the check ends without it.
 const PIPE_GRACE: Duration = Duration::from_millis(50);
@@ -36,6 +39,8 @@ pub struct ExecCheck {
     pub args: Vec<OsString>,
     /// Show the program's name only: its arguments may hold a password.
     pub redact_args: bool,
+    /// issue 24: healthy only if the output's first 64 KiB hold this.
+    pub stdout_contains: Option<String>,
 }
 
 impl Probe for ExecCheck {
@@ -54,7 +59,7 @@ impl Probe for ExecCheck {
 
     fn probe(&self, deadline: &Deadline, notes: &mut Notes) -> Outcome {
         match self.run(deadline, notes) {
-            Ok(Ended::Exited(status)) if status.success() => Outcome::Healthy("exit 0".into()),
+            Ok(Ended::Exited(status)) if status.success() => self.judge_output(notes),
             Ok(Ended::Exited(status)) => Outcome::Unhealthy(describe_status(status)),
             Ok(Ended::TimedOut) => Outcome::Unhealthy(format!(
                 "timed out after {}; killed its process group",
@@ -75,6 +80,22 @@ enum Ended {
 }
 
 impl ExecCheck {
+    /// After exit 0: --stdout-contains, on the output kept.
+    fn judge_output(&self, notes: &Notes) -> Outcome {
+        let Some(text) = &self.stdout_contains else {
+            return Outcome::Healthy("exit 0".into());
+        };
+        let output = notes.excerpt.as_deref().unwrap_or_default();
+        match contains(output, text.as_bytes()) {
+            true => Outcome::Healthy(format!("exit 0, output contains {}", shown(text))),
+            false => Outcome::Unhealthy(format!(
+                "exit 0, but {} not in the first {} bytes of its output",
+                shown(text),
+                output.len()
+            )),
+        }
+    }
+
     fn run(&self, deadline: &Deadline, notes: &mut Notes) -> Result<Ended, String> {
         reaper::become_subreaper();
         let (reader, writer) = io::pipe().map_err(|e| format!("cannot create a pipe: {e}"))?;
@@ -109,7 +130,13 @@ impl ExecCheck {
         let (guard, wake) = signals::ExecGuard::start(group.as_raw_nonzero().get());
         notes.detail(format!("started pid {}", group.as_raw_nonzero()));
 
-        let mut output = Output::default();
+        let mut output = Output {
+            limit: match self.stdout_contains {
+                Some(_) => SEARCH_OUTPUT,
+                None => KEEP_OUTPUT,
+            },
+            ..Output::default()
+        };
         let ended = supervise(&mut child, reader, wake, deadline, &mut output);
         reaper::kill_group(group);
         let _ = child.wait();
@@ -200,12 +227,14 @@ fn supervise(
 struct Output {
     kept: Vec<u8>,
     total: usize,
+    /// How much to keep.
+    limit: usize,
 }
 
 impl Output {
     fn push(&mut self, bytes: &[u8]) {
-        self.total += bytes.len();
-        let room = KEEP_OUTPUT.saturating_sub(self.kept.len());
+        self.total = self.total.saturating_add(bytes.len());
+        let room = self.limit.saturating_sub(self.kept.len());
         self.kept.extend_from_slice(&bytes[..room.min(bytes.len())]);
     }
 }
@@ -259,7 +288,10 @@ mod tests {
 
     #[test]
     fn output_keeps_a_bounded_head() {
-        let mut o = Output::default();
+        let mut o = Output {
+            limit: KEEP_OUTPUT,
+            ..Output::default()
+        };
         o.push(&[b'a'; 5000]);
         o.push(b"more");
         assert_eq!((o.kept.len(), o.total), (KEEP_OUTPUT, 5004));
@@ -271,6 +303,7 @@ mod tests {
             program: "mysqladmin".into(),
             args: vec!["-phunter2".into(), "ping".into()],
             redact_args,
+            stdout_contains: None,
         };
         assert_eq!(check(false).subject(), "exec mysqladmin -phunter2 ping");
         assert_eq!(

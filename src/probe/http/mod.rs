@@ -1,11 +1,14 @@
 //! `http URL`: one request, healthy when the status is in --status (and,
-//! with --body-contains, the body's first 64 KiB hold the text).
+//! with --header-contains, the headers hold their texts; with
+//! --body-contains / --body-not-contains, the body's first 64 KiB hold / do
+//! not hold the text).
 //!
 //! The check connects itself (every address tried within the deadline, or
 //! the unix socket), sets up TLS for https, then lets ureq speak HTTP/1.1 over
 //! that connection (`transport.rs`). The body is read only as far as a
 //! verdict or a failure message needs.
 
+pub mod header_check;
 pub mod json;
 mod transport;
 
@@ -19,7 +22,7 @@ use crate::deadline::Deadline;
 use crate::net::conn::Conn;
 use crate::net::socket::DeadlineStream;
 use crate::net::{self, unix};
-use crate::probe::{Notes, Outcome, Probe};
+use crate::probe::{Notes, Outcome, Probe, contains};
 use crate::redacted::{
     SecretString, Secrets, basic_credentials, header_secrets, shown_header_value,
 };
@@ -43,6 +46,10 @@ pub struct HttpCheck {
     pub headers: Vec<Header>,
     pub host: Option<String>,
     pub body_contains: Option<String>,
+    /// issue 24: unhealthy when the body's first 64 KiB hold this.
+    pub body_not_contains: Option<String>,
+    /// issue 24: response headers that must hold a text.
+    pub header_contains: Vec<header_check::HeaderCheck>,
     pub body_json: Vec<json::JsonCheck>,
     /// The request body (--data).
     pub data: Option<String>,
@@ -177,15 +184,31 @@ impl HttpCheck {
                 _ => Outcome::Unhealthy(status_text),
             });
         }
-        if self.body_contains.is_none() && self.body_json.is_empty() {
-            return Ok(Outcome::Healthy(status_text));
+        let mut passed = vec![status_text.clone()];
+        for check in &self.header_contains {
+            match check.check(response.headers()) {
+                Ok(()) => passed.push(check.describe()),
+                Err(why) => return Ok(Outcome::Unhealthy(format!("{status_text}, but {why}"))),
+            }
         }
-        // Reading stops as soon as what has come decides every check.
+        if self.body_contains.is_none()
+            && self.body_not_contains.is_none()
+            && self.body_json.is_empty()
+        {
+            return Ok(Outcome::Healthy(passed.join(", ")));
+        }
+        // Reading stops as soon as what has come decides every check: at a
+        // forbidden text, or once the wanted text and the JSON values are
+        // there (and no forbidden text is asked about).
+        let forbidden = self.body_not_contains.as_deref().map(str::as_bytes);
         let decided = |body: &[u8]| {
-            self.body_contains
-                .as_ref()
-                .is_none_or(|needle| contains(body, needle.as_bytes()))
-                && self.body_json.iter().all(|c| c.decided(body).is_some())
+            forbidden.is_some_and(|f| contains(body, f))
+                || (forbidden.is_none()
+                    && self
+                        .body_contains
+                        .as_ref()
+                        .is_none_or(|needle| contains(body, needle.as_bytes()))
+                    && self.body_json.iter().all(|c| c.decided(body).is_some()))
         };
         let (body, error) = read_body(response.body_mut().as_reader(), BODY_SEARCH_LIMIT, decided);
         notes.detail(format!(
@@ -193,9 +216,22 @@ impl HttpCheck {
             body.len(),
             format_duration(deadline.elapsed())
         ));
-        let mut passed = vec![status_text.clone()];
         let mut failure = None;
-        if let Some(needle) = &self.body_contains {
+        if let Some(needle) = &self.body_not_contains {
+            if contains(&body, needle.as_bytes()) {
+                failure = Some(format!("the body contains {}", shown(needle)));
+            } else if error.is_none() {
+                passed.push(format!("body without {}", shown(needle)));
+            } else {
+                // Cut short: what was not read may hold it.
+                failure = Some(format!(
+                    "only {} bytes of the body read, {} may follow",
+                    body.len(),
+                    shown(needle)
+                ));
+            }
+        }
+        if let (Some(needle), None) = (&self.body_contains, &failure) {
             if contains(&body, needle.as_bytes()) {
                 passed.push(format!("body contains {}", shown(needle)));
             } else {
@@ -408,10 +444,6 @@ fn read_body(
             Err(e) => return (body, Some(e)),
         }
     }
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// Why reading the body stopped. ureq's body reader wraps its own errors in io::Error.
