@@ -74,8 +74,8 @@ fi
 log "engine: $(docker version --format '{{.Server.Version}}') at $DOCKER_HOST"
 
 # --- the binary and the images ------------------------------------------------
-rustup target add "$TARGET" >/dev/null 2>&1 || true
-cargo build -q --release --target "$TARGET"
+rustup target add "$TARGET"
+cargo build -q --release --locked --target "$TARGET"
 BIN="$ROOT/target/$TARGET/release/healthprobe"
 file_type=$(head -c 4 "$BIN" | od -An -c | tr -d ' ')
 [ "$file_type" = "177ELF" ] || fail "not an ELF binary: $BIN"
