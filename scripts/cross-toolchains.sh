@@ -6,6 +6,7 @@
 #
 #   bash scripts/cross-toolchains.sh            # everything for all targets
 #   bash scripts/cross-toolchains.sh --print    # the table below, nothing installed
+#   PLATFORMS="arm-v7 s390x" bash scripts/cross-toolchains.sh   # only these
 #
 # Why so much: rustup offers this toolchain's rust-std for none of
 # armv7-/arm-unknown-linux-musleabi(hf), powerpc64le-, riscv64gc- and
@@ -47,6 +48,9 @@ riscv64 riscv64gc-unknown-linux-musl       riscv64 riscv64-linux-gnu    riscv64-
 if [ "${1:-}" = --print ]; then
   echo "$TARGETS" | grep .
   exit 0
+fi
+if [ -n "${PLATFORMS:-}" ]; then
+  TARGETS=$(awk -v want=" $PLATFORMS " 'NF && index(want, " " $1 " ")' <<<"$TARGETS")
 fi
 
 log() { echo "cross-toolchains: $*" >&2; }
