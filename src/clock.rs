@@ -14,22 +14,30 @@
 
 use std::path::Path;
 
-/// Seconds since 1970-01-01 UTC; negative before.
-pub type Seconds = i64;
+/// Nanoseconds since 1970-01-01 UTC; negative before.
+pub type Nanos = i128;
 
-/// The wall clock (CLOCK_REALTIME), whole seconds.
-pub fn now() -> Seconds {
-    rustix::time::clock_gettime(rustix::time::ClockId::Realtime).tv_sec
+const NANOS_PER_SEC: i128 = 1_000_000_000;
+
+/// The wall clock (CLOCK_REALTIME).
+pub fn now() -> Nanos {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::Realtime);
+    i128::from(t.tv_sec) * NANOS_PER_SEC + i128::from(t.tv_nsec)
 }
 
-/// When the file at `path` (symlinks followed) was last modified, whole
-/// seconds.
-pub fn modified(path: &Path) -> std::io::Result<Seconds> {
+/// When the file at `path` (symlinks followed) was last modified.
+pub fn modified(path: &Path) -> std::io::Result<Nanos> {
     let stat = rustix::fs::stat(path)?;
-    // time_t is i64 already on the 64-bit targets; rustix's own 64-bit field
-    // on the 32-bit ones.
+    // time_t is i64 already on the 64-bit targets, and rustix's own 64-bit
+    // field on the 32-bit ones; the nanoseconds are below 10^9 everywhere.
     #[allow(clippy::unnecessary_cast)]
-    Ok(stat.st_mtime as Seconds)
+    let (secs, nanos) = (stat.st_mtime as i64, stat.st_mtime_nsec as i64);
+    Ok(i128::from(secs) * NANOS_PER_SEC + i128::from(nanos))
+}
+
+/// Whole seconds in `nanos` (toward zero), saturated to i64.
+pub fn secs(nanos: Nanos) -> i64 {
+    i64::try_from(nanos / NANOS_PER_SEC).unwrap_or(if nanos < 0 { i64::MIN } else { i64::MAX })
 }
 
 #[cfg(test)]
@@ -42,7 +50,7 @@ mod tests {
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
             .as_secs() as i64;
-        assert!((now() - std_now).abs() <= 1);
+        assert!((secs(now()) - std_now).abs() <= 1);
     }
 
     #[test]
@@ -52,7 +60,7 @@ mod tests {
         // 2040-01-01T00:00:00Z
         let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(2_208_988_800);
         f.set_modified(t).unwrap();
-        assert_eq!(modified(&path).unwrap(), 2_208_988_800);
+        assert_eq!(modified(&path).unwrap(), 2_208_988_800 * NANOS_PER_SEC);
         let _ = std::fs::remove_file(&path);
     }
 }

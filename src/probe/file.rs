@@ -28,7 +28,7 @@ impl Probe for FileCheck {
                 return Outcome::Unhealthy(format!("cannot read: {}", crate::net::io_reason(&e)));
             }
         };
-        let ago = crate::clock::now().saturating_sub(modified);
+        let ago = crate::clock::secs(crate::clock::now() - modified);
         let shown =
             |secs: i64| humantime::format_duration(Duration::from_secs(secs.unsigned_abs()));
         // A modification time in the future (clock skew) counts as just now,

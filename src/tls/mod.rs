@@ -154,7 +154,7 @@ struct Clock;
 
 impl rustls::time_provider::TimeProvider for Clock {
     fn current_time(&self) -> Option<UnixTime> {
-        let secs = u64::try_from(crate::clock::now()).ok()?;
+        let secs = u64::try_from(crate::clock::secs(crate::clock::now())).ok()?;
         Some(UnixTime::since_unix_epoch(Duration::from_secs(secs)))
     }
 }
