@@ -100,6 +100,7 @@ musl_source() {
     # same suites), then ask again.
     [ "$(id -u)" = 0 ] || { log "need root to add deb-src entries"; exit 1; }
     for f in /etc/apt/sources.list.d/*.sources; do
+      case $f in */healthprobe-src-*) continue ;; esac
       [ -f "$f" ] || continue
       sed 's/^Types: deb$/Types: deb-src/' "$f" >"/etc/apt/sources.list.d/healthprobe-src-$(basename "$f")"
     done
