@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
-# The release artifacts: static binaries for x86_64 and aarch64, with TLS and
-# without (-slim), each carrying its dependency list (cargo auditable), a
-# CycloneDX SBOM, and their SHA256SUMS, in dist/; and the binaries under
-# dist/image/<docker arch>[-slim]/ for the Dockerfile.
+# The release artifacts: static binaries for the eight Linux platforms
+# Docker runs (amd64, arm64, 386, arm/v7, arm/v6, ppc64le, s390x, riscv64),
+# with TLS and without (-slim), each carrying its dependency list (cargo
+# auditable), a CycloneDX SBOM, and their SHA256SUMS, in dist/; and the
+# binaries under dist/image/<docker arch>[-<variant>][-slim]/ for the
+# Dockerfile (arm/v7 -> arm-v7).
 #
 #   bash scripts/release.sh 0.1.0
+#   PLATFORMS="amd64 s390x" bash scripts/release.sh 0.1.0   # only these
 #
 # VERSION must be the version in Cargo.toml (it is what --version prints).
 # Reproducible: the same source and toolchain give the same bytes, wherever
 # the checkout and the cargo home are (their paths are remapped out of the
 # binaries) and however often it runs (each run builds from a clean target
-# directory). Needs: the toolchain rust-toolchain.toml pins (with the musl
-# targets and rust-src), cargo-auditable and cargo-cyclonedx (cargo install),
-# musl-tools, gcc-aarch64-linux-gnu and jq (apt); .ci/run installs them.
+# directory). Needs: the toolchain rust-toolchain.toml pins (with rust-src),
+# cargo-auditable and cargo-cyclonedx (cargo install) and jq (apt); what the
+# cross builds need (rustup targets, Debian's cross compilers and musl,
+# libunwind) scripts/cross-toolchains.sh installs or builds first; see there
+# for why each piece. .ci/run installs the rest.
 #
 # Smaller than `cargo build --release`: std is rebuilt for the probe without
 # its backtrace printer (gimli, addr2line, miniz: a probe built with
@@ -63,22 +68,37 @@ sbom() {
   (cd dist && sha256sum "$name.json" >>SHA256SUMS)
 }
 
-for arch in x86_64 aarch64; do
-  triple=$arch-unknown-linux-musl
+bash scripts/cross-toolchains.sh
+all=$(bash scripts/cross-toolchains.sh --print)
+platforms=${PLATFORMS:-$(awk '{print $1}' <<<"$all" | tr '\n' ' ')}
+for platform in $platforms; do
+  read -r _ triple _ _ musl < <(awk -v p="$platform" '$1 == p' <<<"$all")
+  [ -n "${triple:-}" ] || { echo "release.sh: no platform $platform" >&2; exit 1; }
+  # The file's name: the triple without its vendor; arm/v6 says armv6.
+  arch=${triple/-unknown/}
+  [ "$platform" = arm-v6 ] && arch=armv6${arch#arm}
+  flags="$remap"
+  if [ "$musl" != - ]; then
+    # musl, its start files and libunwind that cross-toolchains.sh put there.
+    lib="$PWD/target/cross/$triple/lib"
+    flags="$flags, \"-L\", \"native=$lib\", \"-C\", \"link-arg=-B$lib\""
+  fi
   for variant in "" -slim; do
     features=()
     [ "$variant" = -slim ] && features=(--no-default-features)
-    echo "== healthprobe-$version-$arch-linux-musl$variant"
+    name="healthprobe-$version-$arch$variant"
+    echo "== $name"
+    start=$(date +%s)
     # --config adds to the rustflags of .cargo/config.toml (arrays are joined).
     cargo_build --quiet --release --locked --target "$triple" "${features[@]}" \
       -Z build-std=std,panic_abort -Z build-std-features= \
-      --target-dir "$build_dir" --config "target.$triple.rustflags = [$remap]"
-    cp "$build_dir/$triple/release/healthprobe" "dist/healthprobe-$version-$arch-linux-musl$variant"
-    # The same file where the Dockerfile looks for it, by Docker's name for
-    # the architecture.
-    case $arch in x86_64) docker_arch=amd64 ;; aarch64) docker_arch=arm64 ;; esac
-    mkdir -p "dist/image/$docker_arch$variant"
-    cp "dist/healthprobe-$version-$arch-linux-musl$variant" "dist/image/$docker_arch$variant/healthprobe"
+      --target-dir "$build_dir" --config "target.$triple.rustflags = [$flags]"
+    cp "$build_dir/$triple/release/healthprobe" "dist/$name"
+    echo "   $(stat -c %s "dist/$name") bytes in $(($(date +%s) - start))s"
+    # The same file where the Dockerfile looks for it: Docker's name for the
+    # architecture, and its variant (TARGETARCH-TARGETVARIANT: arm-v7).
+    mkdir -p "dist/image/$platform$variant"
+    cp "dist/$name" "dist/image/$platform$variant/healthprobe"
   done
 done
 (cd dist && sha256sum healthprobe-* > SHA256SUMS)

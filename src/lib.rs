@@ -9,6 +9,7 @@
 
 pub mod alloc;
 pub mod cli;
+pub mod clock;
 pub mod deadline;
 pub mod net;
 pub mod plan;

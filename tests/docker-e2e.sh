@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end: a real Docker engine judges real FROM scratch images that carry
-# the static healthprobe binary and busybox as the app. Run by .ci/run.
+# the static healthprobe binary and busybox as the app; the root Dockerfile's
+# image is built for all eight platforms, and emulated arm64, arm/v7 (32-bit)
+# and s390x (big-endian) containers turn healthy and unhealthy under Docker
+# and (arm/v7, s390x) Podman. Run by .ci/run.
 #
 #   bash tests/docker-e2e.sh
 #
@@ -342,13 +345,20 @@ extra=$((img_size - BIN_SIZE - BUSYBOX_SIZE))
 log "  binary $BIN_SIZE bytes + busybox $BUSYBOX_SIZE bytes; image $img_size bytes (other files: $extra bytes)"
 [ "$extra" -lt 4096 ] || fail "the image holds $extra bytes besides the binary and the app"
 
-# --- 9. the distributable image (root Dockerfile), amd64 and arm64 ------------
-log "9. the root Dockerfile's scratch image for linux/amd64 and linux/arm64; an arm64 container judged"
+# --- 9. the distributable image (root Dockerfile), all eight platforms --------
+log "9. the root Dockerfile's scratch image for eight platforms; arm64, arm/v7 and s390x containers judged"
 VERSION=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)
-[ -f dist/image/arm64/healthprobe ] && [ -f dist/image/amd64/healthprobe ] \
-  || bash scripts/release.sh "$VERSION" >/dev/null
-# BuildKit picks the artifact by TARGETARCH. The engine's own BuildKit is
-# reached through buildx, or through the 20.10 client Debian ships with it.
+# Docker platform -> the artifact's directory in dist/image.
+PLATFORMS="linux/amd64:amd64 linux/arm64:arm64 linux/arm/v7:arm-v7 linux/arm/v6:arm-v6 linux/386:386
+linux/ppc64le:ppc64le linux/s390x:s390x linux/riscv64:riscv64"
+for pd in $PLATFORMS; do
+  [ -f "dist/image/${pd#*:}/healthprobe" ] && [ -f "dist/image/${pd#*:}-slim/healthprobe" ] && continue
+  bash scripts/release.sh "$VERSION" >/dev/null
+  break
+done
+# BuildKit picks the artifact by TARGETARCH and TARGETVARIANT. The engine's
+# own BuildKit is reached through buildx, or through the 20.10 client Debian
+# ships with it.
 if docker buildx version >/dev/null 2>&1; then
   kit_build() { docker buildx build --load "$@"; }
 elif [ -x /usr/bin/docker ] && /usr/bin/docker version --format '{{.Client.Version}}' | grep -q '^20\.'; then
@@ -356,56 +366,153 @@ elif [ -x /usr/bin/docker ] && /usr/bin/docker version --format '{{.Client.Versi
 else
   fail "no BuildKit client (docker buildx, or Debian's docker.io client)"
 fi
-[ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] \
-  || skip_or_fail "no qemu-aarch64 binfmt handler for linux/arm64 containers"
-for arch in amd64 arm64; do
+for q in aarch64 arm ppc64le s390x riscv64; do
+  [ -e "/proc/sys/fs/binfmt_misc/qemu-$q" ] || skip_or_fail "no qemu-$q binfmt handler for its containers"
+done
+for pd in $PLATFORMS; do
+  platform=${pd%%:*} dir=${pd#*:}
   for variant in "" -slim; do
-    tag="hpe2e-dist:$arch$variant"
+    tag="hpe2e-dist:$dir$variant"
     # --no-cache: this engine's BuildKit reuses a cached COPY whose source is gone.
-    kit_build -q --no-cache --platform "linux/$arch" --build-arg "VARIANT=$variant" -t "$tag" . >/dev/null \
+    kit_build -q --no-cache --platform "$platform" --build-arg "VARIANT=$variant" -t "$tag" . >/dev/null \
       || fail "build $tag from the root Dockerfile"
     images+=("$tag")
-    got=$(docker image inspect --format '{{.Os}}/{{.Architecture}} {{.Size}}' "$tag")
-    want=$(stat -c %s "dist/image/$arch$variant/healthprobe")
-    [ "$got" = "linux/$arch $want" ] || fail "$tag is '$got', expected 'linux/$arch $want' (the binary alone)"
-    out=$(docker run --rm --network host --platform "linux/$arch" "$tag" --version)
+    got=$(docker image inspect --format '{{.Os}}/{{.Architecture}}{{if .Variant}}/{{.Variant}}{{end}} {{.Size}}' "$tag")
+    want=$(stat -c %s "dist/image/$dir$variant/healthprobe")
+    [ "$got" = "$platform $want" ] || fail "$tag is '$got', expected '$platform $want' (the binary alone)"
+    # The very artifact, not another platform's (arm/v6 and arm/v7 share TARGETARCH).
+    c=$(docker create --platform "$platform" "$tag")
+    containers+=("$c")
+    docker cp "$c:/healthprobe" "$WORK/healthprobe.$dir$variant" >/dev/null
+    docker rm "$c" >/dev/null
+    cmp -s "$WORK/healthprobe.$dir$variant" "dist/image/$dir$variant/healthprobe" \
+      || fail "$tag holds another binary than dist/image/$dir$variant"
+    out=$(docker run --rm --network host --platform "$platform" "$tag" --version)
     [ "$out" = "healthprobe $VERSION" ] || fail "$tag --version said '$out'"
     log "  $tag: $got bytes, runs: $out"
   done
 done
-# A missing artifact fails the build rather than ship another architecture's.
-mv dist/image/arm64 "$WORK/arm64-hidden"
-if kit_build -q --no-cache --platform linux/arm64 -t hpe2e-dist:missing . >/dev/null 2>&1; then
-  mv "$WORK/arm64-hidden" dist/image/arm64
-  images+=(hpe2e-dist:missing)
-  fail "the image built without its arm64 artifact"
-fi
-mv "$WORK/arm64-hidden" dist/image/arm64
-# An arm64 app image FROM it, as users write it; the probe itself is the
-# (sleeping) app, since busybox here is x86_64. The engine runs its health
-# check through binfmt and records the probe's line and exit code.
-P=$(free_port)
-ctx="$WORK/ctx-arm64"
-mkdir -p "$ctx/www"
-cat >"$ctx/Dockerfile" <<EOF
-FROM hpe2e-dist:arm64
+# A missing artifact fails the build rather than ship another platform's.
+for dir in arm64 arm-v6; do
+  case $dir in arm64) platform=linux/arm64 ;; arm-v6) platform=linux/arm/v6 ;; esac
+  mv "dist/image/$dir" "$WORK/$dir-hidden"
+  if kit_build -q --no-cache --platform "$platform" -t hpe2e-dist:missing . >/dev/null 2>&1; then
+    mv "$WORK/$dir-hidden" "dist/image/$dir"
+    images+=(hpe2e-dist:missing)
+    fail "the image built without its $dir artifact"
+  fi
+  mv "$WORK/$dir-hidden" "dist/image/$dir"
+done
+
+# An app image FROM it, as users write it, for an emulated platform; the
+# probe itself is the (sleeping) app, since busybox here is x86_64. The
+# engine runs its health check through binfmt and records the probe's line
+# and exit code: healthy while httpd serves /health, unhealthy once it is gone.
+cycle() { # cycle PLATFORM DIR
+  local platform=$1 dir=$2 P ctx c httpd_pid
+  P=$(free_port)
+  ctx="$WORK/ctx-app-$dir"
+  mkdir -p "$ctx/www"
+  cat >"$ctx/Dockerfile" <<EOT
+FROM hpe2e-dist:$dir
 HEALTHCHECK --interval=1s --timeout=10s --retries=1 CMD ["/healthprobe", "--timeout", "5s", "http://127.0.0.1:$P/health"]
 ENTRYPOINT ["/healthprobe", "-q", "wait", "--timeout", "24h", "--interval", "1h", "tcp://127.0.0.1:1"]
-EOF
-kit_build -q --platform linux/arm64 -t hpe2e-arm64app "$ctx" >/dev/null || fail "build the arm64 app image"
-images+=(hpe2e-arm64app)
-echo ok >"$ctx/www/health"
-/bin/busybox httpd -f -p "127.0.0.1:$P" -h "$ctx/www" &
-httpd_pid=$!
-c=$(run_container --platform linux/arm64 hpe2e-arm64app)
-[ "$(docker image inspect --format '{{.Architecture}}' hpe2e-arm64app)" = arm64 ] || fail "the app image is not arm64"
-wait_status "$c" healthy 60
-expect_last "$c" 0 "healthy: GET http://127.0.0.1:$P/health -> 200 OK in "
-kill "$httpd_pid"
-wait_status "$c" unhealthy 60
-expect_last "$c" 1 "-> connection refused (127.0.0.1:$P) in "
-check_log_entries "$c"
-log "  arm64 probe in $(docker exec "$c" /healthprobe --version): healthy, then unhealthy, as its line says"
-docker rm -f "$c" >/dev/null
+EOT
+  kit_build -q --platform "$platform" -t "hpe2e-app:$dir" "$ctx" >/dev/null || fail "build the $platform app image"
+  images+=("hpe2e-app:$dir")
+  echo ok >"$ctx/www/health"
+  /bin/busybox httpd -f -p "127.0.0.1:$P" -h "$ctx/www" &
+  httpd_pid=$!
+  c=$(run_container --platform "$platform" "hpe2e-app:$dir")
+  wait_status "$c" healthy 60
+  expect_last "$c" 0 "healthy: GET http://127.0.0.1:$P/health -> 200 OK in "
+  kill "$httpd_pid"
+  wait "$httpd_pid" 2>/dev/null || true
+  wait_status "$c" unhealthy 60
+  expect_last "$c" 1 "-> connection refused (127.0.0.1:$P) in "
+  check_log_entries "$c"
+  log "  $platform probe in $(docker exec "$c" /healthprobe --version): healthy, then unhealthy, as its line says"
+  docker rm -f "$c" >/dev/null
+}
+cycle linux/arm64 arm64
+cycle linux/arm/v7 arm-v7 # 32-bit
+cycle linux/s390x s390x   # big-endian
+
+# --- 10. Podman: the same Dockerfile, all eight platforms in one manifest list;
+# emulated containers judged by `podman healthcheck run` ------------------------
+log "10. podman: the eight-platform image as one manifest list; arm/v7 and s390x judged by podman healthcheck run"
+command -v podman >/dev/null || skip_or_fail "no podman (apt install podman)"
+PODMAN_ROOT="$WORK/podman"
+pm() { podman --root "$PODMAN_ROOT/root" --runroot "$PODMAN_ROOT/run" --storage-driver vfs "$@"; }
+podman_cleanup() {
+  set +e
+  pm rm -af -t 0 >/dev/null 2>&1
+  pm manifest rm hpe2e-multi >/dev/null 2>&1
+  pm rmi -af >/dev/null 2>&1
+}
+trap 'podman_cleanup; cleanup' EXIT
+all=$(for pd in $PLATFORMS; do printf '%s,' "${pd%%:*}"; done)
+# Docker format: Podman drops HEALTHCHECK from OCI images.
+pm build -q --format docker --platform "${all%,}" --manifest hpe2e-multi . >"$WORK/podman-build.log" 2>&1 \
+  || { tail -20 "$WORK/podman-build.log"; fail "podman build of the eight-platform manifest list"; }
+listed=$(pm manifest inspect hpe2e-multi | python3 -c '
+import json, sys
+m = json.load(sys.stdin)
+# Podman 4.3 stamps the last variant it saw on every entry: only arm'"'"'s counts.
+def name(p):
+    v = p.get("variant") if p["architecture"] == "arm" else None
+    return "/".join(filter(None, (p["os"], p["architecture"], v)))
+print(" ".join(sorted(name(e["platform"]) for e in m["manifests"])))')
+want=$(for pd in $PLATFORMS; do echo "${pd%%:*}"; done | sort | tr '\n' ' ')
+[ "$listed " = "$want" ] || fail "the manifest list holds '$listed', expected '$want'"
+log "  manifest list: $listed"
+# No systemd here: Podman's health check timers cannot run, so the checks run
+# on demand, as `podman healthcheck run` (which is what the timer calls).
+# This machine's rlimits are below Podman's defaults: ask for less.
+podman_cycle() { # podman_cycle PLATFORM DIR
+  local platform=$1 dir=$2 P ctx c httpd_pid out
+  P=$(free_port)
+  ctx="$WORK/pctx-$dir"
+  mkdir -p "$ctx/www"
+  pm build -q --format docker --platform "$platform" -t "localhost/hpe2e-dist:$dir" . >/dev/null 2>"$WORK/podman-build.log" \
+    || { tail -20 "$WORK/podman-build.log"; fail "podman build $platform"; }
+  cat >"$ctx/Dockerfile" <<EOT
+FROM localhost/hpe2e-dist:$dir
+HEALTHCHECK --interval=1s --timeout=10s --retries=1 CMD ["/healthprobe", "--timeout", "5s", "http://127.0.0.1:$P/health"]
+ENTRYPOINT ["/healthprobe", "-q", "wait", "--timeout", "24h", "--interval", "1h", "tcp://127.0.0.1:1"]
+EOT
+  pm build -q --pull=never --format docker --platform "$platform" -t "localhost/hpe2e-app:$dir" "$ctx" >/dev/null 2>"$WORK/podman-build.log" \
+    || { tail -20 "$WORK/podman-build.log"; fail "podman build the $platform app image"; }
+  echo ok >"$ctx/www/health"
+  /bin/busybox httpd -f -p "127.0.0.1:$P" -h "$ctx/www" &
+  httpd_pid=$!
+  c=$(pm run -d --network host --platform "$platform" --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
+    --health-interval disable "localhost/hpe2e-app:$dir" 2>"$WORK/podman-run.log") \
+    || { cat "$WORK/podman-run.log"; fail "podman run $platform"; }
+  [ "$(pm image inspect --format '{{.Architecture}}' "localhost/hpe2e-app:$dir")" = "$(echo "$platform" | cut -d/ -f2)" ] \
+    || fail "the podman app image is not $platform"
+  out=$(pm healthcheck run "$c" 2>/dev/null) || fail "podman healthcheck run said '$out' while httpd serves /health"
+  podman_last "$c" 0 "healthy: GET http://127.0.0.1:$P/health -> 200 OK in "
+  kill "$httpd_pid"
+  wait "$httpd_pid" 2>/dev/null || true
+  if out=$(pm healthcheck run "$c" 2>/dev/null); then fail "podman healthcheck run said '$out' with httpd gone"; fi
+  [ "$out" = unhealthy ] || fail "podman healthcheck run said '$out', expected 'unhealthy'"
+  podman_last "$c" 1 "-> connection refused (127.0.0.1:$P) in "
+  log "  podman $platform: healthy, then unhealthy"
+  pm rm -f -t 0 "$c" >/dev/null 2>&1
+}
+podman_last() { # podman_last ID CODE TEXT: the newest health log entry
+  local got
+  got=$(pm inspect --format '{{json .State.Health.Log}}' "$1" | python3 -c '
+import json, sys
+e = json.load(sys.stdin)[-1]
+print(e["ExitCode"], e["Output"].rstrip("\n"))')
+  case "$got" in
+    "$2 "*"$3"*) log "  podman log: $got" ;;
+    *) fail "last podman health log of ${1:0:12} is '$got', expected exit $2 and '$3'" ;;
+  esac
+}
+podman_cycle linux/arm/v7 arm-v7
+podman_cycle linux/s390x s390x
 
 log "all scenarios passed in $(($(date +%s) - T0))s"

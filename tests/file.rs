@@ -159,3 +159,33 @@ fn content_is_read_from_regular_files_only() {
         .says("not a regular file (a directory)");
     let _ = std::fs::remove_file(fifo);
 }
+
+/// A file dated past 2038 (here 2040-01-01): 64-bit file times and clock on
+/// every target. The 32-bit artifacts once read it through musl's 32-bit
+/// time_t functions and said "last modified 123 years ago".
+#[test]
+fn a_file_dated_2040_is_modified_in_the_future() {
+    let path = std::env::temp_dir().join(unique("hp-beat-2040-"));
+    let f = File::create(&path).unwrap();
+    f.set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(2_208_988_800))
+        .unwrap();
+    probe(&["file", path.to_str().unwrap(), "--max-age", "1m"])
+        .healthy()
+        .one_line()
+        .says(" in the future");
+    let _ = std::fs::remove_file(path);
+}
+
+/// A file dated before 1970 (here 1960-01-01) is as old as it is.
+#[test]
+fn a_file_dated_1960_is_decades_old() {
+    let path = std::env::temp_dir().join(unique("hp-beat-1960-"));
+    let f = File::create(&path).unwrap();
+    f.set_modified(SystemTime::UNIX_EPOCH - Duration::from_secs(315_619_200))
+        .unwrap();
+    probe(&["file", path.to_str().unwrap(), "--max-age", "1m"])
+        .unhealthy()
+        .one_line()
+        .says("last modified 6");
+    let _ = std::fs::remove_file(path);
+}

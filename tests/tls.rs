@@ -32,7 +32,12 @@ impl TlsServer {
 
     /// The same, but valid only in January 2020.
     fn start_expired() -> TlsServer {
-        let dir = std::env::temp_dir().join(unique("hp-tls-old-"));
+        Self::start_dated("20200101000000Z", "20200201000000Z")
+    }
+
+    /// The same, valid from `start` to `end` (openssl's YYYYMMDDHHMMSSZ).
+    fn start_dated(start: &str, end: &str) -> TlsServer {
+        let dir = std::env::temp_dir().join(unique("hp-tls-dated-"));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("ca.cnf"), EXPIRED_CA_CONFIG).unwrap();
         std::fs::write(dir.join("index.txt"), "").unwrap();
@@ -58,12 +63,7 @@ impl TlsServer {
             "key.pem",
         ];
         args.extend(["-in", "csr.pem", "-out", "cert.pem", "-extensions", "ext"]);
-        args.extend([
-            "-startdate",
-            "20200101000000Z",
-            "-enddate",
-            "20200201000000Z",
-        ]);
+        args.extend(["-startdate", start, "-enddate", end]);
         openssl(&dir, &args);
         Self::serve(dir)
     }
@@ -214,7 +214,21 @@ fn an_expired_certificate_says_so() {
     probe(&["--cacert", &s.cert(), &s.url()])
         .unhealthy()
         .one_line()
-        .says("TLS: certificate has expired");
+        .says("TLS: certificate has expired (valid until 2020-02-01T00:00:00Z)");
+    probe(&["--insecure", &s.url()]).healthy();
+}
+
+/// Validity dates past 2038 on every target: the certificate's dates and
+/// the clock are 64-bit (the 32-bit artifacts once used musl's 32-bit time_t
+/// functions, which fail from 2038-01-19). The clock cannot be set past 2038
+/// in a test; the dates on both sides of it can.
+#[test]
+fn a_certificate_valid_from_2039_is_not_valid_yet_and_says_from_when() {
+    let s = TlsServer::start_dated("20390101000000Z", "20400101000000Z");
+    probe(&["--cacert", &s.cert(), &s.url()])
+        .unhealthy()
+        .one_line()
+        .says("TLS: certificate is not valid yet (valid from 2039-01-01T00:00:00Z)");
     probe(&["--insecure", &s.url()]).healthy();
 }
 

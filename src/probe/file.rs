@@ -12,7 +12,7 @@ use std::fs::File;
 use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use crate::deadline::Deadline;
 use crate::probe::{Notes, Outcome, Probe, contains};
@@ -40,8 +40,9 @@ impl Probe for FileCheck {
     }
 
     fn probe(&self, deadline: &Deadline, notes: &mut Notes) -> Outcome {
-        let meta = match std::fs::metadata(&self.path) {
-            Ok(meta) => meta,
+        // 64-bit times on every target (crate::clock says why).
+        let modified = match crate::clock::modified(&self.path) {
+            Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Outcome::Unhealthy("does not exist".into());
             }
@@ -49,26 +50,24 @@ impl Probe for FileCheck {
                 return Outcome::Unhealthy(format!("cannot read: {}", crate::net::io_reason(&e)));
             }
         };
-        // A modification time in the future (clock skew) counts as just now.
-        let age = meta
-            .modified()
-            .ok()
-            .map(|m| SystemTime::now().duration_since(m).unwrap_or_default());
-        let shown_age = age.map_or("an unknown time".to_string(), |a| {
-            format!(
-                "{} ago",
-                humantime::format_duration(Duration::from_secs(a.as_secs()))
+        let ago = crate::clock::secs(crate::clock::now() - modified);
+        let shown =
+            |secs: i64| humantime::format_duration(Duration::from_secs(secs.unsigned_abs()));
+        // A modification time in the future (clock skew) counts as just now,
+        // and says so.
+        let (age, shown_age) = if ago < 0 {
+            (Duration::ZERO, format!("{} in the future", shown(ago)))
+        } else {
+            (
+                Duration::from_secs(ago.unsigned_abs()),
+                format!("{} ago", shown(ago)),
             )
-        });
-        match (self.max_age, age) {
-            (Some(max), Some(age)) if age > max => {
-                return Outcome::Unhealthy(format!(
-                    "last modified {shown_age}, more than {}",
-                    humantime::format_duration(max)
-                ));
-            }
-            (Some(_), None) => return Outcome::Unhealthy("has no modification time".into()),
-            _ => {}
+        };
+        if let Some(max) = self.max_age.filter(|max| age > *max) {
+            return Outcome::Unhealthy(format!(
+                "last modified {shown_age}, more than {}",
+                humantime::format_duration(max)
+            ));
         }
         let seen = format!("modified {shown_age}");
         if !self.checks_content() {

@@ -13,12 +13,13 @@ use std::io::{self, Read, Write};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use rustls::client::danger::ServerCertVerifier;
 use rustls::client::{ResolvesClientCert, Resumption, WebPkiServerVerifier};
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::sign::CertifiedKey;
 use rustls::{
     AlertDescription, CertificateError, ClientConfig, ClientConnection, RootCertStore,
@@ -124,7 +125,9 @@ impl Settings {
     /// our side of client authentication.
     pub fn client(&self, alpn: Alpn) -> Result<Client, String> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let builder = ClientConfig::builder_with_provider(provider.clone())
+        // Certificate validity is judged by our 64-bit clock, not std's
+        // (crate::clock says why).
+        let builder = ClientConfig::builder_with_details(provider.clone(), Arc::new(Clock))
             .with_safe_default_protocol_versions()
             .map_err(|e| format!("TLS: {e}"))?;
         let verifier: Arc<dyn ServerCertVerifier> = if self.insecure {
@@ -161,6 +164,18 @@ impl Settings {
             config: Arc::new(config),
             auth,
         })
+    }
+}
+
+/// The time rustls judges certificate validity by: [`crate::clock::now`],
+/// right past 2038 on the 32-bit targets too (rustls' own clock is std's).
+#[derive(Debug)]
+struct Clock;
+
+impl rustls::time_provider::TimeProvider for Clock {
+    fn current_time(&self) -> Option<UnixTime> {
+        let secs = u64::try_from(crate::clock::secs(crate::clock::now())).ok()?;
+        Some(UnixTime::since_unix_epoch(Duration::from_secs(secs)))
     }
 }
 
@@ -426,18 +441,29 @@ pub fn reason(e: &io::Error) -> Option<String> {
     Some(format!("TLS: {}", describe(tls)))
 }
 
+/// A certificate's date as RFC 3339 UTC, to the second.
+fn date(t: UnixTime) -> String {
+    let t = std::time::UNIX_EPOCH + Duration::from_secs(t.as_secs());
+    humantime::format_rfc3339_seconds(t).to_string()
+}
+
 fn describe(e: &rustls::Error) -> String {
     match e {
         rustls::Error::InvalidCertificate(c) => match c {
             CertificateError::UnknownIssuer => {
                 "certificate not trusted (unknown issuer; use --cacert FILE or --insecure)".into()
             }
-            CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
-                "certificate has expired".into()
+            CertificateError::ExpiredContext { not_after, .. } => {
+                format!("certificate has expired (valid until {})", date(*not_after))
             }
-            CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
-                "certificate is not valid yet".into()
+            CertificateError::Expired => "certificate has expired".into(),
+            CertificateError::NotValidYetContext { not_before, .. } => {
+                format!(
+                    "certificate is not valid yet (valid from {})",
+                    date(*not_before)
+                )
             }
+            CertificateError::NotValidYet => "certificate is not valid yet".into(),
             CertificateError::NotValidForNameContext { expected, .. } => {
                 format!("certificate not valid for name {:?}", expected.to_str())
             }
