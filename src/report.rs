@@ -44,12 +44,11 @@ impl CheckReport {
             printable(&self.result, MAX_SUBJECT),
             format_duration(self.elapsed)
         );
-        if !self.health.is_healthy() {
-            if let Some(excerpt) = self.excerpt.as_deref().map(escape_excerpt) {
-                if !excerpt.is_empty() {
-                    let _ = write!(s, ": {excerpt}");
-                }
-            }
+        if !self.health.is_healthy()
+            && let Some(excerpt) = self.excerpt.as_deref().map(escape_excerpt)
+            && !excerpt.is_empty()
+        {
+            let _ = write!(s, ": {excerpt}");
         }
         s
     }

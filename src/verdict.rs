@@ -47,10 +47,10 @@ impl Verdict {
         if reports.iter().all(|r| r.health.is_healthy()) {
             return Verdict::Healthy;
         }
-        if let Some(of) = start_period {
-            if let Some(up) = container_age().filter(|&up| up < of) {
-                return Verdict::Starting { up, of };
-            }
+        if let Some(of) = start_period
+            && let Some(up) = container_age().filter(|&up| up < of)
+        {
+            return Verdict::Starting { up, of };
         }
         match style {
             ExitCodes::Docker => Verdict::Unhealthy,

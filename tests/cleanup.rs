@@ -45,14 +45,14 @@ fn named(name: &str) -> Vec<String> {
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
         if let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) {
             let comm = stat.split_once('(').and_then(|(_, r)| r.rsplit_once(')'));
-            if let Some((comm, rest)) = comm {
-                if comm == name {
-                    found.push(format!(
-                        "{} {}",
-                        entry.file_name().to_string_lossy(),
-                        rest.trim()
-                    ));
-                }
+            if let Some((comm, rest)) = comm
+                && comm == name
+            {
+                found.push(format!(
+                    "{} {}",
+                    entry.file_name().to_string_lossy(),
+                    rest.trim()
+                ));
             }
         }
     }

@@ -123,10 +123,10 @@ fn probe_variables(text: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for words in sh_lines(&text.replace('#', " ")) {
         for w in words {
-            if let Some((k, v)) = w.split_once('=') {
-                if k.starts_with("HEALTHPROBE_") {
-                    out.push((k.to_string(), v.to_string()));
-                }
+            if let Some((k, v)) = w.split_once('=')
+                && k.starts_with("HEALTHPROBE_")
+            {
+                out.push((k.to_string(), v.to_string()));
             }
         }
     }

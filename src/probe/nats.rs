@@ -234,10 +234,10 @@ fn info_says(info: &[u8], key: &str) -> bool {
         .position(|w| w == quoted.as_bytes())
     {
         let after = rest[at + quoted.len()..].trim_ascii_start();
-        if let Some(value) = after.strip_prefix(b":") {
-            if value.trim_ascii_start().starts_with(b"true") {
-                return true;
-            }
+        if let Some(value) = after.strip_prefix(b":")
+            && value.trim_ascii_start().starts_with(b"true")
+        {
+            return true;
         }
         rest = &rest[at + 1..];
     }

@@ -296,14 +296,14 @@ fn load_identity(cert: &Path, key: Option<&Path>) -> anyhow::Result<Identity> {
     // server's, and refuses X.509 v1 (what `openssl x509 -req` makes without
     // extensions), which servers accept from clients. A certificate holds
     // its public key verbatim, so the key's must be found in it.
-    if let Some(public) = key.public_key() {
-        if !contains(chain[0].as_ref(), public.as_ref()) {
-            bail!(
-                "--key {} does not belong to the certificate in --cert {}",
-                key_path.display(),
-                cert.display()
-            );
-        }
+    if let Some(public) = key.public_key()
+        && !contains(chain[0].as_ref(), public.as_ref())
+    {
+        bail!(
+            "--key {} does not belong to the certificate in --cert {}",
+            key_path.display(),
+            cert.display()
+        );
     }
     let certified = CertifiedKey::new(chain, key);
     Ok(Identity(Arc::new(certified)))

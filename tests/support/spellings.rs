@@ -147,18 +147,17 @@ pub fn varied(r: &Request, choices: &mut impl Iterator<Item = u8>, uses: Groups)
     }
     // Noise: a variable for an option the command line gives (it wins), and
     // an empty variable for one it does not (empty means unset).
-    if let Some(&i) = given.get(pick(8) as usize) {
-        if let Some(name) = OPTIONS[i].env {
-            if !env.iter().any(|(k, _)| k == name) {
-                env.push((name.to_string(), "nonsense".to_string()));
-            }
-        }
+    if let Some(&i) = given.get(pick(8) as usize)
+        && let Some(name) = OPTIONS[i].env
+        && !env.iter().any(|(k, _)| k == name)
+    {
+        env.push((name.to_string(), "nonsense".to_string()));
     }
     let unset = OPTIONS[pick(OPTIONS.len() as u8) as usize].env;
-    if let Some(name) = unset {
-        if !env.iter().any(|(k, _)| k == name) {
-            env.push((name.to_string(), String::new()));
-        }
+    if let Some(name) = unset
+        && !env.iter().any(|(k, _)| k == name)
+    {
+        env.push((name.to_string(), String::new()));
     }
     (assemble(r, before, after), env)
 }
@@ -249,10 +248,10 @@ pub fn request(bytes: &[u8]) -> Request {
     let mut env = Vec::new();
     for _ in 0..next(3) {
         let o = &OPTIONS[next(OPTIONS.len())];
-        if let Some(name) = o.env {
-            if !env.iter().any(|(k, _): &(String, String)| k == name) {
-                env.push((name.to_string(), VALUES[next(VALUES.len())].to_string()));
-            }
+        if let Some(name) = o.env
+            && !env.iter().any(|(k, _): &(String, String)| k == name)
+        {
+            env.push((name.to_string(), VALUES[next(VALUES.len())].to_string()));
         }
     }
     Request {
