@@ -139,7 +139,9 @@ pub fn scrub(text: &[u8], secrets: &Secrets<'_>) -> Vec<u8> {
     if names.is_empty() && passwords.is_empty() {
         return text.to_vec();
     }
-    let word_byte = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_alphanumeric());
+    // A backslash binds too: `\u{1b}`, as the line escapes a control
+    // character, is not the word `u`.
+    let word_byte = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'\\');
     let mut out = Vec::with_capacity(text.len());
     let mut at = 0;
     while at < text.len() {

@@ -280,7 +280,7 @@ fn a_refused_login_is_said_whether_the_broker_closes_politely_or_hangs_up() {
         args.push(&url);
         probe(&args)
             .unhealthy()
-            .says("the broker refused the login: ACCESS_REFUSED - user 'bob' with password '***' refused (403)")
+            .says("the broker refused the login: ACCESS_REFUSED - user '***' with password '***' refused (403)")
             .never_says("Echo5ecret");
     }
     let rude = Server::raw("127.0.0.1:0", |mut s, _| {

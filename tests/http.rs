@@ -572,7 +572,7 @@ fn an_oversized_request_head_is_named_as_such() {
     probe(&["-H", &big, &s.url("/")])
         .unhealthy()
         .one_line()
-        .says("request head larger than 8 KiB");
+        .says("larger than 8 KiB (are the headers too long?)");
 }
 
 // --- Requests on the wire (issue 19) -----------------------------------------

@@ -252,11 +252,12 @@ fn the_version_the_readme_names_is_this_one() {
             .chars()
             .take_while(|c| c.is_ascii_digit() || *c == '.')
             .collect();
+        // X.Y.Z, or the X.Y and X tags that follow it.
+        let tag = tag.trim_end_matches('.');
         if !tag.is_empty() {
-            assert_eq!(
-                tag.trim_end_matches('.'),
-                version,
-                "image tag in the README"
+            assert!(
+                version == tag || version.starts_with(&format!("{tag}.")),
+                "image tag {tag} in the README is not one of {version}'s"
             );
         }
     }
@@ -358,7 +359,8 @@ fn every_example_runs_and_gives_a_verdict() {
                 run.one_line();
             }
             run.never_says("s3cret-from-env").never_says("hunter2");
-            if expects_the_app(e) {
+            // The stand-in app listens on 127.0.0.1 only: -6 cannot reach it.
+            if expects_the_app(e) && !args.iter().any(|a| a == "-6") {
                 assert_eq!(run.code, 0, "{}: {run:?}", e.source);
                 healthy += 1;
             }

@@ -401,7 +401,7 @@ pub fn check_as(probe: &str, target: &str, bare: bool, cx: &mut Context) -> Resu
         first,
     ) {
         (Some(row), _) => row,
-        (None, Some(first)) if bare => first,
+        (None, Some(first)) if bare && !target::has_scheme(target) => first,
         _ => bail!(
             "bad URL {}: must start with {}",
             shown_url(target),

@@ -14,7 +14,7 @@ use super::{closed_port, path_in, require, self_signed_cert, unique};
 
 /// The user and vhost the shared RabbitMQ has, besides `guest` and `/`.
 pub const RABBIT_USER: &str = "app";
-pub const RABBIT_PASSWORD: &str = "Rabbit5ecret";
+pub const RABBIT_PASSWORD: &str = "Hare5ecret";
 pub const RABBIT_VHOST: &str = "orders";
 
 /// A RabbitMQ broker shared by every test of one test binary.

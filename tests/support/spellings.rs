@@ -81,13 +81,18 @@ pub fn varied(r: &Request, choices: &mut impl Iterator<Item = u8>, uses: Groups)
     let mut pick = |n: u8| choices.next().map_or(0, |c| c % n);
     let mut env = r.env.clone();
     // Moving --quiet to a variable while --verbose is anywhere (or the
-    // reverse) changes which wins: the rules say so, so it is not a respelling.
-    let quiet_and_verbose = ["quiet", "verbose"].iter().all(|l| {
-        r.opts.iter().any(|(i, _)| OPTIONS[*i].long == *l)
-            || r.env
-                .iter()
-                .any(|(k, _)| k.ends_with(&l.to_ascii_uppercase()))
-    });
+    // reverse; likewise -4 and -6) changes which wins: the rules say so, so
+    // it is not a respelling.
+    let both = |pair: [&str; 2]| {
+        pair.iter().all(|l| {
+            r.opts.iter().any(|(i, _)| OPTIONS[*i].long == *l)
+                || r.env
+                    .iter()
+                    .any(|(k, _)| k.ends_with(&l.to_ascii_uppercase()))
+        })
+    };
+    let quiet_and_verbose = both(["quiet", "verbose"]);
+    let ipv4_and_ipv6 = both(["ipv4", "ipv6"]);
     let split = pick(u8::try_from(r.opts.len() + 1).unwrap_or(u8::MAX)) as usize;
     let (mut before, mut after): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
     // A pending cluster of short flags, e.g. "-kq".
@@ -102,6 +107,7 @@ pub fn varied(r: &Request, choices: &mut impl Iterator<Item = u8>, uses: Groups)
             && !v.is_empty()
             && uses.has(o.group)
             && !(quiet_and_verbose && matches!(o.long, "quiet" | "verbose"))
+            && !(ipv4_and_ipv6 && matches!(o.long, "ipv4" | "ipv6"))
             && !env.iter().any(|(k, _)| Some(k.as_str()) == o.env);
         if to_env && pick(4) == 0 {
             env.push((o.env.unwrap_or_default().to_string(), v.clone()));
