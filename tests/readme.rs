@@ -157,6 +157,14 @@ fn examples() -> Vec<Example> {
                     });
                 }
             }
+            // `podman run --health-cmd '["/healthprobe", ...]'`.
+            for args in exec_forms(&text) {
+                out.push(Example {
+                    source: format!("README ```{info} exec form: {args:?}"),
+                    args,
+                    env: Vec::new(),
+                });
+            }
         }
         if config {
             let env = probe_variables(&text);
@@ -235,6 +243,25 @@ fn the_readme_has_the_examples_this_test_runs() {
     assert!(
         found
             .iter()
+            .any(|e| e.source.starts_with("README ```sh exec form")),
+        "the Podman --health-cmd example"
+    );
+    // The first screen: what a user copies, the probe's exec form.
+    let first_screen: String = README.lines().take(45).collect::<Vec<_>>().join("\n");
+    for copied in [
+        "HEALTHCHECK",
+        "healthcheck:",
+        "[\"CMD\", \"/healthprobe\"",
+        "cargo test",
+    ] {
+        assert!(
+            first_screen.contains(copied),
+            "{copied} not in the first screen"
+        );
+    }
+    assert!(
+        found
+            .iter()
             .any(|e| e.env.iter().any(|(k, _)| k == "HEALTHPROBE_URL"))
     );
     let quoted = found
@@ -242,6 +269,111 @@ fn the_readme_has_the_examples_this_test_runs() {
         .find(|e| e.args.iter().any(|a| a == "\"status\":\"UP\""))
         .expect("the --body-contains example, its quotes removed as sh does");
     assert!(quoted.args.contains(&"--body-contains".to_string()));
+}
+
+/// The Markdown files under docs/, with their text.
+fn docs() -> Vec<(String, String)> {
+    let dir = format!("{}/docs", env!("CARGO_MANIFEST_DIR"));
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{dir}: {e}")) {
+        let path = entry.unwrap_or_else(|e| panic!("{dir}: {e}")).path();
+        if path.extension().is_some_and(|x| x == "md") {
+            let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+            out.push((path.display().to_string(), text));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// GitHub's anchor for a heading: lower case, spaces to `-`, and every
+/// character but letters, digits, `-` and `_` dropped.
+fn anchor(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+fn anchors(markdown: &str) -> Vec<String> {
+    let mut fenced = false;
+    let mut out = Vec::new();
+    for line in markdown.lines() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+        } else if !fenced && line.starts_with('#') {
+            out.push(anchor(line.trim_start_matches('#')));
+        }
+    }
+    out
+}
+
+#[test]
+fn the_links_of_the_readme_and_docs_lead_somewhere() {
+    // The README moved its maintainer sections to docs/: every relative link
+    // (`docs/performance.md#...`, `#usage`, `../README.md`) must still land.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = vec![(
+        root.join("README.md").display().to_string(),
+        README.to_string(),
+    )];
+    files.extend(docs());
+    assert!(
+        files.len() >= 4,
+        "README.md and docs/: {:?}",
+        files.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
+    let mut checked = 0;
+    for (file, text) in &files {
+        let dir = std::path::Path::new(file).parent().unwrap_or(root);
+        for link in text.split("](").skip(1).filter_map(|s| s.split(')').next()) {
+            if link.contains("://") || link.starts_with("mailto:") {
+                continue;
+            }
+            let (path, fragment) = link.split_once('#').unwrap_or((link, ""));
+            let target = if path.is_empty() {
+                std::path::PathBuf::from(file)
+            } else {
+                dir.join(path)
+            };
+            assert!(target.exists(), "{file}: link {link}: no {target:?}");
+            if !fragment.is_empty() {
+                let text =
+                    std::fs::read_to_string(&target).unwrap_or_else(|e| panic!("{target:?}: {e}"));
+                assert!(
+                    anchors(&text).iter().any(|a| a == fragment),
+                    "{file}: link {link}: no heading #{fragment} in {target:?}"
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 15, "{checked} links");
+    assert!(README.contains("](docs/development.md)") && README.contains("](docs/performance.md"));
+}
+
+#[test]
+fn the_docs_hold_no_example_this_test_would_miss() {
+    // Only the README's examples are run: a runnable one under docs/ would
+    // escape the test, so it belongs in the README (or examples/).
+    for (file, text) in docs() {
+        for (info, block) in blocks(&text) {
+            let runs_the_probe = sh_lines(&block).iter().any(|w| {
+                w.first()
+                    .is_some_and(|w| w == "healthprobe" || w.ends_with("/healthprobe"))
+            });
+            assert!(
+                !runs_the_probe && exec_forms(&block).is_empty(),
+                "{file}: a ```{info} block runs the probe: move it to the README"
+            );
+        }
+    }
 }
 
 #[test]
