@@ -47,12 +47,20 @@ pub fn has_scheme(input: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(b))
 }
 
+/// Whether `input` is a target without a scheme (`localhost:8080/health`),
+/// which curl reads as http. Not when `://` stands before the query
+/// (`ftp//://u:pw@h`): that is a mistyped scheme, and reading it as a path
+/// would print what follows, a password among it.
+pub fn names_no_scheme(input: &str) -> bool {
+    !has_scheme(input) && !input.split('?').next().unwrap_or("").contains("://")
+}
+
 /// `input`, with `http://` in front when it names no scheme: curl reads
 /// `localhost:8080/health` as `http://localhost:8080/health`.
 pub fn with_default_scheme(input: &str) -> std::borrow::Cow<'_, str> {
-    match has_scheme(input) {
-        true => std::borrow::Cow::Borrowed(input),
-        false => std::borrow::Cow::Owned(format!("http://{input}")),
+    match names_no_scheme(input) {
+        false => std::borrow::Cow::Borrowed(input),
+        true => std::borrow::Cow::Owned(format!("http://{input}")),
     }
 }
 
@@ -478,6 +486,18 @@ mod tests {
         }
         // An '@' in the path is fine when no port stands before it.
         assert_eq!(parse_url_any("http://h/@me").unwrap().path, "/@me");
+    }
+
+    #[test]
+    fn a_mistyped_scheme_is_no_path_to_print_a_password_from() {
+        // Found by fuzzing: read as a target without a scheme, this was
+        // http://a with the path //://u:Zx9Secret@, printed whole.
+        assert!(!names_no_scheme("A//://u:Zx9Secret@"));
+        assert!(names_no_scheme("localhost:8080/?next=http://x"));
+        let shown = crate::probe::schemes::url("A//://u:Zx9Secret@")
+            .map(|u| u.to_string())
+            .unwrap_or_else(|e| format!("{e:#}"));
+        assert!(!shown.contains("Zx9Secret"), "{shown}");
     }
 
     #[test]

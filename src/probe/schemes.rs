@@ -359,7 +359,7 @@ pub fn row_of(target: &str) -> Option<&'static SchemeRow> {
     SCHEMES
         .iter()
         .find(|r| r.scheme.starts(target))
-        .or_else(|| (!target::has_scheme(target)).then_some(&SCHEMES[0]))
+        .or_else(|| target::names_no_scheme(target).then_some(&SCHEMES[0]))
 }
 
 /// `target` parsed as a URL of its scheme (tests, fuzzing, messages).
@@ -401,7 +401,7 @@ pub fn check_as(probe: &str, target: &str, bare: bool, cx: &mut Context) -> Resu
         first,
     ) {
         (Some(row), _) => row,
-        (None, Some(first)) if bare && !target::has_scheme(target) => first,
+        (None, Some(first)) if bare && target::names_no_scheme(target) => first,
         _ => bail!(
             "bad URL {}: must start with {}",
             shown_url(target),
