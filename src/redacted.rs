@@ -128,6 +128,13 @@ pub struct Secrets<'a> {
 /// A password cut short by the peer (Redis quotes at most 128 bytes of
 /// arguments) is hidden too. It may hide more than a secret; it never shows
 /// a password.
+impl Secrets<'_> {
+    /// No name and no password that is not empty: nothing to scrub.
+    pub fn is_empty(&self) -> bool {
+        self.names.iter().chain(&self.passwords).all(|s| s.is_empty())
+    }
+}
+
 pub fn scrub(text: &[u8], secrets: &Secrets<'_>) -> Vec<u8> {
     let nonempty = |list: &[&'_ str]| -> Vec<Vec<u8>> {
         list.iter()
