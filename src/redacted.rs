@@ -131,7 +131,10 @@ pub struct Secrets<'a> {
 impl Secrets<'_> {
     /// No name and no password that is not empty: nothing to scrub.
     pub fn is_empty(&self) -> bool {
-        self.names.iter().chain(&self.passwords).all(|s| s.is_empty())
+        self.names
+            .iter()
+            .chain(&self.passwords)
+            .all(|s| s.is_empty())
     }
 }
 

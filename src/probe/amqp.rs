@@ -13,8 +13,9 @@
 //! Every frame is read whole under a ceiling ([`MAX_FRAME`]): RabbitMQ's
 //! connection.start is about 500 bytes, and nothing else this check reads is
 //! longer. Text from the broker (its close reason, its product and version)
-//! is scrubbed of the URL's password before it is shown (the user name is
-//! in the line already, as the subject).
+//! is scrubbed of the URL's user name and password before it is shown
+//! (the shared scrub: the name where it stands as a word, the password
+//! wherever it appears).
 //!
 //! Cost, slim x86_64 build: 8,320 bytes of code and data (plus 1,360 of
 //! unwind tables, which the release artifacts drop). Constant client
@@ -28,7 +29,7 @@ use crate::deadline::Deadline;
 use crate::net::conn::Conn;
 use crate::net::describe_io;
 use crate::probe::{Notes, Outcome, Probe};
-use crate::redacted::Secrets;
+use crate::redacted::{Secrets, scrub_text};
 use crate::report::printable;
 use crate::target::Url;
 use crate::tls;
@@ -229,14 +230,9 @@ impl AmqpCheck {
     }
 
     /// Text from the broker, safe to show: without the URL's password (a
-    /// broker may quote what it was sent), printable, short. Local until
-    /// the shared scrubbing of issue 19 replaces it.
+    /// broker may quote what it was sent), printable, short.
     fn scrubbed(&self, text: &str) -> String {
-        let text = match self.url.password.as_ref().map(|p| p.expose()) {
-            Some(password) if !password.is_empty() => text.replace(password, "***"),
-            _ => text.to_string(),
-        };
-        printable(&text, MAX_TEXT)
+        printable(&scrub_text(text, &self.url.secrets()), MAX_TEXT)
     }
 }
 
@@ -470,6 +466,6 @@ mod tests {
         let frame = check.start_ok();
         assert!(frame.windows(11).any(|w| w == b"\x00app\x00s3cret"));
         assert_eq!(check.subject(), "amqp app@h:5672/%2F");
-        assert_eq!(check.scrubbed("app said s3cret\n"), "app said ***\\n");
+        assert_eq!(check.scrubbed("app said s3cret\n"), "*** said ***\\n");
     }
 }

@@ -11,7 +11,7 @@ use crate::deadline::Deadline;
 use crate::net::conn::Conn;
 use crate::net::describe_io;
 use crate::probe::{Notes, Outcome, Probe};
-use crate::redacted::Secrets;
+use crate::redacted::{Secrets, scrub_text};
 use crate::report::printable;
 use crate::target::Url;
 
@@ -68,14 +68,9 @@ impl MemcachedCheck {
 
     /// Text from the server, safe to show: without the URL's password (if
     /// the URL has one: memcached's text protocol does not use it),
-    /// printable, short. Local until the shared scrubbing of issue 19
-    /// replaces it.
+    /// printable, short.
     fn scrubbed(&self, text: &str) -> String {
-        let text = match self.url.password.as_ref().map(|p| p.expose()) {
-            Some(password) if !password.is_empty() => text.replace(password, "***"),
-            _ => text.to_string(),
-        };
-        printable(&text, MAX_TEXT)
+        printable(&scrub_text(text, &self.url.secrets()), MAX_TEXT)
     }
 }
 

@@ -22,7 +22,7 @@ use crate::deadline::Deadline;
 use crate::net::conn::Conn;
 use crate::net::describe_io;
 use crate::probe::{Notes, Outcome, Probe};
-use crate::redacted::{SecretString, Secrets};
+use crate::redacted::{SecretString, Secrets, scrub};
 use crate::report::escape_excerpt;
 use crate::target::{HostPort, Url};
 
@@ -261,27 +261,16 @@ fn shown(text: &[u8], secrets: &[&str]) -> String {
     escape_excerpt(&scrub_bytes(text, secrets))
 }
 
-/// `text` with every secret in `secrets` replaced by `***`: what a server
-/// echoes of our credentials is never shown. (Local to this check until a
-/// shared scrubber exists.)
+/// `text` with every secret in `secrets` replaced by `***` (the shared
+/// scrub): what a server echoes of our credentials is never shown.
 fn scrub_bytes(text: &[u8], secrets: &[&str]) -> Vec<u8> {
-    let mut out = text.to_vec();
-    for secret in secrets
-        .iter()
-        .map(|s| s.as_bytes())
-        .filter(|s| !s.is_empty())
-    {
-        let mut scrubbed = Vec::with_capacity(out.len());
-        let mut rest = &out[..];
-        while let Some(at) = rest.windows(secret.len()).position(|w| w == secret) {
-            scrubbed.extend_from_slice(&rest[..at]);
-            scrubbed.extend_from_slice(b"***");
-            rest = &rest[at + secret.len()..];
-        }
-        scrubbed.extend_from_slice(rest);
-        out = scrubbed;
-    }
-    out
+    scrub(
+        text,
+        &Secrets {
+            names: Vec::new(),
+            passwords: secrets.to_vec(),
+        },
+    )
 }
 
 /// One line from the server.

@@ -166,12 +166,7 @@ pub static SCHEMES: [SchemeRow; 17] = [
         alias: false,
         uses: TLS,
         example: None,
-        build: |t, row, cx| {
-            Ok(Check::new(AmqpCheck {
-                url: target::parse_url(t, row.scheme)?,
-                tls: cx.tls()?,
-            }))
-        },
+        build: amqp,
     },
     SchemeRow {
         scheme: scheme("amqps", 5671, true),
@@ -179,12 +174,7 @@ pub static SCHEMES: [SchemeRow; 17] = [
         alias: false,
         uses: TLS,
         example: None,
-        build: |t, row, cx| {
-            Ok(Check::new(AmqpCheck {
-                url: target::parse_url(t, row.scheme)?,
-                tls: cx.tls()?,
-            }))
-        },
+        build: amqp,
     },
     SchemeRow {
         scheme: scheme("mqtt", 1883, false),
@@ -192,12 +182,7 @@ pub static SCHEMES: [SchemeRow; 17] = [
         alias: false,
         uses: TLS,
         example: None,
-        build: |t, row, cx| {
-            Ok(Check::new(MqttCheck {
-                url: target::parse_url(t, row.scheme)?,
-                tls: cx.tls()?,
-            }))
-        },
+        build: mqtt,
     },
     SchemeRow {
         scheme: scheme("mqtts", 8883, true),
@@ -205,12 +190,7 @@ pub static SCHEMES: [SchemeRow; 17] = [
         alias: false,
         uses: TLS,
         example: None,
-        build: |t, row, cx| {
-            Ok(Check::new(MqttCheck {
-                url: target::parse_url(t, row.scheme)?,
-                tls: cx.tls()?,
-            }))
-        },
+        build: mqtt,
     },
     SchemeRow {
         scheme: scheme("memcached", 11211, false),
@@ -323,6 +303,20 @@ fn redis(t: &str, row: &SchemeRow, cx: &mut Context) -> Result<Check> {
 fn postgres(t: &str, row: &SchemeRow, cx: &mut Context) -> Result<Check> {
     let url = target::parse_url(t, row.scheme)?;
     Ok(Check::new(PostgresCheck::new(url, cx.tls()?)?))
+}
+
+fn amqp(t: &str, row: &SchemeRow, cx: &mut Context) -> Result<Check> {
+    Ok(Check::new(AmqpCheck {
+        url: target::parse_url(t, row.scheme)?,
+        tls: cx.tls()?,
+    }))
+}
+
+fn mqtt(t: &str, row: &SchemeRow, cx: &mut Context) -> Result<Check> {
+    Ok(Check::new(MqttCheck {
+        url: target::parse_url(t, row.scheme)?,
+        tls: cx.tls()?,
+    }))
 }
 
 /// What building checks shares: the options, and the TLS settings, loaded
