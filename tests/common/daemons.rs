@@ -226,6 +226,10 @@ pub fn mariadb_with(extra: &[&str]) -> Daemon {
     );
     require(super::is_root(), "root, for MariaDB's --user=root");
     let dir = fresh_dir("hp-mariadb-");
+    // A temporary directory of its own: two servers set up at once in the
+    // shared /tmp once collided on a temporary table's file name.
+    let tmp = dir.join("tmp");
+    std::fs::create_dir_all(&tmp).expect("MariaDB's tmpdir");
     let out = Command::new("mariadb-install-db")
         .args([
             "--no-defaults",
@@ -234,6 +238,7 @@ pub fn mariadb_with(extra: &[&str]) -> Daemon {
         ])
         .arg("--skip-test-db")
         .arg(format!("--datadir={}", dir.join("data").display()))
+        .arg(format!("--tmpdir={}", tmp.display()))
         .output()
         .expect("mariadb-install-db");
     assert!(out.status.success(), "mariadb-install-db: {out:?}");
@@ -249,6 +254,7 @@ pub fn mariadb_with(extra: &[&str]) -> Daemon {
         .arg(format!("--port={port}"))
         .arg(format!("--datadir={}", dir.join("data").display()))
         .arg(format!("--socket={}", dir.join("sock").display()))
+        .arg(format!("--tmpdir={}", tmp.display()))
         .args(extra)
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log).unwrap())
