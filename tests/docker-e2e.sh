@@ -429,7 +429,7 @@ EOT
   kill "$httpd_pid"
   wait "$httpd_pid" 2>/dev/null || true
   wait_status "$c" unhealthy 60
-  expect_last "$c" 1 "-> connection refused (127.0.0.1:$P) in "
+  expect_last "$c" 1 "-> connection refused (127.0.0.1:$P)"
   check_log_entries "$c"
   log "  $platform probe in $(docker exec "$c" /healthprobe --version): healthy, then unhealthy, as its line says"
   docker rm -f "$c" >/dev/null
@@ -497,7 +497,7 @@ EOT
   wait "$httpd_pid" 2>/dev/null || true
   if out=$(pm healthcheck run "$c" 2>/dev/null); then fail "podman healthcheck run said '$out' with httpd gone"; fi
   [ "$out" = unhealthy ] || fail "podman healthcheck run said '$out', expected 'unhealthy'"
-  podman_last "$c" 1 "-> connection refused (127.0.0.1:$P) in "
+  podman_last "$c" 1 "-> connection refused (127.0.0.1:$P)"
   log "  podman $platform: healthy, then unhealthy"
   pm rm -f -t 0 "$c" >/dev/null 2>&1
 }
