@@ -17,20 +17,6 @@ use std::sync::mpsc;
 use common::netns::{in_namespace, ip, new_net_namespace};
 use common::{bin, probe, require};
 
-/// qemu-user gives a big-endian guest (s390x) the host's /proc/net/tcp,
-/// whose address words are in the x86 host's byte order, not the guest's:
-/// the probe reads them as a real s390x kernel writes them (its unit tests
-/// check both orders), so under that emulation the words mean other
-/// addresses and these tests cannot judge the line.
-fn qemu_hands_over_host_endian_tables() -> bool {
-    let skip = common::emulated()
-        && std::env::var("HEALTHPROBE_TEST_BIN").is_ok_and(|b| b.contains("s390x"));
-    if skip {
-        eprintln!("skipped: s390x under qemu-user reads the x86 host's /proc/net/tcp");
-    }
-    skip
-}
-
 fn listen(addr: &str) -> TcpListener {
     TcpListener::bind(addr).unwrap_or_else(|e| panic!("bind {addr}: {e}"))
 }
@@ -72,9 +58,6 @@ fn listen_v6_only_any(port: u16) -> TcpListener {
 #[test]
 #[ignore = "needs root and ip (iproute2) for a network namespace; CI runs it"]
 fn another_port_is_named() {
-    if qemu_hands_over_host_endian_tables() {
-        return;
-    }
     in_namespace(|| {
         let _a = listen("0.0.0.0:3000");
         let _b = listen("[::]:9090");
@@ -96,9 +79,6 @@ fn another_port_is_named() {
 #[test]
 #[ignore = "needs root and ip (iproute2) for a network namespace; CI runs it"]
 fn a_port_only_on_ipv6_is_said_to_be() {
-    if qemu_hands_over_host_endian_tables() {
-        return;
-    }
     in_namespace(|| {
         let _l = listen("[::1]:8080");
         let _other = listen("127.0.0.1:5432");
@@ -120,9 +100,6 @@ fn a_port_only_on_ipv6_is_said_to_be() {
 #[test]
 #[ignore = "needs root and ip (iproute2) for a network namespace; CI runs it"]
 fn a_port_only_on_ipv4_is_said_to_be_for_every_kind_of_target() {
-    if qemu_hands_over_host_endian_tables() {
-        return;
-    }
     in_namespace(|| {
         let _l = listen("127.0.0.1:8080");
         let near = "listening here: port 8080 only on 127.0.0.1 (IPv4) in ";
@@ -145,9 +122,6 @@ fn a_port_only_on_ipv4_is_said_to_be_for_every_kind_of_target() {
 #[test]
 #[ignore = "needs root and ip (iproute2) for a network namespace; CI runs it"]
 fn a_port_only_on_the_containers_own_address_is_not_loopback() {
-    if qemu_hands_over_host_endian_tables() {
-        return;
-    }
     in_namespace(|| {
         let _l = listen("10.250.0.2:8080");
         probe(&["http://localhost:8080/health"])
@@ -167,9 +141,6 @@ fn a_port_only_on_the_containers_own_address_is_not_loopback() {
 #[test]
 #[ignore = "needs root and ip (iproute2) for a network namespace; CI runs it"]
 fn a_few_on_the_line_and_all_with_v() {
-    if qemu_hands_over_host_endian_tables() {
-        return;
-    }
     in_namespace(|| {
         let listeners: Vec<TcpListener> = (3001..=3040)
             .map(|p| listen(&format!("127.0.0.1:{p}")))
