@@ -123,6 +123,14 @@ impl Url {
         }
     }
 
+    /// `user@` for a subject line (never the password), or nothing.
+    pub fn user_at(&self) -> String {
+        match &self.user {
+            Some(u) if !u.is_empty() => format!("{u}@"),
+            _ => String::new(),
+        }
+    }
+
     pub fn host_port(&self) -> HostPort {
         HostPort {
             host: self.host.clone(),

@@ -81,10 +81,7 @@ impl Probe for AmqpCheck {
     }
 
     fn subject(&self) -> String {
-        let user = match &self.url.user {
-            Some(u) if !u.is_empty() => format!("{u}@"),
-            _ => String::new(),
-        };
+        let user = self.url.user_at();
         let path = self.url.path.split('?').next().unwrap_or("");
         let path = if path == "/" { "" } else { path };
         format!(

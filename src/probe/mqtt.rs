@@ -44,10 +44,7 @@ impl Probe for MqttCheck {
     }
 
     fn subject(&self) -> String {
-        let user = match &self.url.user {
-            Some(u) if !u.is_empty() => format!("{u}@"),
-            _ => String::new(),
-        };
+        let user = self.url.user_at();
         format!(
             "{} {user}{}",
             self.url.scheme.as_str(),

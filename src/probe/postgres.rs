@@ -97,10 +97,7 @@ impl PostgresCheck {
 
 impl Probe for PostgresCheck {
     fn subject(&self) -> String {
-        let user = match &self.url.user {
-            Some(u) if !u.is_empty() => format!("{u}@"),
-            _ => String::new(),
-        };
+        let user = self.url.user_at();
         let db = match self.url.path_name() {
             db if db.is_empty() => String::new(),
             db => format!("/{db}"),
