@@ -11,6 +11,7 @@ pub mod alloc;
 pub mod cli;
 pub mod clock;
 pub mod deadline;
+pub mod h2;
 pub mod net;
 pub mod plan;
 pub mod probe;

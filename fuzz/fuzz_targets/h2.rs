@@ -6,7 +6,7 @@
 
 use std::io::{self, Read, Write};
 
-use healthprobe::probe::grpc::conn::Connection;
+use healthprobe::h2::client::Connection;
 use libfuzzer_sys::fuzz_target;
 
 /// The server's bytes in, ours out.

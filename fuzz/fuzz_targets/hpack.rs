@@ -3,7 +3,7 @@
 //! than the limit (RFC 9113 section 6.5.2's measure).
 #![no_main]
 
-use healthprobe::probe::grpc::hpack;
+use healthprobe::h2::hpack;
 use libfuzzer_sys::fuzz_target;
 
 const LIMIT: usize = 16 * 1024;

@@ -2,16 +2,16 @@
 //! when the answer is SERVING. Over HTTP/2 on the blocking socket, in plain
 //! text (h2c with prior knowledge, as gRPC servers accept) or over TLS (ALPN
 //! h2). The pieces: the call and its verdict here, the health messages in
-//! `message.rs`, HTTP/2 in `frame.rs` and `conn.rs`, HPACK in `hpack/`.
+//! `message.rs`, HTTP/2 and HPACK
+//! in `crate::h2`.
 
-pub mod conn;
-pub mod frame;
-pub mod hpack;
 pub mod message;
 
 use std::sync::Arc;
 
 use crate::deadline::Deadline;
+use crate::h2::client::{Connection, Failure, Response};
+use crate::h2::hpack;
 use crate::net::conn::Conn;
 use crate::net::{self};
 use crate::probe::{Notes, Outcome, Probe};
@@ -20,7 +20,6 @@ use crate::report::{escape_excerpt, shown};
 use crate::target::{HostPort, host_of_authority, percent_decode};
 use crate::tls;
 use crate::values::Header;
-use conn::{Connection, Failure, Response};
 use message::ServingStatus;
 
 const PATH: &str = "/grpc.health.v1.Health/Check";
