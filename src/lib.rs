@@ -12,6 +12,7 @@ pub mod cli;
 pub mod clock;
 pub mod deadline;
 pub mod h2;
+pub mod install;
 pub mod net;
 pub mod plan;
 pub mod probe;
@@ -83,10 +84,18 @@ fn run() -> Result<(String, u8)> {
     let cli = given.resolve(&Env::Process, uses)?;
     let opts = &cli.options;
     if let Some(Command::Wait { targets, program }) = &cli.command {
-        let deadline = Deadline::start(opts.timeout.unwrap_or(cli::DEFAULT_WAIT_TIMEOUT));
+        // `--timeout 0`: no deadline (the parser allows it for wait only).
+        let deadline = match opts.timeout.unwrap_or(cli::DEFAULT_WAIT_TIMEOUT) {
+            d if d.is_zero() => None,
+            d => Some(Deadline::start(d)),
+        };
         let checks = plan::target_checks(targets, opts)?;
-        let code = wait::run(&checks, &deadline, opts.interval, program, opts.quiet)?;
-        return Ok((String::new(), code));
+        let pace = wait::Pace::of(opts);
+        return wait::run(&checks, deadline.as_ref(), pace, program, opts.quiet);
+    }
+    if let Some(Command::Install { dir }) = &cli.command {
+        let line = install::run(dir)?;
+        return Ok((if opts.quiet { String::new() } else { line }, code::HEALTHY));
     }
     let deadline = Deadline::start(opts.timeout.unwrap_or(cli::DEFAULT_TIMEOUT));
     let (quiet, verbose, start_period, exit_codes) =

@@ -25,14 +25,26 @@ pub fn uses(given: &Given) -> Groups {
     match &given.command {
         Some(Command::Http { .. }) => schemes::uses_of_probe("http"),
         Some(Command::Grpc { .. }) => schemes::uses_of_probe("grpc"),
-        Some(Command::Tcp { .. } | Command::File { .. } | Command::Exec { .. }) => Groups::NONE,
+        Some(
+            Command::Tcp { .. }
+            | Command::File { .. }
+            | Command::Exec { .. }
+            | Command::Install { .. },
+        ) => Groups::NONE,
         Some(Command::Wait { targets, .. }) => of_targets(targets),
         None => of_targets(&given.targets),
     }
 }
 
-/// Turns the parsed command line into checks.
+/// Turns the parsed command line into checks (each wanting its target
+/// down with --invert).
 pub fn checks(cli: Cli) -> Result<Vec<Check>> {
+    let invert = cli.options.invert;
+    let checks = kinds(cli)?;
+    Ok(checks.into_iter().map(|c| c.inverted(invert)).collect())
+}
+
+fn kinds(cli: Cli) -> Result<Vec<Check>> {
     let opts = &cli.options;
     net::set_family(opts.ipv4, opts.ipv6);
     let mut cx = Context::new(opts);
@@ -76,8 +88,10 @@ pub fn checks(cli: Cli) -> Result<Vec<Check>> {
                 args: parts.collect(),
                 redact_args: opts.redact_args,
                 stdout_contains: opts.stdout_contains.clone(),
+                expect_exit: opts.expect_exit.clone(),
             })])
         }
+        Some(Command::Install { .. }) => bail!("install checks nothing"),
         Some(Command::Wait { targets, .. }) => target_checks(&targets, opts),
         None => target_checks(&cli.targets, opts),
     }
@@ -90,6 +104,6 @@ pub fn target_checks(targets: &[String], opts: &Options) -> Result<Vec<Check>> {
     let mut cx = Context::new(opts);
     targets
         .iter()
-        .map(|t| schemes::check(&target::expand_vars(t)?, &mut cx))
+        .map(|t| Ok(schemes::check(&target::expand_vars(t)?, &mut cx)?.inverted(opts.invert)))
         .collect()
 }

@@ -11,6 +11,9 @@
 //! or not, and main prints the stop line. Otherwise the handler kills the
 //! exec process groups it knows, prints and exits at once.
 //!
+//! `wait`'s pause between attempts is woken the same way, so that its line
+//! says it was stopped while waiting, and after how long.
+//!
 //! The handler is installed before Rust's runtime starts (an `.init_array`
 //! entry in main.rs): what is left is the few microseconds between execve
 //! and musl's start-up code, where any program dies by the signal.
@@ -102,6 +105,43 @@ impl Drop for ExecGuard {
         for slot in &GROUPS {
             let _ = slot.compare_exchange(self.group, 0, Ordering::SeqCst, Ordering::SeqCst);
         }
+    }
+}
+
+/// Sleeps for `pause`, unless SIGTERM or SIGINT comes first: then returns
+/// the signal, and the caller reports (the handler only wakes the sleeper).
+pub fn pause(pause: std::time::Duration) -> Option<i32> {
+    let Some((read, write)) = wake_pipe() else {
+        // No pipe: the handler ends the process itself, with its own line.
+        std::thread::sleep(pause);
+        return stopped();
+    };
+    WAKE.store(write.as_raw_fd(), Ordering::SeqCst);
+    let end = std::time::Instant::now() + pause;
+    while stopped().is_none() {
+        let left = end.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        let timeout = rustix::event::Timespec {
+            tv_sec: left.as_secs().try_into().unwrap_or(i64::MAX),
+            tv_nsec: left.subsec_nanos() as _, // below 10^9: fits any integer type
+        };
+        let mut fds = [rustix::event::PollFd::new(
+            read,
+            rustix::event::PollFlags::IN,
+        )];
+        let _ = rustix::event::poll(&mut fds, Some(&timeout));
+    }
+    WAKE.store(-1, Ordering::SeqCst);
+    stopped()
+}
+
+/// The signal's name, for lines.
+pub fn name(sig: i32) -> &'static str {
+    match sig {
+        libc::SIGINT => "SIGINT",
+        _ => "SIGTERM",
     }
 }
 

@@ -61,19 +61,37 @@ fn is_token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
-/// Statuses counted as healthy.
+/// A list of numbers and ranges, `200,204,300-399` or `0-2,5`, within the
+/// bounds of what it counts: --status and --expect-exit read it the same way.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StatusSet(Vec<(u16, u16)>);
+pub struct RangeList(Vec<(u16, u16)>);
 
-impl StatusSet {
-    pub fn parse(s: &str) -> Result<StatusSet, String> {
+/// What a [`RangeList`] counts: its name in messages and its bounds.
+struct Counted {
+    what: &'static str,
+    lo: u16,
+    hi: u16,
+}
+
+impl RangeList {
+    fn parse(s: &str, counted: &Counted) -> Result<RangeList, String> {
+        let number = |s: &str| match s.trim().parse::<u16>() {
+            Ok(n) if (counted.lo..=counted.hi).contains(&n) => Ok(n),
+            _ => Err(format!(
+                "{:?} is not {} ({} to {})",
+                s.trim(),
+                counted.what,
+                counted.lo,
+                counted.hi
+            )),
+        };
         let mut ranges = Vec::new();
         for part in s.split(',').map(str::trim) {
             let (lo, hi) = match part.split_once('-') {
-                Some((lo, hi)) => (status_code(lo)?, status_code(hi)?),
+                Some((lo, hi)) => (number(lo)?, number(hi)?),
                 None => {
-                    let code = status_code(part)?;
-                    (code, code)
+                    let n = number(part)?;
+                    (n, n)
                 }
             };
             if lo > hi {
@@ -81,18 +99,74 @@ impl StatusSet {
             }
             ranges.push((lo, hi));
         }
-        Ok(StatusSet(ranges))
+        Ok(RangeList(ranges))
     }
 
-    pub fn contains(&self, status: u16) -> bool {
-        self.0.iter().any(|&(lo, hi)| (lo..=hi).contains(&status))
+    pub fn contains(&self, n: u16) -> bool {
+        self.0.iter().any(|&(lo, hi)| (lo..=hi).contains(&n))
     }
 }
 
-fn status_code(s: &str) -> Result<u16, String> {
-    match s.trim().parse::<u16>() {
-        Ok(n @ 100..=599) => Ok(n),
-        _ => Err(format!("{:?} is not an HTTP status (100 to 599)", s.trim())),
+/// `200,204,300-399`, as given.
+impl std::fmt::Display for RangeList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, &(lo, hi)) in self.0.iter().enumerate() {
+            let sep = if i == 0 { "" } else { "," };
+            match lo == hi {
+                true => write!(f, "{sep}{lo}")?,
+                false => write!(f, "{sep}{lo}-{hi}")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Statuses counted as healthy (--status).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StatusSet(RangeList);
+
+impl StatusSet {
+    pub fn parse(s: &str) -> Result<StatusSet, String> {
+        const STATUS: Counted = Counted {
+            what: "an HTTP status",
+            lo: 100,
+            hi: 599,
+        };
+        RangeList::parse(s, &STATUS).map(StatusSet)
+    }
+
+    pub fn contains(&self, status: u16) -> bool {
+        self.0.contains(status)
+    }
+}
+
+/// Exit statuses counted as healthy (exec --expect-exit).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExitSet(RangeList);
+
+impl ExitSet {
+    pub fn parse(s: &str) -> Result<ExitSet, String> {
+        const EXIT: Counted = Counted {
+            what: "an exit status",
+            lo: 0,
+            hi: 255,
+        };
+        RangeList::parse(s, &EXIT).map(ExitSet)
+    }
+
+    pub fn contains(&self, status: i32) -> bool {
+        u16::try_from(status).is_ok_and(|s| self.0.contains(s))
+    }
+
+    /// Only 0: what a program's exit status means without --expect-exit.
+    pub fn is_only_zero(&self) -> bool {
+        self.0.0 == [(0, 0)]
+    }
+}
+
+impl std::fmt::Display for ExitSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
     }
 }
 
@@ -279,8 +353,18 @@ pub struct Options {
     pub key: Option<PathBuf>,
     /// `file`: the heartbeat's greatest age.
     pub max_age: Option<Duration>,
-    /// `wait`: the pause between attempts.
+    /// `wait`: the pause between attempts (the first, with --backoff).
     pub interval: Duration,
+    /// `wait`: the deadline of each attempt.
+    pub attempt_timeout: Duration,
+    /// `wait`: double the pause after each failed attempt...
+    pub backoff: bool,
+    /// ... up to this.
+    pub max_interval: Duration,
+    /// Each check passes when its target is down, and fails when it is up.
+    pub invert: bool,
+    /// `exec`: the exit statuses that count as healthy.
+    pub expect_exit: ExitSet,
     /// `grpc`: the service to ask about.
     pub service: String,
     /// `grpc`: use TLS.
@@ -359,6 +443,20 @@ mod tests {
         );
         assert!(StatusSet::parse("").is_err());
         assert!(StatusSet::parse("200,").is_err());
+    }
+
+    #[test]
+    fn exit_status_lists_read_as_status_lists() {
+        let s = ExitSet::parse("0,3").unwrap();
+        assert!(s.contains(0) && s.contains(3) && !s.contains(1) && !s.contains(-1));
+        assert_eq!(s.to_string(), "0,3");
+        let s = ExitSet::parse(" 0-2 , 255").unwrap();
+        assert!(s.contains(2) && s.contains(255) && !s.contains(256));
+        assert_eq!(s.to_string(), "0-2,255");
+        assert!(ExitSet::parse("0").unwrap().is_only_zero());
+        assert!(ExitSet::parse("256").unwrap_err().contains("0 to 255"));
+        assert!(ExitSet::parse("3-1").unwrap_err().contains("backwards"));
+        assert!(ExitSet::parse("").is_err() && ExitSet::parse("1,").is_err());
     }
 
     #[test]

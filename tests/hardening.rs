@@ -394,7 +394,7 @@ fn bad_values_are_named_and_secrets_are_not_echoed() {
     let cases: &[(&[&str], &str)] = &[
         (&["--status", "999", "http://x/"], "999"),
         (&["--status", "400-200", "http://x/"], "backwards"),
-        (&["--timeout", "0", "http://x/"], "more than zero"),
+        (&["--timeout", "0", "http://x/"], "for `wait` only"),
         (&["--timeout", "100y", "http://x/"], "maximum"),
         (&["--exit-codes", "nagios", "http://x/"], "nagios"),
         (

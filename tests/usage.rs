@@ -21,7 +21,7 @@ fn each_mistake_exits_1_and_names_itself() {
     let cases: &[(&[&str], &str)] = &[
         (&["--no-such-flag", "http://localhost/"], "--no-such-flag"),
         (&["--timeout", "soon", "http://localhost/"], "soon"),
-        (&["--timeout", "0", "http://localhost/"], "more than zero"),
+        (&["--timeout", "0", "http://localhost/"], "for `wait` only"),
         (&["--timeout", "100y", "http://localhost/"], "maximum"),
         (
             &["http", "ftp://localhost:8080"],

@@ -7,28 +7,27 @@ use clap::{Arg, ArgAction, Command};
 
 use super::options::{Level, OPTIONS, Sub, Takes};
 
-const ABOUT: &str =
-    "Container health check: many kinds of check, one deadline, one line of output.";
+const ABOUT: &str = "Container health check: one deadline, one line of output.";
 
 /// The examples before the schemes' own.
 const EXAMPLES_FIRST: &[&str] = &[
     "http://localhost:8080/health",
-    "localhost:${PORT}/health     (no scheme: http; ${VAR} expanded by the probe)",
+    "localhost:${PORT}/health     (no scheme: http; ${VAR} expanded)",
 ];
 
 /// The examples after the schemes' own.
 const EXAMPLES_LAST: &[&str] = &[
     "--body-json status=UP localhost:8080/actuator/health",
     "exec -- /app/check --deep",
-    "wait postgres://db amqp://mq mqtt://broker memcached://cache nats://bus dns:db -- /app/server",
+    "wait postgres://db amqp://mq dns:db -- /app/server",
 ];
 
 const FOOTER: &str = "\
 In a Dockerfile (exec form, no shell):
-  HEALTHCHECK --interval=10s --timeout=5s CMD [\"/healthprobe\", \"--timeout\", \"3s\", \"http://localhost:8080/health\"]
+  HEALTHCHECK --timeout=5s CMD [\"/healthprobe\", \"--timeout\", \"3s\", \"http://localhost:8080/health\"]
 
-Exit status: 0 healthy, 1 unhealthy or unable to check, 2 only with
---start-period while the container is starting.";
+Exit status: 0 healthy, 1 unhealthy or unable to check, 2 starting
+(with --start-period).";
 
 /// What the help says about the target schemes, from the scheme table.
 pub struct Schemes {
@@ -137,7 +136,7 @@ fn subcommand(sub: Sub, schemes: &str) -> (&'static str, Vec<Arg>) {
             vec![required("address", "ADDRESS", "HOST:PORT, [IPv6]:PORT or tcp://HOST:PORT")],
         ),
         Sub::File => (
-            "Healthy when the heartbeat file PATH exists and passes its checks",
+            "Healthy when the file PATH exists and passes its checks",
             vec![required("path", "PATH", "The heartbeat file")],
         ),
         Sub::Wait => (
@@ -171,6 +170,10 @@ fn subcommand(sub: Sub, schemes: &str) -> (&'static str, Vec<Arg>) {
                 .trailing_var_arg(true)
                 .allow_hyphen_values(true),
             ],
+        ),
+        Sub::Install => (
+            "Copies this binary to DIR/healthprobe",
+            vec![required("dir", "DIR", "Where to put it, e.g. an emptyDir volume")],
         ),
     }
 }

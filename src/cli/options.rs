@@ -15,8 +15,8 @@ use std::ffi::OsStr;
 use std::path::PathBuf;
 
 use crate::values::{
-    ExitCodes, Header, Options, StatusSet, parse_basic_auth, parse_duration, parse_host_name,
-    parse_method, parse_nonempty, parse_size, parse_timeout,
+    ExitCodes, ExitSet, Header, Options, StatusSet, parse_basic_auth, parse_duration,
+    parse_host_name, parse_method, parse_nonempty, parse_size, parse_timeout,
 };
 pub use crate::values::{Group, Groups};
 
@@ -29,16 +29,18 @@ pub enum Sub {
     Wait,
     Grpc,
     Exec,
+    Install,
 }
 
 impl Sub {
-    pub const ALL: [Sub; 6] = [
+    pub const ALL: [Sub; 7] = [
         Sub::Http,
         Sub::Tcp,
         Sub::File,
         Sub::Wait,
         Sub::Grpc,
         Sub::Exec,
+        Sub::Install,
     ];
 
     pub fn name(self) -> &'static str {
@@ -49,6 +51,7 @@ impl Sub {
             Sub::Wait => "wait",
             Sub::Grpc => "grpc",
             Sub::Exec => "exec",
+            Sub::Install => "install",
         }
     }
 
@@ -145,7 +148,7 @@ const HTTP: Option<&str> = Some("HTTP");
 const TLS: Option<&str> = Some("TLS");
 
 /// The options, in the order the help lists them.
-pub static OPTIONS: [Opt; 33] = [
+pub static OPTIONS: [Opt; 38] = [
     Opt {
         long: "timeout",
         short: None,
@@ -159,7 +162,8 @@ pub static OPTIONS: [Opt; 33] = [
         help: "Deadline for everything, below the runtime's [default: 10s; wait: 60s]",
         secret: false,
         set: |o, v| {
-            o.timeout = Some(parse_timeout(text(v)?)?);
+            // 0 (no deadline) is for wait only: `parse::resolve` says so.
+            o.timeout = Some(parse_duration(text(v)?)?);
             Ok(())
         },
     },
@@ -241,7 +245,7 @@ pub static OPTIONS: [Opt; 33] = [
         level: Level::Global,
         group: Group::Run,
         heading: None,
-        help: "Exit 2, not 1, on failure while the container is younger",
+        help: "Exit 2, not 1, while the container is younger",
         secret: false,
         set: |o, v| {
             o.start_period = Some(parse_duration(text(v)?)?);
@@ -262,6 +266,23 @@ pub static OPTIONS: [Opt; 33] = [
         secret: false,
         set: |o, v| {
             o.exit_codes = ExitCodes::parse(text(v)?)?;
+            Ok(())
+        },
+    },
+    Opt {
+        long: "invert",
+        short: None,
+        env: Some("HEALTHPROBE_INVERT"),
+        takes: Takes::Flag,
+        default: None,
+        choices: &[],
+        level: Level::Global,
+        group: Group::Run,
+        heading: None,
+        help: "Pass when targets are down",
+        secret: false,
+        set: |o, v| {
+            o.invert = flag(v)?;
             Ok(())
         },
     },
@@ -470,7 +491,7 @@ pub static OPTIONS: [Opt; 33] = [
         level: Level::Global,
         group: Group::Tls,
         heading: TLS,
-        help: "Do not verify the server's certificate (any TLS target)",
+        help: "Do not verify the server's certificate",
         secret: false,
         set: |o, v| {
             o.insecure = flag(v)?;
@@ -631,6 +652,57 @@ pub static OPTIONS: [Opt; 33] = [
         },
     },
     Opt {
+        long: "attempt-timeout",
+        short: None,
+        env: Some("HEALTHPROBE_ATTEMPT_TIMEOUT"),
+        takes: Takes::One("DURATION"),
+        default: Some("5s"),
+        choices: &[],
+        level: Level::Only(Sub::Wait),
+        group: Group::Run,
+        heading: None,
+        help: "Deadline of each attempt",
+        secret: false,
+        set: |o, v| {
+            o.attempt_timeout = parse_timeout(text(v)?)?;
+            Ok(())
+        },
+    },
+    Opt {
+        long: "backoff",
+        short: None,
+        env: Some("HEALTHPROBE_BACKOFF"),
+        takes: Takes::Flag,
+        default: None,
+        choices: &[],
+        level: Level::Only(Sub::Wait),
+        group: Group::Run,
+        heading: None,
+        help: "Double the pause after each failed attempt",
+        secret: false,
+        set: |o, v| {
+            o.backoff = flag(v)?;
+            Ok(())
+        },
+    },
+    Opt {
+        long: "max-interval",
+        short: None,
+        env: Some("HEALTHPROBE_MAX_INTERVAL"),
+        takes: Takes::One("DURATION"),
+        default: Some("10s"),
+        choices: &[],
+        level: Level::Only(Sub::Wait),
+        group: Group::Run,
+        heading: None,
+        help: "Longest pause with --backoff",
+        secret: false,
+        set: |o, v| {
+            o.max_interval = parse_timeout(text(v)?)?;
+            Ok(())
+        },
+    },
+    Opt {
         long: "service",
         short: None,
         env: Some("HEALTHPROBE_GRPC_SERVICE"),
@@ -712,6 +784,23 @@ pub static OPTIONS: [Opt; 33] = [
         secret: false,
         set: |o, v| {
             o.stdout_contains = Some(parse_nonempty(text(v)?)?);
+            Ok(())
+        },
+    },
+    Opt {
+        long: "expect-exit",
+        short: None,
+        env: Some("HEALTHPROBE_EXPECT_EXIT"),
+        takes: Takes::One("LIST"),
+        default: Some("0"),
+        choices: &[],
+        level: Level::Only(Sub::Exec),
+        group: Group::Run,
+        heading: None,
+        help: "Healthy exit statuses, e.g. 0,3 or 0-2",
+        secret: false,
+        set: |o, v| {
+            o.expect_exit = ExitSet::parse(text(v)?)?;
             Ok(())
         },
     },

@@ -26,6 +26,7 @@
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use super::options::{Groups, OPTIONS, Opt, Sub, Takes};
 use crate::report::shown;
@@ -79,6 +80,10 @@ pub enum Command {
     },
     Exec {
         command: Vec<OsString>,
+    },
+    /// Copy this binary to `dir`/healthprobe.
+    Install {
+        dir: PathBuf,
     },
 }
 
@@ -294,6 +299,15 @@ pub fn parse(args: &[OsString], env: &Env) -> Result<Parsed, UsageError> {
         Some(Sub::Grpc) => Some(Command::Grpc {
             address: text(one("ADDRESS")?)?,
         }),
+        Some(Sub::Install) => {
+            let dir = one("DIR")?;
+            if dir.is_empty() {
+                return Err(grammar(
+                    "a value is required for '<DIR>' but none was supplied".into(),
+                ));
+            }
+            Some(Command::Install { dir: dir.into() })
+        }
         Some(Sub::File) => {
             let path = one("PATH")?;
             if path.is_empty() {
@@ -424,6 +438,7 @@ impl Given {
             Command::Wait { .. } => Sub::Wait,
             Command::Grpc { .. } => Sub::Grpc,
             Command::Exec { .. } => Sub::Exec,
+            Command::Install { .. } => Sub::Install,
         })
     }
 
@@ -491,12 +506,56 @@ impl Given {
             }
         }
         settle_conflicts(&mut options, &source)?;
+        settle_waiting(&options, sub, &source)?;
         Ok(Cli {
             command: self.command,
             targets: self.targets,
             options,
         })
     }
+}
+
+/// What only `wait` may ask for, and what its pauses need: `--timeout 0`
+/// (no deadline) is refused elsewhere, and --max-interval is not below
+/// --interval when --backoff or the option itself asks for it.
+fn settle_waiting(
+    options: &Options,
+    sub: Option<Sub>,
+    source: &[Source],
+) -> Result<(), UsageError> {
+    // `--interval 2s`, `HEALTHPROBE_INTERVAL=2s` or `--interval 2s (the default)`.
+    let named = |long: &str, value: Duration| {
+        let index = OPTIONS.iter().position(|o| o.long == long);
+        let value = humantime::format_duration(value);
+        match index.map(|i| (source[i], OPTIONS[i].env)) {
+            Some((Source::Env, Some(env))) => format!("{env}={value}"),
+            Some((Source::Unset, _)) => format!("--{long} {value} (the default)"),
+            _ => format!("--{long} {value}"),
+        }
+    };
+    if let Some(timeout) = options.timeout.filter(|t| t.is_zero())
+        && sub != Some(Sub::Wait)
+    {
+        return Err(UsageError(format!(
+            "{}: no deadline is for `wait` only; a health check needs one below the runtime's",
+            named("timeout", timeout)
+        )));
+    }
+    let max_given = OPTIONS
+        .iter()
+        .position(|o| o.long == "max-interval")
+        .is_some_and(|i| source[i] != Source::Unset);
+    if sub == Some(Sub::Wait)
+        && (options.backoff || max_given)
+        && options.max_interval < options.interval
+    {
+        return Err(UsageError(format!(
+            "{} is below {}: the pauses grow from --interval up to --max-interval",
+            named("max-interval", options.max_interval),
+            named("interval", options.interval),
+        )));
+    }
+    Ok(())
 }
 
 /// Flags that exclude each other: --quiet and --verbose, -4 and -6.

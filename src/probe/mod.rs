@@ -2,6 +2,9 @@
 //! and returns an [`Outcome`] (healthy with what it saw, or unhealthy with
 //! why), noting details for -v on the way; [`Check::run`] times it and makes
 //! the report. Several checks run at once under one deadline.
+//!
+//! --invert is read here, in [`Check::run`], once for every kind: no probe
+//! knows whether its target is wanted up or down.
 
 pub mod amqp;
 pub mod dns;
@@ -34,6 +37,10 @@ pub enum Outcome {
     Unhealthy(String),
     /// Failed, but only a warning (HTTP 429), for --exit-codes consul.
     Warning(String),
+    /// Nothing was checked, and why: the program does not exist, the probe
+    /// was stopped. Unhealthy, and --invert does not make it healthy: a
+    /// misspelt program is not a service that is down.
+    NotChecked(String),
 }
 
 /// What a check notes on the way, besides its outcome.
@@ -67,15 +74,27 @@ pub trait Probe {
 
 /// A check to run: any kind of [`Probe`] (the scheme table, `schemes.rs`,
 /// makes them from targets).
-pub struct Check(Box<dyn Probe + Send + Sync>);
+pub struct Check {
+    kind: Box<dyn Probe + Send + Sync>,
+    /// --invert: healthy when the target is down.
+    invert: bool,
+}
 
 impl Check {
     pub fn new(probe: impl Probe + Send + Sync + 'static) -> Check {
-        Check(Box::new(probe))
+        Check {
+            kind: Box::new(probe),
+            invert: false,
+        }
+    }
+
+    /// This check, passing when its target is down and failing when it is up.
+    pub fn inverted(self, invert: bool) -> Check {
+        Check { invert, ..self }
     }
 
     fn kind(&self) -> &dyn Probe {
-        self.0.as_ref()
+        self.kind.as_ref()
     }
 
     pub fn subject(&self) -> String {
@@ -87,10 +106,24 @@ impl Check {
         let started = Instant::now();
         let mut notes = Notes::default();
         let outcome = self.kind().probe(deadline, &mut notes);
-        let (health, result) = match outcome {
-            Outcome::Healthy(r) => (Health::Healthy, r),
-            Outcome::Warning(r) => (Health::Warning, r),
-            Outcome::Unhealthy(r) => (Health::Unhealthy, r),
+        let (health, result) = match (outcome, self.invert) {
+            (Outcome::Healthy(r), false) => (Health::Healthy, r),
+            (Outcome::Warning(r), false) => (Health::Warning, r),
+            (Outcome::Unhealthy(r) | Outcome::NotChecked(r), false) => (Health::Unhealthy, r),
+            (Outcome::NotChecked(r), true) => (Health::Unhealthy, r),
+            // A target that is up, a body that is there: the excerpt says
+            // nothing about why it should be down.
+            (Outcome::Healthy(r), true) => {
+                notes.excerpt = None;
+                (
+                    Health::Unhealthy,
+                    format!("up, but --invert asks for down: {r}"),
+                )
+            }
+            // Refused, timed out, a wrong answer: down, whatever the reason.
+            (Outcome::Unhealthy(r) | Outcome::Warning(r), true) => {
+                (Health::Healthy, format!("down, as --invert asks: {r}"))
+            }
         };
         let secrets = self.kind().secrets();
         // Most checks were given no secret: nothing to scrub, nothing to copy.

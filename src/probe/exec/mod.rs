@@ -1,5 +1,5 @@
 //! `exec PROGRAM [ARGS...]`: runs PROGRAM directly (no shell), healthy when it
-//! exits 0.
+//! exits 0 (or with a status --expect-exit lists).
 //!
 //! The program gets its own process group and dies with the probe (parent-
 //! death signal). When it exits, at the deadline, or when the probe is told
@@ -23,6 +23,7 @@ use crate::deadline::Deadline;
 use crate::probe::{Notes, Outcome, Probe, contains};
 use crate::report::shown;
 use crate::signals;
+use crate::values::ExitSet;
 
 /// How much of the child's output is kept; the rest is read and dropped so a
 /// chatty child never blocks on a full pipe.
@@ -41,6 +42,8 @@ pub struct ExecCheck {
     pub redact_args: bool,
     /// issue 24: healthy only if the output's first 64 KiB hold this.
     pub stdout_contains: Option<String>,
+    /// The exit statuses that count as healthy (--expect-exit; default 0).
+    pub expect_exit: ExitSet,
 }
 
 impl Probe for ExecCheck {
@@ -59,14 +62,22 @@ impl Probe for ExecCheck {
 
     fn probe(&self, deadline: &Deadline, notes: &mut Notes) -> Outcome {
         match self.run(deadline, notes) {
-            Ok(Ended::Exited(status)) if status.success() => self.judge_output(notes),
-            Ok(Ended::Exited(status)) => Outcome::Unhealthy(describe_status(status)),
+            Ok(Ended::Exited(status)) => match status.code() {
+                Some(code) if self.expect_exit.contains(code) => self.judge_output(code, notes),
+                _ if self.expect_exit.is_only_zero() => Outcome::Unhealthy(describe_status(status)),
+                _ => Outcome::Unhealthy(format!(
+                    "{}, not in --expect-exit {}",
+                    describe_status(status),
+                    self.expect_exit
+                )),
+            },
             Ok(Ended::TimedOut) => Outcome::Unhealthy(format!(
                 "timed out after {}; killed its process group",
                 deadline.budget()
             )),
-            Ok(Ended::Stopped) => Outcome::Unhealthy("stopped before it finished".into()),
-            Err(reason) => Outcome::Unhealthy(reason),
+            Ok(Ended::Stopped) => Outcome::NotChecked("stopped before it finished".into()),
+            // Not found, not executable: the program never ran.
+            Err(reason) => Outcome::NotChecked(reason),
         }
     }
 }
@@ -80,16 +91,16 @@ enum Ended {
 }
 
 impl ExecCheck {
-    /// After exit 0: --stdout-contains, on the output kept.
-    fn judge_output(&self, notes: &Notes) -> Outcome {
+    /// After a healthy exit status: --stdout-contains, on the output kept.
+    fn judge_output(&self, code: i32, notes: &Notes) -> Outcome {
         let Some(text) = &self.stdout_contains else {
-            return Outcome::Healthy("exit 0".into());
+            return Outcome::Healthy(format!("exit {code}"));
         };
         let output = notes.excerpt.as_deref().unwrap_or_default();
         match contains(output, text.as_bytes()) {
-            true => Outcome::Healthy(format!("exit 0, output contains {}", shown(text))),
+            true => Outcome::Healthy(format!("exit {code}, output contains {}", shown(text))),
             false => Outcome::Unhealthy(format!(
-                "exit 0, but {} not in the first {} bytes of its output",
+                "exit {code}, but {} not in the first {} bytes of its output",
                 shown(text),
                 output.len()
             )),
@@ -304,6 +315,7 @@ mod tests {
             args: vec!["-phunter2".into(), "ping".into()],
             redact_args,
             stdout_contains: None,
+            expect_exit: ExitSet::default(),
         };
         assert_eq!(check(false).subject(), "exec mysqladmin -phunter2 ping");
         assert_eq!(
