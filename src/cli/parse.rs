@@ -499,7 +499,12 @@ impl Given {
             }
             source[index] = Source::Env;
         }
+        // Only the defaults this run can read: a plain check does not pay
+        // for parsing wait's durations or exec's status list.
         for (index, opt) in OPTIONS.iter().enumerate() {
+            if !opt.allowed_in(sub) {
+                continue;
+            }
             if let (Source::Unset, Some(default)) = (source[index], opt.default) {
                 (opt.set)(&mut options, OsStr::new(default))
                     .map_err(|why| UsageError(format!("default of --{}: {why}", opt.long)))?;
@@ -541,14 +546,14 @@ fn settle_waiting(
             named("timeout", timeout)
         )));
     }
+    if sub != Some(Sub::Wait) {
+        return Ok(());
+    }
     let max_given = OPTIONS
         .iter()
         .position(|o| o.long == "max-interval")
         .is_some_and(|i| source[i] != Source::Unset);
-    if sub == Some(Sub::Wait)
-        && (options.backoff || max_given)
-        && options.max_interval < options.interval
-    {
+    if (options.backoff || max_given) && options.max_interval < options.interval {
         return Err(UsageError(format!(
             "{} is below {}: the pauses grow from --interval up to --max-interval",
             named("max-interval", options.max_interval),
