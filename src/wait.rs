@@ -75,7 +75,10 @@ pub fn run(
     let mut last_state = None;
     let mut failed = 0u32;
     loop {
-        let budget = deadline.map_or(pace.attempt, |d| d.remaining().min(pace.attempt));
+        // What is left of the wait, in whole milliseconds: a check that times
+        // out says "after 198ms", not "after 198ms 306us 512ns".
+        let left = |d: &Deadline| Duration::from_millis(d.remaining().as_millis() as u64);
+        let budget = deadline.map_or(pace.attempt, |d| left(d).min(pace.attempt));
         let attempt = Deadline::start(budget);
         let reports = probe::run_all(checks, &attempt);
         if let Some(sig) = signals::stopped() {

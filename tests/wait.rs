@@ -340,3 +340,20 @@ fn with_invert_a_target_that_does_not_answer_in_time_counts_as_down() {
     .says("timed out")
     .within(Duration::from_secs(2));
 }
+
+#[test]
+fn an_attempt_cut_short_by_the_deadline_reads_in_whole_milliseconds() {
+    // issue 27 item 13: "timed out after 999ms 995us 543ns".
+    let server = Accepts::start(silent);
+    let r = probe(&[
+        "wait",
+        "--timeout",
+        "700ms",
+        &format!("http://127.0.0.1:{}/", server.port),
+    ]);
+    r.unhealthy().says("timed out after ");
+    assert!(
+        !r.out.contains("us ") && !r.out.contains("ns "),
+        "sub-millisecond durations: {r:?}"
+    );
+}
