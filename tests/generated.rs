@@ -18,7 +18,7 @@
 //! The tools check what they read: `groff -ww -man` renders the page without
 //! a warning, `bash -n`, `zsh -n` and `fish -n` accept the completions, and
 //! bash completes `healthprobe --tim` to `--timeout` and `healthprobe re` to
-//! `redis://`.
+//! `redis://` (fish and an interactive zsh on a pseudo-terminal likewise).
 
 mod common;
 
@@ -540,7 +540,7 @@ fn zsh() -> String {
             );
         }
     }
-    out.push_str("_arguments -s -S $args '*::target:->target' && return\n");
+    out.push_str("_arguments -s -S $args '*:target:->target' && return\n");
     out.push_str("case $state in\n  target)\n");
     let subs: Vec<&str> = Sub::ALL.iter().map(|s| s.name()).collect();
     let _ = writeln!(
@@ -876,4 +876,46 @@ fn fish_completes_options_and_schemes() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(words, ["--timeout", "redis://", "rediss://"]);
+}
+
+/// What zsh shows after Tab at the end of `line`, in an interactive zsh
+/// (on a pseudo-terminal, zpty) with compinit and our completion loaded.
+fn zsh_completes(line: &str) -> String {
+    const SCRIPT: &str = r#"
+zmodload zsh/zpty
+zpty z zsh -f -i
+zpty -w z "PS1='> '; fpath=($1 \$fpath); autoload -U compinit; compinit -u -D; bindkey '^I' complete-word"
+zpty -w z "$2"$'\t'
+sleep 1
+out=""
+while zpty -r -t z chunk; do out+=$chunk; done
+print -r -- "$out"
+zpty -d z
+"#;
+    let out = Command::new("zsh")
+        .args(["-f", "-c", SCRIPT, "zsh", &file("docs/completions"), line])
+        .output()
+        .unwrap_or_else(|e| panic!("zsh: {e}"));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+#[ignore = "needs zsh (apt); CI runs it"]
+fn zsh_completes_options_and_schemes() {
+    require(tool("zsh"), "zsh (apt zsh)");
+    for (typed, shown) in [
+        ("healthprobe --tim", "healthprobe --timeout"),
+        ("healthprobe mysq", "healthprobe mysql://"),
+        (
+            "healthprobe file /x --max-a",
+            "healthprobe file /x --max-age",
+        ),
+        (
+            "healthprobe --exit-codes co",
+            "healthprobe --exit-codes consul",
+        ),
+    ] {
+        let out = zsh_completes(typed);
+        assert!(out.contains(shown), "{typed:?}: no {shown:?} in {out:?}");
+    }
 }
