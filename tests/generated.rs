@@ -322,6 +322,11 @@ fn man() -> String {
             }
         }
     }
+    // The help's examples, from the scheme table.
+    out.push_str(".SH EXAMPLES\n");
+    for example in healthprobe::probe::schemes::examples() {
+        let _ = writeln!(out, ".PP\n.nf\nhealthprobe {}\n.fi", roff(example));
+    }
     out.push_str(".SH ENVIRONMENT\n");
     out.push_str(&roff(
         "Every option can be set as its HEALTHPROBE_* variable, listed with it above, and \
