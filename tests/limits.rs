@@ -598,3 +598,65 @@ fn a_postgres_protocol_2_error_is_read_to_1024_bytes() {
         .says("not accepting connections: FATAL: xxx")
         .within(Duration::from_secs(1));
 }
+
+#[test]
+fn memcached_text_is_shown_cut_at_160_bytes() {
+    let s = Server::raw("127.0.0.1:0", |mut stream, _| {
+        let _ = stream.write_all(format!("SERVER_ERROR {}\r\n", "e".repeat(300)).as_bytes());
+        linger();
+    });
+    let r = probe(&[&format!("memcached://{}", s.addr)]);
+    r.unhealthy().one_line().says("SERVER_ERROR eee");
+    let shown = r.out.split("SERVER_ERROR ").nth(1).unwrap_or("");
+    let shown = &shown[..shown.find('…').map_or(shown.len(), |i| i + '…'.len_utf8())];
+    assert!(shown.ends_with('…'), "{r:?}");
+    assert!(
+        "SERVER_ERROR ".len() + shown.len() <= 160,
+        "{} bytes: {r:?}",
+        shown.len()
+    );
+}
+
+/// 70 A records for the asked name: 10.0.0.1 ... 10.0.0.70.
+fn seventy_addresses(_: usize) -> (u16, Vec<u8>) {
+    let mut out = Vec::new();
+    for i in 1..=70u8 {
+        out.extend(record(&[0xc0, 12], 1, &[10, 0, 0, i]));
+    }
+    (70, out)
+}
+
+#[test]
+fn an_answer_is_read_to_64_addresses() {
+    let server = dns_server(seventy_addresses);
+    probe(&[
+        "--timeout",
+        "2s",
+        &format!("dns://{server}/db?expect=10.0.0.64"),
+    ])
+    .healthy()
+    .one_line()
+    .says("10.0.0.1, ")
+    .says(" more");
+    probe(&[
+        "--timeout",
+        "2s",
+        &format!("dns://{server}/db?expect=10.0.0.65"),
+    ])
+    .unhealthy()
+    .one_line()
+    .says("missing 10.0.0.65 (expect=)");
+}
+
+#[test]
+fn a_wait_attempt_takes_at_most_5s() {
+    // A server that accepts and never answers: each attempt ends at 5 s,
+    // and the next one starts, within the 7 s the wait has.
+    let s = Server::start("127.0.0.1:0", |_stream, _| {
+        sleep(Duration::from_secs(10));
+    });
+    probe(&["wait", "--timeout", "7s", &s.url("/")])
+        .unhealthy()
+        .says("wait: unhealthy: ")
+        .says("timed out after 5s");
+}
