@@ -101,7 +101,13 @@ for platform in $platforms; do
     cp "dist/$name" "dist/image/$platform$variant/healthprobe"
   done
 done
-(cd dist && sha256sum healthprobe-* > SHA256SUMS)
+# The man page and the shell completions, generated from the option table
+# by tests/generated.rs and checked in under docs/ (dist/ is rebuilt from
+# nothing above), shipped beside the binaries and listed in SHA256SUMS.
+cp docs/man/healthprobe.1 dist/healthprobe.1
+mkdir -p dist/completions
+cp docs/completions/healthprobe.bash docs/completions/_healthprobe docs/completions/healthprobe.fish dist/completions/
+(cd dist && sha256sum healthprobe-* healthprobe.1 completions/* > SHA256SUMS)
 sbom
 ls -l dist
 cat dist/SHA256SUMS

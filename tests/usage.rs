@@ -81,3 +81,26 @@ fn the_slim_build_refuses_the_tls_options_by_name() {
         .unhealthy()
         .says("https is not supported by this build");
 }
+
+#[test]
+fn a_mistyped_option_names_the_one_meant() {
+    // As clap answers (Jaro similarity above 0.7), from the option table.
+    probe(&["--timout", "2s", "http://localhost/"])
+        .unhealthy()
+        .one_line()
+        .says("healthprobe: error: unexpected argument '--timout' (did you mean --timeout?)\n");
+    // A subcommand's own options are meant after it.
+    probe(&["file", "/x", "--max-ag", "1m"])
+        .unhealthy()
+        .one_line()
+        .says("unexpected argument '--max-ag' (did you mean --max-age?)");
+    probe(&["--insecur", "https://localhost/"])
+        .unhealthy()
+        .says("(did you mean --insecure?)");
+    // Nothing close: no guess.
+    probe(&["--no-such-flag", "http://localhost/"])
+        .unhealthy()
+        .one_line()
+        .says("unexpected argument '--no-such-flag' found")
+        .never_says("did you mean");
+}

@@ -208,7 +208,7 @@ pub fn parse(args: &[OsString], env: &Env) -> Result<Parsed, UsageError> {
                     program = Some(&args[i - 1..]);
                     break;
                 }
-                return Err(grammar(format!("unexpected argument '--{name}' found")));
+                return Err(unknown_long(&name, sub));
             };
             let opt = &OPTIONS[index];
             let value = match (opt.takes, attached) {
@@ -353,6 +353,69 @@ pub fn parse(args: &[OsString], env: &Env) -> Result<Parsed, UsageError> {
         targets,
         values,
     }))
+}
+
+/// `--name` is no option here: say so, and which option was meant when
+/// one is close, as clap does (`--timout` -> `--timeout`).
+fn unknown_long(name: &str, sub: Option<Sub>) -> UsageError {
+    let allowed = OPTIONS
+        .iter()
+        .filter(|o| o.allowed_in(sub))
+        .map(|o| o.long)
+        .chain(["help", "version"]);
+    match suggestion(name, allowed) {
+        Some(meant) => UsageError(format!(
+            "unexpected argument '--{name}' (did you mean --{meant}?)"
+        )),
+        None => grammar(format!("unexpected argument '--{name}' found")),
+    }
+}
+
+/// Names longer than this get no suggestion: the longest option is 17
+/// characters, and the similarity costs time in the length.
+pub const MAX_SUGGESTED_LEN: usize = 64;
+
+/// The most similar of `names` to `typed`, if similar enough: Jaro
+/// similarity above 0.7, clap's rule (through strsim) for "did you mean".
+fn suggestion<'a>(typed: &str, names: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    if typed.len() > MAX_SUGGESTED_LEN {
+        return None;
+    }
+    let mut best: Option<(f64, &str)> = None;
+    for name in names {
+        let score = jaro(typed, name);
+        if score > 0.7 && best.is_none_or(|(b, _)| score > b) {
+            best = Some((score, name));
+        }
+    }
+    best.map(|(_, name)| name)
+}
+
+/// Jaro similarity, 0 (nothing alike) to 1 (equal): the characters that
+/// match within half the longer length, less half their transpositions.
+fn jaro(a: &str, b: &str) -> f64 {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    if a.is_empty() || b.is_empty() {
+        return if a.len() == b.len() { 1.0 } else { 0.0 };
+    }
+    let window = (a.len().max(b.len()) / 2).saturating_sub(1);
+    let mut taken = vec![false; b.len()];
+    let mut from_a = Vec::new();
+    for (i, &c) in a.iter().enumerate() {
+        let range = i.saturating_sub(window)..(i + window + 1).min(b.len());
+        if let Some(j) = range.into_iter().find(|&j| !taken[j] && b[j] == c) {
+            taken[j] = true;
+            from_a.push(c);
+        }
+    }
+    if from_a.is_empty() {
+        return 0.0;
+    }
+    let from_b = b.iter().zip(&taken).filter(|(_, t)| **t).map(|(c, _)| *c);
+    let swapped = from_a.iter().zip(from_b).filter(|(x, y)| **x != *y).count() / 2;
+    let m = from_a.len() as f64;
+    (m / a.len() as f64 + m / b.len() as f64 + (m - swapped as f64) / m) / 3.0
 }
 
 /// The option `matches` picks among those allowed after `sub`.
@@ -601,4 +664,42 @@ fn settle_conflicts(options: &mut Options, source: &[Source]) -> Result<(), Usag
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jaro_agrees_with_the_published_values() {
+        // Jaro's and Winkler's examples, as strsim computes them.
+        for (a, b, want) in [
+            ("martha", "marhta", 0.944),
+            ("dixon", "dicksonx", 0.767),
+            ("jellyfish", "smellyfish", 0.896),
+            ("abc", "abc", 1.0),
+            ("abc", "xyz", 0.0),
+            ("", "", 1.0),
+            ("", "a", 0.0),
+        ] {
+            let got = jaro(a, b);
+            assert!(
+                (got - want).abs() < 0.001,
+                "jaro({a}, {b}) = {got}, not {want}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_close_name_is_suggested_and_a_far_one_is_not() {
+        let names = || OPTIONS.iter().map(|o| o.long);
+        assert_eq!(suggestion("timout", names()), Some("timeout"));
+        assert_eq!(suggestion("insecur", names()), Some("insecure"));
+        assert_eq!(suggestion("body-jsn", names()), Some("body-json"));
+        assert_eq!(suggestion("no-such-flag", names()), None);
+        assert_eq!(
+            suggestion(&"t".repeat(MAX_SUGGESTED_LEN + 1), names()),
+            None
+        );
+    }
 }
