@@ -36,22 +36,9 @@ const BUILT_IN: [(char, &str, &str); 2] = [
     ('V', "version", "Print the version"),
 ];
 
-/// What each subcommand takes, for the synopsis and the completions.
+/// What each subcommand takes, and what it does (the table's words).
 fn sub_usage(sub: Sub) -> (&'static str, &'static str) {
-    match sub {
-        Sub::Http => ("URL", "an HTTP or HTTPS check of URL"),
-        Sub::Tcp => ("HOST:PORT", "healthy once a TCP connection is established"),
-        Sub::Grpc => ("HOST:PORT", "the gRPC health service, grpc.health.v1"),
-        Sub::File => ("PATH", "a heartbeat file: its age, size and content"),
-        Sub::Exec => (
-            "[--] PROGRAM [ARGS...]",
-            "run PROGRAM, healthy when it exits 0",
-        ),
-        Sub::Wait => (
-            "TARGET... [-- PROGRAM [ARGS...]]",
-            "retry until every target is healthy, then run PROGRAM",
-        ),
-    }
+    (sub.operands(), sub.about())
 }
 
 fn root() -> PathBuf {

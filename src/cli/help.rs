@@ -128,19 +128,19 @@ fn subcommand(sub: Sub, schemes: &str) -> (&'static str, Vec<Arg>) {
     };
     match sub {
         Sub::Http => (
-            "Healthy when URL answers with a status in --status",
+            sub.about(),
             vec![required("url", "URL", "http:// or https:// URL")],
         ),
         Sub::Tcp => (
-            "Healthy when HOST:PORT accepts a TCP connection",
+            sub.about(),
             vec![required("address", "ADDRESS", "HOST:PORT, [IPv6]:PORT or tcp://HOST:PORT")],
         ),
         Sub::File => (
-            "Healthy when the file PATH exists and passes its checks",
+            sub.about(),
             vec![required("path", "PATH", "The heartbeat file")],
         ),
         Sub::Wait => (
-            "Waits until all TARGETs pass (--timeout, default 60s), then runs PROGRAM",
+            sub.about(),
             vec![
                 Arg::new("targets")
                     .value_name("TARGET")
@@ -155,11 +155,11 @@ fn subcommand(sub: Sub, schemes: &str) -> (&'static str, Vec<Arg>) {
             ],
         ),
         Sub::Grpc => (
-            "Healthy when grpc.health.v1.Health/Check answers SERVING",
+            sub.about(),
             vec![required("address", "ADDRESS", "HOST:PORT of the gRPC server")],
         ),
         Sub::Exec => (
-            "Runs PROGRAM (no shell); healthy when it exits 0",
+            sub.about(),
             vec![
                 required(
                     "command",
@@ -172,7 +172,7 @@ fn subcommand(sub: Sub, schemes: &str) -> (&'static str, Vec<Arg>) {
             ],
         ),
         Sub::Install => (
-            "Copies this binary to DIR/healthprobe",
+            sub.about(),
             vec![required("dir", "DIR", "Where to put it, e.g. an emptyDir volume")],
         ),
     }

@@ -58,6 +58,31 @@ impl Sub {
     pub fn named(name: &str) -> Option<Sub> {
         Sub::ALL.into_iter().find(|s| s.name() == name)
     }
+
+    /// What it does, in one line (the help, the man page, the completions).
+    pub fn about(self) -> &'static str {
+        match self {
+            Sub::Http => "Healthy when URL answers with a status in --status",
+            Sub::Tcp => "Healthy when HOST:PORT accepts a TCP connection",
+            Sub::File => "Healthy when the file PATH exists and passes its checks",
+            Sub::Wait => "Waits until all TARGETs pass (--timeout, default 60s), then runs PROGRAM",
+            Sub::Grpc => "Healthy when grpc.health.v1.Health/Check answers SERVING",
+            Sub::Exec => "Runs PROGRAM (no shell); healthy when it exits 0",
+            Sub::Install => "Copies this binary to DIR/healthprobe",
+        }
+    }
+
+    /// What follows it on the command line, for synopses.
+    pub fn operands(self) -> &'static str {
+        match self {
+            Sub::Http => "URL",
+            Sub::Tcp | Sub::Grpc => "HOST:PORT",
+            Sub::File => "PATH",
+            Sub::Exec => "[--] PROGRAM [ARGS...]",
+            Sub::Wait => "TARGET... [-- PROGRAM [ARGS...]]",
+            Sub::Install => "DIR",
+        }
+    }
 }
 
 /// Where an option may be written.
