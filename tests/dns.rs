@@ -626,7 +626,9 @@ fn dns_targets_parse_strictly() {
         ("dns://127.0.0.1:5353/", "no name after the server"),
         ("dns:10.0.0.1", "is an address, not a name"),
         ("dns:db?expect=10.0.0", "not an IP address"),
-        ("dns:db?type=MX", "unknown option"),
+        ("dns:db?class=IN", "unknown option"),
+        ("dns:db?type=PTR", "is not one of A, AAAA, CNAME, MX, NS, TXT, SRV"),
+        ("dns:db?type=A&expect=::1", "cannot be among the A records"),
         ("dns:bad_name!", "contains '!'"),
         ("dns://u:hunter2@127.0.0.1/db", "no user name or password"),
     ] {
