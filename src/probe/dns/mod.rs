@@ -272,8 +272,9 @@ impl Probe for DnsCheck {
     }
 
     fn probe(&self, deadline: &Deadline, notes: &mut Notes) -> Outcome {
+        let mut cut = None;
         let lookup = match &self.server {
-            None => system_lookup(&self.name, self.qtypes, self.family, deadline, notes),
+            None => system_lookup(&self.name, self.qtypes, self.family, &mut cut, deadline, notes),
             Some(server) => match server_addresses(server, self.family, deadline, notes) {
                 Ok(servers) => ask_each_name(
                     &[self.name.trim_end_matches('.').to_string()],
@@ -286,7 +287,10 @@ impl Probe for DnsCheck {
                 Err(why) => Lookup::Failed(why, false),
             },
         };
-        self.judge(lookup)
+        match (self.judge(lookup), cut) {
+            (Outcome::Unhealthy(why), Some(cut)) => Outcome::Unhealthy(format!("{why}; {cut}")),
+            (outcome, _) => outcome,
+        }
     }
 }
 
@@ -365,11 +369,12 @@ enum Lookup {
 }
 
 /// /etc/hosts (for addresses), then the nameservers of /etc/resolv.conf
-/// of `family`.
+/// of `family`; `cut` says so when not every search domain was asked.
 fn system_lookup(
     name: &str,
     qtypes: &[u16],
     family: Family,
+    cut: &mut Option<String>,
     deadline: &Deadline,
     notes: &mut Notes,
 ) -> Lookup {
@@ -412,26 +417,21 @@ fn system_lookup(
         Ok(servers) => servers,
         Err(why) => return Lookup::Failed(format!("no acceptable nameserver: {why}"), false),
     };
-    let lookup = ask_each_name(
+    if conf.search_over > 0 {
+        *cut = Some(format!(
+            "{} lists {} search domains, the first {MAX_SEARCH} were asked",
+            system::RESOLV_CONF,
+            MAX_SEARCH + conf.search_over
+        ));
+    }
+    ask_each_name(
         &conf.candidates(name),
         &servers,
         qtypes,
         (conf.attempts, conf.timeout),
         deadline,
         notes,
-    );
-    match lookup {
-        Lookup::NoSuchName(tried) if conf.search_over > 0 => Lookup::Failed(
-            format!(
-                "no such name (NXDOMAIN for {}); {} lists {} search domains, the first {MAX_SEARCH} were asked",
-                names(&tried),
-                system::RESOLV_CONF,
-                MAX_SEARCH + conf.search_over
-            ),
-            true,
-        ),
-        other => other,
-    }
+    )
 }
 
 /// The addresses of `dns://SERVER/` in `family`: an IP address as it is,
@@ -452,7 +452,7 @@ fn server_addresses(
         ]
     } else {
         let qtypes = address_types(family);
-        match system_lookup(&server.host, qtypes, family, deadline, notes) {
+        match system_lookup(&server.host, qtypes, family, &mut None, deadline, notes) {
             Lookup::Found { records, .. } => records
                 .iter()
                 .filter_map(|r| match r {
