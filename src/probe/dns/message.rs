@@ -224,7 +224,11 @@ pub fn parse_response(msg: &[u8], id: u16, qname: &[u8], qtype: u16) -> Result<R
 /// The record of type `rtype` whose data, `rdata`, starts at `at` in `msg`.
 fn record(msg: &[u8], at: usize, rdata: &[u8], rtype: u16) -> Result<Record, Rejected> {
     use Rejected::Malformed;
-    let number = |i: usize| rdata.get(i..i + 2).map(|b| u16::from_be_bytes([b[0], b[1]]));
+    let number = |i: usize| {
+        rdata
+            .get(i..i + 2)
+            .map(|b| u16::from_be_bytes([b[0], b[1]]))
+    };
     let named = |numbers: String, skip: usize| {
         let mut name = [0u8; MAX_NAME];
         let len = name_in(msg, at + skip, rdata.len().saturating_sub(skip), &mut name)?;
@@ -445,7 +449,10 @@ mod tests {
         };
         let shown = |qtype, rdata: &[u8]| read(qtype, rdata).unwrap()[0].to_string();
         // MX 10, then "mail" and a pointer to "example" (at 15).
-        assert_eq!(shown(TYPE_MX, b"\x00\x0a\x04mail\xc0\x0f"), "10 mail.example");
+        assert_eq!(
+            shown(TYPE_MX, b"\x00\x0a\x04mail\xc0\x0f"),
+            "10 mail.example"
+        );
         assert_eq!(
             shown(TYPE_SRV, b"\x00\x01\x00\x05\x13\xc4\x03sip\x00"),
             "1 5 5060 sip"
@@ -465,7 +472,10 @@ mod tests {
             if why.is_empty() {
                 assert!(got.is_ok(), "{got:?}");
             } else {
-                assert!(matches!(got, Err(Rejected::Malformed(w)) if w.contains(why)), "{got:?}");
+                assert!(
+                    matches!(got, Err(Rejected::Malformed(w)) if w.contains(why)),
+                    "{got:?}"
+                );
             }
         }
         // A name that ends past its record's data.

@@ -190,9 +190,13 @@ impl DnsCheck {
                 None | Some(TYPE_A | TYPE_AAAA) => {
                     let bare = value.trim_start_matches('[').trim_end_matches(']');
                     let Ok(ip) = bare.parse::<IpAddr>() else {
-                        bail!(bad(format!("expect: {} is not an IP address", shown(&value))));
+                        bail!(bad(format!(
+                            "expect: {} is not an IP address",
+                            shown(&value)
+                        )));
                     };
-                    if (wants == Family::V4 && ip.is_ipv6()) || (wants == Family::V6 && ip.is_ipv4())
+                    if (wants == Family::V4 && ip.is_ipv6())
+                        || (wants == Family::V6 && ip.is_ipv4())
                     {
                         let asked = qtypes.iter().map(|&t| type_name(t));
                         bail!(bad(format!(
@@ -274,7 +278,14 @@ impl Probe for DnsCheck {
     fn probe(&self, deadline: &Deadline, notes: &mut Notes) -> Outcome {
         let mut cut = None;
         let lookup = match &self.server {
-            None => system_lookup(&self.name, self.qtypes, self.family, &mut cut, deadline, notes),
+            None => system_lookup(
+                &self.name,
+                self.qtypes,
+                self.family,
+                &mut cut,
+                deadline,
+                notes,
+            ),
             Some(server) => match server_addresses(server, self.family, deadline, notes) {
                 Ok(servers) => ask_each_name(
                     &[self.name.trim_end_matches('.').to_string()],
@@ -413,7 +424,11 @@ fn system_lookup(
         conf.timeout.as_secs(),
         conf.attempts
     ));
-    let servers = match net::in_family("the nameservers of /etc/resolv.conf", family, conf.nameservers.clone()) {
+    let servers = match net::in_family(
+        "the nameservers of /etc/resolv.conf",
+        family,
+        conf.nameservers.clone(),
+    ) {
         Ok(servers) => servers,
         Err(why) => return Lookup::Failed(format!("no acceptable nameserver: {why}"), false),
     };
@@ -665,7 +680,10 @@ mod tests {
         let c = parse("dns://ns.internal/db").unwrap();
         assert_eq!(c.server.unwrap().to_string(), "ns.internal:53");
         assert_eq!(parse("dns:db").unwrap().subject(), "dns db");
-        assert_eq!(DnsCheck::parse("dns:db", Family::V6).unwrap().qtypes, [TYPE_AAAA]);
+        assert_eq!(
+            DnsCheck::parse("dns:db", Family::V6).unwrap().qtypes,
+            [TYPE_AAAA]
+        );
     }
 
     #[test]
@@ -674,7 +692,10 @@ mod tests {
         assert_eq!(c.qtypes, [message::TYPE_MX]);
         assert_eq!(
             c.expect,
-            [Expect::Name("mail.example.com".into()), Expect::Name("b,c".into())]
+            [
+                Expect::Name("mail.example.com".into()),
+                Expect::Name("b,c".into())
+            ]
         );
         let c = parse("dns:ex?expect=v%3Dspf1%20a,x&type=TXT").unwrap();
         assert_eq!(
@@ -684,10 +705,22 @@ mod tests {
         let c = DnsCheck::parse("dns:ex?type=SRV", Family::V4).unwrap();
         assert_eq!(c.qtypes, [message::TYPE_SRV]);
         for (input, family, needle) in [
-            ("dns:ex?type=AAAA", Family::V4, "type=AAAA contradicts -4 (only A records)"),
+            (
+                "dns:ex?type=AAAA",
+                Family::V4,
+                "type=AAAA contradicts -4 (only A records)",
+            ),
             ("dns:ex?type=A", Family::V6, "type=A contradicts -6"),
-            ("dns:ex?type=A&expect=::1", Family::Any, "::1 cannot be among the A records"),
-            ("dns:ex?expect=10.0.0.1", Family::V6, "cannot be among the AAAA records"),
+            (
+                "dns:ex?type=A&expect=::1",
+                Family::Any,
+                "::1 cannot be among the A records",
+            ),
+            (
+                "dns:ex?expect=10.0.0.1",
+                Family::V6,
+                "cannot be among the AAAA records",
+            ),
             ("dns:ex?type=PTR", Family::Any, "type \"PTR\" is not one of"),
             ("dns:ex?type=A&type=MX", Family::Any, "given twice"),
             ("dns:ex?type=NS&expect=.", Family::Any, "an empty name"),
@@ -728,7 +761,10 @@ mod tests {
     }
 
     fn addresses(addrs: &[&str]) -> Vec<Record> {
-        addrs.iter().map(|a| Record::Address(a.parse().unwrap())).collect()
+        addrs
+            .iter()
+            .map(|a| Record::Address(a.parse().unwrap()))
+            .collect()
     }
 
     #[test]
@@ -747,7 +783,10 @@ mod tests {
         let Outcome::Healthy(line) = check.judge(found(addresses(&many), 280)) else {
             panic!()
         };
-        assert!(line.ends_with("10.0.0.8 and 292 more (as db.svc)"), "{line}");
+        assert!(
+            line.ends_with("10.0.0.8 and 292 more (as db.svc)"),
+            "{line}"
+        );
         assert_eq!(
             list(&addresses(&many), 3, true),
             list(&addresses(&many[..8]), 0, false) + " and more than 12"
@@ -775,7 +814,10 @@ mod tests {
         let Outcome::Unhealthy(line) = other.judge(found(records, 0)) else {
             panic!()
         };
-        assert!(line.ends_with("; missing mail2.example (expect=)"), "{line}");
+        assert!(
+            line.ends_with("; missing mail2.example (expect=)"),
+            "{line}"
+        );
         let txt = parse("dns:db?type=TXT&expect=spf1,x%2Cy").unwrap();
         let text = |t: &str| Record::Text(t.as_bytes().to_vec());
         assert!(matches!(

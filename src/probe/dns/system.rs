@@ -228,7 +228,10 @@ impl HostsScan<'_> {
                         *w = b;
                     }
                 } else {
-                    self.same &= self.name.get(self.len).is_some_and(|n| n.eq_ignore_ascii_case(&b));
+                    self.same &= self
+                        .name
+                        .get(self.len)
+                        .is_some_and(|n| n.eq_ignore_ascii_case(&b));
                 }
                 self.len += 1;
             }
@@ -378,7 +381,10 @@ mod tests {
         let dotted = hosts_lookup(path_str, "db.", all, 64, &deadline).unwrap();
         assert_eq!(dotted, (vec!["10.0.0.7".parse::<IpAddr>().unwrap()], 0));
         // One kept, the other lines counted (but not repeats of it).
-        assert_eq!(hosts_lookup(path_str, "db", all, 1, &deadline).unwrap().1, 3);
+        assert_eq!(
+            hosts_lookup(path_str, "db", all, 1, &deadline).unwrap().1,
+            3
+        );
         let v6 = hosts_lookup(path_str, "db", IpAddr::is_ipv6, 64, &deadline).unwrap();
         assert_eq!(v6, (vec!["fd00::5".parse::<IpAddr>().unwrap()], 0));
         assert!(
@@ -402,7 +408,10 @@ mod tests {
     fn search_domains_beyond_the_bound_are_counted() {
         let domains: Vec<String> = (1..=40).map(|i| format!("d{i}.test")).collect();
         let c = conf(&format!("search {}", domains.join(" ")));
-        assert_eq!((c.search.len(), c.search_over), (MAX_SEARCH, 40 - MAX_SEARCH));
+        assert_eq!(
+            (c.search.len(), c.search_over),
+            (MAX_SEARCH, 40 - MAX_SEARCH)
+        );
         assert_eq!(c.candidates("db")[8], "db.d9.test");
         assert_eq!(conf("search a b\ndomain c").search_over, 0);
     }
