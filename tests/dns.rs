@@ -376,7 +376,7 @@ fn the_system_resolver_reads_etc_hosts_then_resolv_conf() {
 
     // A first nameserver with nothing listening: the next one answers.
     std::fs::write(
-        &resolv,
+        resolv,
         "nameserver 127.0.0.2\nnameserver 127.0.0.1\noptions ndots:3\n",
     )
     .unwrap();
@@ -385,20 +385,20 @@ fn the_system_resolver_reads_etc_hosts_then_resolv_conf() {
         .says("connection refused (127.0.0.2:53)")
         .says("10.2.2.1");
     // Only a nameserver that is not there: unhealthy within the deadline.
-    std::fs::write(&resolv, "nameserver 127.0.0.2\n").unwrap();
+    std::fs::write(resolv, "nameserver 127.0.0.2\n").unwrap();
     run(&["--timeout", "1s", "dns:two.test"])
         .unhealthy()
         .one_line()
         .says("connection refused (127.0.0.2:53)")
         .by_deadline(Duration::from_secs(1));
     // A SERVER given by name is found the same way.
-    std::fs::write(&resolv, "nameserver 127.0.0.1\n").unwrap();
-    std::fs::write(&hosts, "127.0.0.1 ns.test\n").unwrap();
+    std::fs::write(resolv, "nameserver 127.0.0.1\n").unwrap();
+    std::fs::write(hosts, "127.0.0.1 ns.test\n").unwrap();
     run(&["dns://ns.test/two.test"])
         .healthy()
         .says("dns two.test @ns.test:53 -> ");
     // No resolv.conf nameserver at all means 127.0.0.1, as in glibc.
-    std::fs::write(&resolv, "search svc.test\n").unwrap();
+    std::fs::write(resolv, "search svc.test\n").unwrap();
     run(&["dns:short"]).healthy().says("10.3.3.3");
 }
 
