@@ -43,6 +43,8 @@ pub fn type_name(qtype: u16) -> &'static str {
 pub const MAX_NAME: usize = 255;
 /// Records kept from one response (the line shows fewer; the rest are counted).
 pub const MAX_RECORDS: usize = 64;
+/// The most of a TXT record's text the line shows (escaped, then cut with `…`).
+const SHOWN_TEXT: usize = 64;
 /// CNAMEs followed from the name asked for to its addresses.
 const MAX_CHAIN: usize = 16;
 /// Compression pointers followed in one name (each must point further back,
@@ -119,7 +121,10 @@ impl fmt::Display for Record {
             Record::Address(ip) => ip.fmt(f),
             Record::Name(numbers, name) if numbers.is_empty() => f.write_str(name),
             Record::Name(numbers, name) => write!(f, "{numbers} {name}"),
-            Record::Text(text) => write!(f, "\"{}\"", crate::report::escape_excerpt(text)),
+            Record::Text(text) => {
+                let text = crate::report::printable(&String::from_utf8_lossy(text), SHOWN_TEXT);
+                write!(f, "\"{text}\"")
+            }
         }
     }
 }

@@ -405,6 +405,19 @@ mod tests {
     }
 
     #[test]
+    fn a_resolv_conf_past_the_bound_is_refused_saying_so() {
+        let path = std::env::temp_dir().join(format!("hp-resolv-{}", std::process::id()));
+        std::fs::write(&path, "# padding\n".repeat(7000)).unwrap();
+        let deadline = Deadline::start(Duration::from_secs(5));
+        let err = ResolvConf::load(path.to_str().unwrap(), &deadline).unwrap_err();
+        let _ = std::fs::remove_file(&path);
+        assert!(
+            err.ends_with("is larger than 65536 bytes, the most read"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn search_domains_beyond_the_bound_are_counted() {
         let domains: Vec<String> = (1..=40).map(|i| format!("d{i}.test")).collect();
         let c = conf(&format!("search {}", domains.join(" ")));
