@@ -19,8 +19,10 @@
 //! (`--no-default-features`, musl; 32 KiB of file), measured against the
 //! same build without it: over the 8 KiB aim of one protocol, since this is
 //! a resolver (two configuration files, search list, retries across
-//! servers, UDP and TCP, response checks), not one exchange. The record
-//! types (`?type=`) and `-4`/`-6` added RECORD_TYPES_COST bytes.
+//! servers, UDP and TCP, response checks), not one exchange. Record types,
+//! `-4`/`-6`, the streamed /etc/hosts and exact counts added 11,936 bytes
+//! of code (8 KiB of file), about 7,000 of them the record types (symbol
+//! sizes: reading MX/NS/SRV/TXT/CNAME data, `type=`/`expect=`, the line).
 
 mod message;
 mod system;
