@@ -909,6 +909,37 @@ fn a_flood_of_datagrams_cannot_hold_the_probe_past_its_deadline() {
 }
 
 #[test]
+fn a_servers_text_records_are_shown_escaped_and_cut() {
+    // Two TXT records: terminal escapes, a bidi override and a newline in
+    // one; 250 bytes in two strings in the other.
+    let server = fake_udp(0, |q| {
+        let long = [&[200u8][..], &[b'x'; 200], &[50], &[b'y'; 50]].concat();
+        vec![reply(
+            q,
+            0x8180,
+            &[
+                (16, "\x10\x1b[31mred\u{202e}\nline".as_bytes()),
+                (16, &long),
+            ],
+        )]
+    });
+    let at = format!("dns://{server}/db.test?type=TXT");
+    probe(&[&at])
+        .healthy()
+        .one_line()
+        .says(r#"-> TXT "\u{1b}[31mred\u{202e}\nline", "xxxxx"#)
+        .says("xxx…\" in")
+        .never_says("\x1b")
+        .never_says("\u{202e}")
+        .never_says("yyy");
+    // expect= sees the whole text, past what the line shows.
+    probe(&[&format!("{at}&expect=xy,redxline")])
+        .unhealthy()
+        .one_line()
+        .says(r#"; missing "redxline" (expect=)"#);
+}
+
+#[test]
 fn a_late_answer_to_an_earlier_try_still_counts() {
     // Three tries of a third of a second each; each answer takes 0.6 s.
     let server = fake_udp(0, |q| {
