@@ -22,7 +22,9 @@ use common::*;
 
 /// What dnsmasq serves: a name with A and AAAA, one with two A records, one
 /// found only through the search domain, one with forty A records (more
-/// than a 512-byte datagram holds), one with only a TXT record.
+/// than a 512-byte datagram holds) and one with three hundred (more than
+/// the probe keeps), one with only a TXT record; and records of other
+/// types ([`RECORDS`]).
 const NAMES: &str = "\
 10.1.1.1 both.test
 fd00::11 both.test
@@ -35,6 +37,9 @@ fn names_file(dir: &Path) -> PathBuf {
     let mut names = NAMES.to_string();
     for i in 1..=40 {
         names.push_str(&format!("10.4.0.{i} many.test\n"));
+    }
+    for i in 0..300 {
+        names.push_str(&format!("10.6.{}.{} huge.test\n", i / 256, i % 256));
     }
     let path = dir.join("names");
     std::fs::write(&path, names).unwrap();
@@ -54,6 +59,12 @@ fn dnsmasq_args(names: &Path, port: u16) -> Vec<String> {
         format!("--addn-hosts={}", names.display()),
         "--local=/test/".into(),
         "--txt-record=noaddr.test,hello".into(),
+        "--mx-host=mx.test,mail.test,10".into(),
+        "--mx-host=mx.test,Backup.test,20".into(),
+        "--srv-host=_sip._tcp.srv.test,sip.test,5060,1,5".into(),
+        "--txt-record=txt.test,v=spf1 a -all,second part".into(),
+        "--cname=alias.test,both.test".into(),
+        "--host-record=hr.test,10.7.7.7,fd00::77".into(),
         "--pid-file=".into(),
         "--user=root".into(),
     ]
@@ -104,6 +115,11 @@ fn free_dns_port() -> u16 {
 
 /// dnsmasq on a free loopback port.
 fn dnsmasq() -> Daemon {
+    dnsmasq_with(&[])
+}
+
+/// dnsmasq on a free loopback port, with `extra` options.
+fn dnsmasq_with(extra: &[&str]) -> Daemon {
     require_programs(&[("dnsmasq", "dnsmasq-base"), ("dig", "dnsutils")]);
     require(is_root(), "root, for dnsmasq's --user=root");
     let dir = fresh_dir("hp-dnsmasq-");
@@ -111,6 +127,7 @@ fn dnsmasq() -> Daemon {
     let log = dir.join("dnsmasq.log");
     let mut child = Command::new("dnsmasq")
         .args(dnsmasq_args(&names_file(&dir), port))
+        .args(extra)
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
@@ -201,6 +218,12 @@ fn names_dnsmasq_serves_resolve_as_dig_sees_them() {
         .says("10.4.0.")
         .says("and 32 more")
         .says("answered many.test over TCP");
+    // Three hundred: more than the probe keeps, and counted all the same.
+    assert_eq!(dig_at("A", "huge.test").len(), 300);
+    probe(&[&at("huge.test")])
+        .healthy()
+        .one_line()
+        .says("and 292 more in");
     // Several at once, with other kinds, and in `wait`.
     probe(&[&at("both.test"), &at("two.test")])
         .healthy()
@@ -215,72 +238,114 @@ fn names_dnsmasq_serves_resolve_as_dig_sees_them() {
         .says("no such name (NXDOMAIN)");
 }
 
+/// A network namespace of the test's own, where dnsmasq has 127.0.0.1:53,
+/// and a mount namespace where `hosts` and `resolv` (files of the test's,
+/// rewritten at will) are /etc/hosts and /etc/resolv.conf; they live as
+/// long as dnsmasq, their first process, and end when this is dropped.
+struct Resolver {
+    _ns: Daemon,
+    hosts: PathBuf,
+    resolv: PathBuf,
+    net: String,
+    mnt: String,
+}
+
+impl Resolver {
+    fn start(hosts: &str, resolv: &str) -> Resolver {
+        require_programs(&[
+            ("unshare", "util-linux"),
+            ("nsenter", "util-linux"),
+            ("ip", "iproute2"),
+            ("dnsmasq", "dnsmasq-base"),
+            ("dig", "dnsutils"),
+            ("getent", "libc-bin"),
+        ]);
+        require(is_root(), "root, for namespaces and bind mounts");
+        let dir = fresh_dir("hp-dns-ns-");
+        let (hosts_path, resolv_path) = (dir.join("hosts"), dir.join("resolv.conf"));
+        std::fs::write(&hosts_path, hosts).unwrap();
+        std::fs::write(&resolv_path, resolv).unwrap();
+        let setup = "ip link set lo up && mount --bind \"$1\" /etc/hosts && \
+                     mount --bind \"$2\" /etc/resolv.conf && shift 2 && exec dnsmasq \"$@\"";
+        let log = dir.join("dnsmasq.log");
+        let child = Command::new("unshare")
+            .args(["-n", "-m", "sh", "-c", setup, "sh"])
+            .arg(&hosts_path)
+            .arg(&resolv_path)
+            .args(dnsmasq_args(&names_file(&dir), 53))
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("start unshare");
+        // Stopped (and the namespaces with it) when the test ends, passed or not.
+        let mut ns = Daemon {
+            child,
+            port: 53,
+            dir,
+        };
+        let pid = ns.child.id();
+        let start = Instant::now();
+        loop {
+            let udp = std::fs::read_to_string(format!("/proc/{pid}/net/udp")).unwrap_or_default();
+            if udp.contains("0100007F:0035") {
+                break;
+            }
+            if let Ok(Some(status)) = ns.child.try_wait() {
+                let log = std::fs::read_to_string(&log).unwrap_or_default();
+                panic!("the namespace's dnsmasq exited ({status}):\n{log}");
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "dnsmasq did not start"
+            );
+            thread::sleep(Duration::from_millis(20));
+        }
+        Resolver {
+            net: format!("--net=/proc/{pid}/ns/net"),
+            mnt: format!("--mount=/proc/{pid}/ns/mnt"),
+            _ns: ns,
+            hosts: hosts_path,
+            resolv: resolv_path,
+        }
+    }
+
+    /// `nsenter` into both namespaces, to run a command there.
+    fn inside(&self) -> [&str; 4] {
+        ["nsenter", self.net.as_str(), self.mnt.as_str(), "--"]
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        probe_wrapped(&self.inside(), args)
+    }
+
+    /// What glibc makes of `name` here: `getent ahosts`'s addresses, once
+    /// each, in its order (none when it finds nothing).
+    fn getent(&self, name: &str) -> Vec<String> {
+        let out = Command::new("nsenter")
+            .args(&self.inside()[1..])
+            .args(["getent", "ahosts", name])
+            .output()
+            .expect("run getent");
+        let mut addresses: Vec<String> = Vec::new();
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            let address = line.split_whitespace().next().unwrap_or("").to_string();
+            if !addresses.contains(&address) {
+                addresses.push(address);
+            }
+        }
+        addresses
+    }
+}
+
 #[test]
 #[ignore = "needs root, unshare and nsenter (util-linux), ip (iproute2), dnsmasq and dig; CI runs it"]
 fn the_system_resolver_reads_etc_hosts_then_resolv_conf() {
-    require_programs(&[
-        ("unshare", "util-linux"),
-        ("nsenter", "util-linux"),
-        ("ip", "iproute2"),
-        ("dnsmasq", "dnsmasq-base"),
-        ("dig", "dnsutils"),
-    ]);
-    require(is_root(), "root, for namespaces and bind mounts");
-    let dir = fresh_dir("hp-dns-ns-");
-    let hosts = dir.join("hosts");
-    std::fs::write(
-        &hosts,
+    let r = Resolver::start(
         "127.0.0.1 localhost\n10.9.9.9 fromhosts.test alias.test\n",
-    )
-    .unwrap();
-    let resolv = dir.join("resolv.conf");
-    std::fs::write(
-        &resolv,
         "# test\nnameserver 127.0.0.1\nsearch svc.test\noptions timeout:1 attempts:1\n",
-    )
-    .unwrap();
-    // A network namespace of our own, where dnsmasq can have 127.0.0.1:53,
-    // and a mount namespace where our files are /etc/hosts and resolv.conf.
-    // The namespaces live as long as dnsmasq, their first process.
-    let setup = "ip link set lo up && mount --bind \"$1\" /etc/hosts && \
-                 mount --bind \"$2\" /etc/resolv.conf && shift 2 && exec dnsmasq \"$@\"";
-    let log = dir.join("dnsmasq.log");
-    let child = Command::new("unshare")
-        .args(["-n", "-m", "sh", "-c", setup, "sh"])
-        .arg(&hosts)
-        .arg(&resolv)
-        .args(dnsmasq_args(&names_file(&dir), 53))
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .expect("start unshare");
-    // Stopped (and the namespaces with it) when the test ends, passed or not.
-    let mut ns = Daemon {
-        child,
-        port: 53,
-        dir: dir.clone(),
-    };
-    let pid = ns.child.id();
-    let start = Instant::now();
-    loop {
-        let udp = std::fs::read_to_string(format!("/proc/{pid}/net/udp")).unwrap_or_default();
-        if udp.contains("0100007F:0035") {
-            break;
-        }
-        if let Ok(Some(status)) = ns.child.try_wait() {
-            let log = std::fs::read_to_string(&log).unwrap_or_default();
-            panic!("the namespace's dnsmasq exited ({status}):\n{log}");
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "dnsmasq did not start"
-        );
-        thread::sleep(Duration::from_millis(20));
-    }
-    let net = format!("--net=/proc/{pid}/ns/net");
-    let mnt = format!("--mount=/proc/{pid}/ns/mnt");
-    let inside = ["nsenter", net.as_str(), mnt.as_str(), "--"];
-    let run = |args: &[&str]| probe_wrapped(&inside, args);
+    );
+    let (hosts, resolv, inside) = (&r.hosts, &r.resolv, r.inside());
+    let run = |args: &[&str]| r.run(args);
 
     // /etc/hosts first (dnsmasq does not know these names), aliases too.
     run(&["dns:fromhosts.test"])
@@ -311,7 +376,7 @@ fn the_system_resolver_reads_etc_hosts_then_resolv_conf() {
 
     // A first nameserver with nothing listening: the next one answers.
     std::fs::write(
-        &resolv,
+        resolv,
         "nameserver 127.0.0.2\nnameserver 127.0.0.1\noptions ndots:3\n",
     )
     .unwrap();
@@ -320,23 +385,299 @@ fn the_system_resolver_reads_etc_hosts_then_resolv_conf() {
         .says("connection refused (127.0.0.2:53)")
         .says("10.2.2.1");
     // Only a nameserver that is not there: unhealthy within the deadline.
-    std::fs::write(&resolv, "nameserver 127.0.0.2\n").unwrap();
+    std::fs::write(resolv, "nameserver 127.0.0.2\n").unwrap();
     run(&["--timeout", "1s", "dns:two.test"])
         .unhealthy()
         .one_line()
         .says("connection refused (127.0.0.2:53)")
         .by_deadline(Duration::from_secs(1));
     // A SERVER given by name is found the same way.
-    std::fs::write(&resolv, "nameserver 127.0.0.1\n").unwrap();
-    std::fs::write(&hosts, "127.0.0.1 ns.test\n").unwrap();
+    std::fs::write(resolv, "nameserver 127.0.0.1\n").unwrap();
+    std::fs::write(hosts, "127.0.0.1 ns.test\n").unwrap();
     run(&["dns://ns.test/two.test"])
         .healthy()
         .says("dns two.test @ns.test:53 -> ");
     // No resolv.conf nameserver at all means 127.0.0.1, as in glibc.
-    std::fs::write(&resolv, "search svc.test\n").unwrap();
+    std::fs::write(resolv, "search svc.test\n").unwrap();
     run(&["dns:short"]).healthy().says("10.3.3.3");
+}
 
-    drop(ns);
+#[test]
+#[ignore = "needs root, unshare and nsenter (util-linux), ip (iproute2), dnsmasq, dig and getent; CI runs it"]
+fn a_name_under_the_ninth_search_domain_is_found_as_glibc_finds_it() {
+    // The search domain that has the name is the ninth: glibc asks it.
+    let domains = |n: usize| (1..=n).map(|i| format!("d{i}.test ")).collect::<String>();
+    let r = Resolver::start(
+        "127.0.0.1 localhost\n",
+        &format!(
+            "nameserver 127.0.0.1\nsearch {}svc.test\noptions timeout:1 attempts:1\n",
+            domains(8)
+        ),
+    );
+    assert_eq!(r.getent("short"), ["10.3.3.3"]);
+    r.run(&["dns:short"])
+        .healthy()
+        .one_line()
+        .says("10.3.3.3 (as short.svc.test)");
+    // Behind 32 others, glibc still finds it; the probe asks 32 and says so.
+    std::fs::write(
+        &r.resolv,
+        format!("nameserver 127.0.0.1\nsearch {}svc.test\n", domains(32)),
+    )
+    .unwrap();
+    assert_eq!(r.getent("short"), ["10.3.3.3"]);
+    r.run(&["dns:short"])
+        .unhealthy()
+        .one_line()
+        .says("/etc/resolv.conf lists 33 search domains, the first 32 were asked");
+}
+
+#[test]
+#[ignore = "needs root, unshare and nsenter (util-linux), ip (iproute2), dnsmasq, dig and getent; CI runs it"]
+fn a_final_dot_does_not_match_etc_hosts_as_in_glibc() {
+    let r = Resolver::start(
+        "127.0.0.1 localhost\n10.9.9.7 hosty.test\n",
+        "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n",
+    );
+    // A final dot is not the /etc/hosts entry without one: glibc finds
+    // nothing there, and nor does DNS.
+    assert_eq!(r.getent("hosty.test"), ["10.9.9.7"]);
+    assert_eq!(r.getent("hosty.test."), Vec::<String>::new());
+    r.run(&["dns:hosty.test"])
+        .healthy()
+        .says("10.9.9.7 (from /etc/hosts)");
+    r.run(&["dns:hosty.test."])
+        .unhealthy()
+        .one_line()
+        .says("no such name (NXDOMAIN)")
+        .never_says("10.9.9.7");
+}
+
+#[test]
+#[ignore = "needs root, unshare and nsenter (util-linux), ip (iproute2), dnsmasq, dig and getent; CI runs it"]
+fn a_hosts_file_of_megabytes_is_read_whole_as_glibc_reads_it() {
+    let r = Resolver::start("", "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n");
+    // An ad-blocking list of 3 MB with the name on its last line: read
+    // whole, in the launcher's memory bound.
+    let mut big = std::io::BufWriter::new(std::fs::File::create(&r.hosts).unwrap());
+    let mut written = 0;
+    for i in 0.. {
+        let line = format!("0.0.0.0 ad{i}.tracker.example\n");
+        big.write_all(line.as_bytes()).unwrap();
+        written += line.len();
+        if written > 3 << 20 {
+            break;
+        }
+    }
+    big.write_all(b"10.9.9.8 last.test\n").unwrap();
+    drop(big);
+    assert_eq!(r.getent("last.test"), ["10.9.9.8"]);
+    r.run(&["dns:last.test"])
+        .healthy()
+        .one_line()
+        .says("10.9.9.8 (from /etc/hosts)");
+}
+
+#[test]
+#[ignore = "needs root, unshare and nsenter (util-linux), ip (iproute2), dnsmasq, dig and getent; CI runs it"]
+fn families_narrow_the_system_resolver_as_dig_and_getent_do() {
+    let r = Resolver::start(
+        "127.0.0.1 localhost\n10.9.9.6 dual.test\nfd00::66 dual.test\n",
+        "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n",
+    );
+    // With only an IPv4 nameserver, dig -6 gets no answer (it falls back
+    // to ::1, where nothing listens); the probe has no nameserver to ask.
+    let out = Command::new("nsenter")
+        .args(&r.inside()[1..])
+        .args(["dig", "-6", "+tries=1", "+time=1", "both.test"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("no servers could be reached"), "{said}");
+    r.run(&["-6", "dns:both.test"])
+        .unhealthy()
+        .one_line()
+        .says("no acceptable nameserver: no IPv6 address for the nameservers of /etc/resolv.conf (-6); it has 127.0.0.1");
+    r.run(&["-4", "dns:both.test"])
+        .healthy()
+        .one_line()
+        .says("-> 10.1.1.1 in")
+        .never_says("fd00::11");
+    // /etc/hosts answers each family with its own addresses.
+    r.run(&["-6", "dns:dual.test"])
+        .healthy()
+        .says("-> fd00::66 (from /etc/hosts)");
+    r.run(&["-4", "dns:dual.test"])
+        .healthy()
+        .says("-> 10.9.9.6 (from /etc/hosts)");
+    assert_eq!(r.getent("dual.test"), ["fd00::66", "10.9.9.6"]);
+}
+
+#[test]
+#[ignore = "needs dnsmasq (apt dnsmasq-base), dig (apt dnsutils), root and IPv6 loopback; CI runs it"]
+fn families_pick_the_queries_and_the_servers_address() {
+    require(has_ipv6(), "IPv6 loopback (::1)");
+    let d = dnsmasq_with(&["--listen-address=::1"]);
+    let port = d.port.to_string();
+    let at = |server: &str, rest: &str| format!("dns://{server}:{port}/{rest}");
+    // dig -6 will not ask 127.0.0.1; at ::1 it gets the AAAA record.
+    let out = Command::new("dig")
+        .args([
+            "-6",
+            "+tries=1",
+            "+time=1",
+            "-p",
+            &port,
+            "@127.0.0.1",
+            "both.test",
+        ])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("No acceptable nameservers"), "{said}");
+    probe(&["-6", &at("127.0.0.1", "both.test")])
+        .unhealthy()
+        .one_line()
+        .says("no acceptable nameserver: no IPv6 address for 127.0.0.1 (-6)");
+    assert_eq!(
+        dig(&[], &["-6", "-p", &port, "@::1", "AAAA", "both.test"]),
+        ["fd00::11"]
+    );
+    probe(&["-6", &at("[::1]", "both.test")])
+        .healthy()
+        .one_line()
+        .says("-> fd00::11 in")
+        .never_says("10.1.1.1");
+    probe(&["-6", "-v", &at("localhost", "both.test")])
+        .healthy()
+        .says(&format!("[::1]:{port} answered both.test"))
+        .never_says("127.0.0.1");
+    probe(&["-4", "-v", &at("localhost", "both.test")])
+        .healthy()
+        .says("-> 10.1.1.1 in")
+        .says(&format!("127.0.0.1:{port} answered both.test"))
+        .never_says("fd00::11")
+        .never_says("[::1]");
+    probe(&["-4", &at("[::1]", "both.test")])
+        .unhealthy()
+        .says("no acceptable nameserver: no IPv4 address for ::1 (-4)");
+    // A type the family rules out is a mistake in the command line.
+    probe(&["-4", &at("127.0.0.1", "both.test?type=AAAA")])
+        .unhealthy()
+        .one_line()
+        .says("type=AAAA contradicts -4");
+    probe(&["-6", &at("[::1]", "both.test?type=a")])
+        .unhealthy()
+        .one_line()
+        .says("type=A contradicts -6");
+    probe(&["-6", &at("[::1]", "both.test?type=MX")])
+        .unhealthy()
+        .says("no record: both.test has no MX record");
+}
+
+#[test]
+#[ignore = "needs dnsmasq (apt dnsmasq-base), dig (apt dnsutils) and root; CI runs it"]
+fn record_types_read_as_dig_reads_them() {
+    let d = dnsmasq();
+    let port = d.port.to_string();
+    let server = format!("127.0.0.1:{port}");
+    let at = |rest: &str| format!("dns://{server}/{rest}");
+    for (qtype, name) in [
+        ("MX", "mx.test"),
+        ("SRV", "_sip._tcp.srv.test"),
+        ("TXT", "txt.test"),
+        ("CNAME", "alias.test"),
+        ("A", "hr.test"),
+        ("AAAA", "hr.test"),
+    ] {
+        let seen = dig(&[], &["-p", &port, "@127.0.0.1", qtype, name]);
+        assert!(!seen.is_empty(), "{qtype} {name}");
+        // The type in any case; the line lists what dig lists, without the
+        // final dots, a TXT record's strings joined.
+        let r = probe(&[&at(&format!("{name}?type={}", qtype.to_lowercase()))]);
+        r.healthy()
+            .one_line()
+            .says(&format!("dns {name} @{server} -> {qtype} "));
+        for record in seen {
+            r.says(record.trim_end_matches('.').replace("\" \"", "").as_str());
+        }
+    }
+    for (query, needle) in [
+        ("mx.test?type=MX&expect=MAIL.test.,backup.test", ""),
+        (
+            "mx.test?type=MX&expect=mail.test,mail2.test",
+            "; missing mail2.test (expect=)",
+        ),
+        ("_sip._tcp.srv.test?type=SRV&expect=sip.test.", ""),
+        (
+            "_sip._tcp.srv.test?type=SRV&expect=5060",
+            "; missing 5060 (expect=)",
+        ),
+        ("txt.test?type=TXT&expect=v%3Dspf1%20a,second%20part", ""),
+        (
+            "txt.test?type=TXT&expect=spf1,-all%2Csecond",
+            "; missing \"-all,second\" (expect=)",
+        ),
+        ("alias.test?type=CNAME&expect=Both.Test", ""),
+        ("hr.test?type=AAAA&expect=fd00:0::77", ""),
+        (
+            "hr.test?type=A&expect=10.7.7.8",
+            "; missing 10.7.7.8 (expect=)",
+        ),
+        ("mx.test?type=TXT", "no record: mx.test has no TXT record"),
+        ("nothing.test?type=SRV", "no such name (NXDOMAIN)"),
+    ] {
+        let r = probe(&[&at(query)]);
+        if needle.is_empty() {
+            r.healthy().one_line();
+        } else {
+            r.unhealthy().one_line().says(needle);
+        }
+    }
+    // A CNAME's chain is followed for other types, as dig shows it.
+    assert_eq!(
+        dig(&[], &["-p", &port, "@127.0.0.1", "A", "alias.test"]),
+        ["both.test.", "10.1.1.1"]
+    );
+    probe(&[&at("alias.test?type=A")])
+        .healthy()
+        .says("-> A 10.1.1.1 in");
+}
+
+#[test]
+#[ignore = "needs dig (apt dnsutils); CI runs it"]
+fn name_servers_read_as_dig_reads_them() {
+    require_programs(&[("dig", "dnsutils")]);
+    // NS records (dnsmasq serves none outside its authoritative mode): two,
+    // the second's name compressed against the first's.
+    let server = fake_udp(0, |q| {
+        let mut r = reply(q, 0x8180, &[(2, b"\x03ns1\x04zone\x04test\x00")]);
+        let first = (q.len() + 12) as u8;
+        let second = [3, b'N', b'S', b'2', 0xc0, first + 4];
+        r[7] = 2;
+        r.extend_from_slice(&[0xc0, 12, 0, 2, 0, 1, 0, 0, 0, 60, 0, 6]);
+        r.extend_from_slice(&second);
+        vec![r]
+    });
+    let seen = dig(
+        &[],
+        // No EDNS: the stand-in answers after the question as sent.
+        &[
+            "+noedns",
+            "-p",
+            &server.port().to_string(),
+            "@127.0.0.1",
+            "NS",
+            "zone.test",
+        ],
+    );
+    assert_eq!(seen, ["ns1.zone.test.", "NS2.zone.test."]);
+    probe(&[&format!(
+        "dns://{server}/zone.test?type=NS&expect=ns2.zone.test.,NS1.ZONE.TEST"
+    )])
+    .healthy()
+    .one_line()
+    .says("-> NS ns1.zone.test, ns2.zone.test in");
 }
 
 // --- hostile servers ------------------------------------------------------------
@@ -503,6 +844,101 @@ fn hostile_dns_servers_end_in_one_line_within_the_deadline() {
     }
 }
 
+/// Our ID and question, then records that each cost the reader some work
+/// (their owner, a name of 115 labels each reached through a pointer), the
+/// last one cut short: it fails the checks only at its end.
+fn costly_to_refuse(query: &[u8]) -> Vec<u8> {
+    let mut m = reply(query, 0x8180, &[]);
+    let chain_at = m.len() + 12;
+    let mut chain = Vec::new();
+    let mut prev = 12u16;
+    for i in 0..115 {
+        chain.extend_from_slice(&[1, b'a']);
+        chain.extend_from_slice(&(0xc000 | prev).to_be_bytes());
+        prev = (chain_at + i * 4) as u16;
+    }
+    // A record of another type holding the chain, owned by the question.
+    m.extend_from_slice(&[0xc0, 12, 0, 99, 0, 1, 0, 0, 0, 60]);
+    m.extend_from_slice(&(chain.len() as u16).to_be_bytes());
+    m.extend_from_slice(&chain);
+    let mut count = 1u16;
+    while m.len() < 3900 {
+        m.extend_from_slice(&(0xc000 | prev).to_be_bytes());
+        m.extend_from_slice(&[0, 99, 0, 1, 0, 0, 0, 60, 0, 0]);
+        count += 1;
+    }
+    // The last record's data runs past the end.
+    let end = m.len();
+    m[end - 1] = 9;
+    m[6..8].copy_from_slice(&count.to_be_bytes());
+    m
+}
+
+#[test]
+fn a_flood_of_datagrams_cannot_hold_the_probe_past_its_deadline() {
+    // After the first query, two threads send datagrams that fail the checks
+    // as fast as they can: the socket's buffer is never empty.
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let server = socket.local_addr().unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flooding = stop.clone();
+    thread::spawn(move || {
+        let mut buf = [0u8; 1500];
+        let Ok((n, from)) = socket.recv_from(&mut buf) else {
+            return;
+        };
+        let flood = costly_to_refuse(&buf[..n]);
+        let until = Instant::now() + Duration::from_secs(4);
+        for _ in 0..2 {
+            let (socket, flood, stop) =
+                (socket.try_clone().unwrap(), flood.clone(), flooding.clone());
+            thread::spawn(move || {
+                while Instant::now() < until && !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let _ = socket.send_to(&flood, from);
+                }
+            });
+        }
+    });
+    let r = probe(&["--timeout", "1s", &format!("dns://{server}/db.test")]);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    r.unhealthy()
+        .one_line()
+        .says("timed out after 1s")
+        .says("(a record's data runs past the end)")
+        .by_deadline(Duration::from_secs(1));
+}
+
+#[test]
+fn a_servers_text_records_are_shown_escaped_and_cut() {
+    // Two TXT records: terminal escapes, a bidi override and a newline in
+    // one; 250 bytes in two strings in the other.
+    let server = fake_udp(0, |q| {
+        let long = [&[200u8][..], &[b'x'; 200], &[50], &[b'y'; 50]].concat();
+        vec![reply(
+            q,
+            0x8180,
+            &[
+                (16, "\x10\x1b[31mred\u{202e}\nline".as_bytes()),
+                (16, &long),
+            ],
+        )]
+    });
+    let at = format!("dns://{server}/db.test?type=TXT");
+    probe(&[&at])
+        .healthy()
+        .one_line()
+        .says(r#"-> TXT "\u{1b}[31mred\u{202e}\nline", "xxxxx"#)
+        .says("xxx…\" in")
+        .never_says("\x1b")
+        .never_says("\u{202e}")
+        .never_says("yyy");
+    // expect= sees the whole text, past what the line shows.
+    probe(&[&format!("{at}&expect=xy,redxline")])
+        .unhealthy()
+        .one_line()
+        .says(r#"; missing "redxline" (expect=)"#);
+}
+
 #[test]
 fn a_late_answer_to_an_earlier_try_still_counts() {
     // Three tries of a third of a second each; each answer takes 0.6 s.
@@ -626,7 +1062,12 @@ fn dns_targets_parse_strictly() {
         ("dns://127.0.0.1:5353/", "no name after the server"),
         ("dns:10.0.0.1", "is an address, not a name"),
         ("dns:db?expect=10.0.0", "not an IP address"),
-        ("dns:db?type=MX", "unknown option"),
+        ("dns:db?class=IN", "unknown option"),
+        (
+            "dns:db?type=PTR",
+            "is not one of A, AAAA, CNAME, MX, NS, TXT, SRV",
+        ),
+        ("dns:db?type=A&expect=::1", "cannot be among the A records"),
         ("dns:bad_name!", "contains '!'"),
         ("dns://u:hunter2@127.0.0.1/db", "no user name or password"),
     ] {

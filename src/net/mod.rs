@@ -118,7 +118,8 @@ pub fn set_family(ipv4: bool, ipv6: bool) {
     FAMILY.store(family, Ordering::Relaxed);
 }
 
-fn family() -> Family {
+/// The run's family, for checks that pick addresses themselves (`dns:`).
+pub fn family() -> Family {
     match FAMILY.load(Ordering::Relaxed) {
         1 => Family::V4,
         2 => Family::V6,
@@ -128,7 +129,7 @@ fn family() -> Family {
 
 /// Keeps the addresses of `family`; none left is a failure naming the
 /// family and what the name has instead.
-fn in_family(
+pub fn in_family(
     host: &str,
     family: Family,
     mut addrs: Vec<SocketAddr>,

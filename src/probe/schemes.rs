@@ -225,7 +225,7 @@ pub static SCHEMES: [SchemeRow; 17] = [
         alias: false,
         uses: NONE,
         example: None,
-        build: |t, _, _| Ok(Check::new(DnsCheck::parse(t)?)),
+        build: |t, _, _| Ok(Check::new(DnsCheck::parse(t, crate::net::family())?)),
     },
 ];
 

@@ -5,20 +5,46 @@
 //! before anything is read; a compressed name may only point backwards, to
 //! before where the current part of it started (so a pointer loop cannot
 //! happen, and the walk is a loop, never recursion); a name is at most 255
-//! bytes; at most [`MAX_ADDRESSES`] addresses and [`MAX_CHAIN`] CNAMEs are
-//! kept.
+//! bytes; at most [`MAX_RECORDS`] records (the rest counted) and
+//! [`MAX_CHAIN`] CNAMEs are kept.
 
+use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 pub const TYPE_A: u16 = 1;
+pub const TYPE_NS: u16 = 2;
 pub const TYPE_CNAME: u16 = 5;
+pub const TYPE_MX: u16 = 15;
+pub const TYPE_TXT: u16 = 16;
 pub const TYPE_AAAA: u16 = 28;
+pub const TYPE_SRV: u16 = 33;
 const CLASS_IN: u16 = 1;
+
+/// The record types a check may ask for (`?type=`), by name.
+pub static TYPES: [(&str, u16); 7] = [
+    ("A", TYPE_A),
+    ("AAAA", TYPE_AAAA),
+    ("CNAME", TYPE_CNAME),
+    ("MX", TYPE_MX),
+    ("NS", TYPE_NS),
+    ("TXT", TYPE_TXT),
+    ("SRV", TYPE_SRV),
+];
+
+/// The name of a type we ask for.
+pub fn type_name(qtype: u16) -> &'static str {
+    TYPES
+        .iter()
+        .find(|(_, t)| *t == qtype)
+        .map_or("?", |(name, _)| name)
+}
 
 /// The longest name on the wire, length bytes and root label included.
 pub const MAX_NAME: usize = 255;
-/// Addresses kept from one response (the line shows fewer).
-pub const MAX_ADDRESSES: usize = 64;
+/// Records kept from one response (the line shows fewer; the rest are counted).
+pub const MAX_RECORDS: usize = 64;
+/// The most of a TXT record's text the line shows (escaped, then cut with `…`).
+const SHOWN_TEXT: usize = 64;
 /// CNAMEs followed from the name asked for to its addresses.
 const MAX_CHAIN: usize = 16;
 /// Compression pointers followed in one name (each must point further back,
@@ -69,9 +95,38 @@ pub struct Response {
     pub rcode: u8,
     /// TC: the answer did not fit; ask again over TCP.
     pub truncated: bool,
-    /// Addresses of the type asked for, owned by the name asked for or a
-    /// CNAME it leads to; at most [`MAX_ADDRESSES`].
-    pub addresses: Vec<IpAddr>,
+    /// Records of the type asked for, owned by the name asked for or a
+    /// CNAME it leads to; at most [`MAX_RECORDS`].
+    pub records: Vec<Record>,
+    /// Records of that type beyond [`MAX_RECORDS`], counted.
+    pub more: usize,
+}
+
+/// One record of the type asked for, as read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Record {
+    /// A, AAAA.
+    Address(IpAddr),
+    /// CNAME, NS (no numbers), MX (preference), SRV (priority, weight,
+    /// port): the numbers as dig shows them, then the name, without its
+    /// final dot.
+    Name(String, String),
+    /// TXT: its strings, joined.
+    Text(Vec<u8>),
+}
+
+impl fmt::Display for Record {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Record::Address(ip) => ip.fmt(f),
+            Record::Name(numbers, name) if numbers.is_empty() => f.write_str(name),
+            Record::Name(numbers, name) => write!(f, "{numbers} {name}"),
+            Record::Text(text) => {
+                let text = crate::report::printable(&String::from_utf8_lossy(text), SHOWN_TEXT);
+                write!(f, "\"{text}\"")
+            }
+        }
+    }
 }
 
 /// Why a datagram is not the response to our query.
@@ -130,7 +185,8 @@ pub fn parse_response(msg: &[u8], id: u16, qname: &[u8], qtype: u16) -> Result<R
     }
     // The name asked for and the CNAMEs it leads to: whose addresses count.
     let mut chain: Vec<Vec<u8>> = vec![qname.to_vec()];
-    let mut addresses = Vec::new();
+    let mut records = Vec::new();
+    let mut more = 0;
     for _ in 0..ancount {
         let mut owner = [0u8; MAX_NAME];
         let (owner_len, next) = read_name(msg, at, &mut owner)?;
@@ -149,36 +205,104 @@ pub fn parse_response(msg: &[u8], id: u16, qname: &[u8], qtype: u16) -> Result<R
             continue;
         }
         match rtype {
-            TYPE_CNAME if chain.len() < MAX_CHAIN => {
+            // Asked for the CNAME itself, it is the record, not a link.
+            TYPE_CNAME if qtype != TYPE_CNAME && chain.len() < MAX_CHAIN => {
                 let mut target = [0u8; MAX_NAME];
-                let (len, _) = read_name(msg, rdata_at, &mut target)?;
+                let len = name_in(msg, rdata_at, rdata.len(), &mut target)?;
                 chain.push(target[..len].to_vec());
             }
-            t if t == qtype && addresses.len() < MAX_ADDRESSES => {
-                addresses.push(address(rtype, rdata)?);
+            t if t == qtype && records.len() < MAX_RECORDS => {
+                records.push(record(msg, rdata_at, rdata, rtype)?);
             }
+            t if t == qtype => more += 1,
             _ => {}
         }
     }
     Ok(Response {
         rcode,
         truncated,
-        addresses,
+        records,
+        more,
     })
 }
 
-fn address(rtype: u16, rdata: &[u8]) -> Result<IpAddr, Rejected> {
+/// The record of type `rtype` whose data, `rdata`, starts at `at` in `msg`.
+fn record(msg: &[u8], at: usize, rdata: &[u8], rtype: u16) -> Result<Record, Rejected> {
+    use Rejected::Malformed;
+    let number = |i: usize| {
+        rdata
+            .get(i..i + 2)
+            .map(|b| u16::from_be_bytes([b[0], b[1]]))
+    };
+    let named = |numbers: String, skip: usize| {
+        let mut name = [0u8; MAX_NAME];
+        let len = name_in(msg, at + skip, rdata.len().saturating_sub(skip), &mut name)?;
+        Ok(Record::Name(numbers, name_text(&name[..len])))
+    };
     match (rtype, rdata.len()) {
-        (TYPE_A, 4) => Ok(IpAddr::V4(Ipv4Addr::new(
+        (TYPE_A, 4) => Ok(Record::Address(IpAddr::V4(Ipv4Addr::new(
             rdata[0], rdata[1], rdata[2], rdata[3],
-        ))),
+        )))),
         (TYPE_AAAA, 16) => {
             let mut octets = [0u8; 16];
             octets.copy_from_slice(rdata);
-            Ok(IpAddr::V6(Ipv6Addr::from(octets)))
+            Ok(Record::Address(IpAddr::V6(Ipv6Addr::from(octets))))
         }
-        _ => Err(Rejected::Malformed("an address of the wrong length")),
+        (TYPE_A | TYPE_AAAA, _) => Err(Malformed("an address of the wrong length")),
+        (TYPE_CNAME | TYPE_NS, _) => named(String::new(), 0),
+        (TYPE_MX, 3..) => named(number(0).unwrap_or(0).to_string(), 2),
+        (TYPE_SRV, 7..) => {
+            let [p, w, port] = [0, 2, 4].map(|i| number(i).unwrap_or(0));
+            named(format!("{p} {w} {port}"), 6)
+        }
+        (TYPE_TXT, _) => {
+            // Strings of a length byte and that many bytes, filling the data.
+            let (mut text, mut i) = (Vec::new(), 0);
+            while let Some(&n) = rdata.get(i) {
+                let s = rdata
+                    .get(i + 1..i + 1 + n as usize)
+                    .ok_or(Malformed("a TXT string runs past its record"))?;
+                text.extend_from_slice(s);
+                i += 1 + n as usize;
+            }
+            Ok(Record::Text(text))
+        }
+        _ => Err(Malformed("a record too short for its type")),
     }
+}
+
+/// Reads the name at `at` into `out` (as [`read_name`]); it must end within
+/// the `len` bytes of its record's data.
+fn name_in(msg: &[u8], at: usize, len: usize, out: &mut [u8; MAX_NAME]) -> Result<usize, Rejected> {
+    let (n, next) = read_name(msg, at, out)?;
+    if next > at + len {
+        return Err(Rejected::Malformed("a name runs past its record"));
+    }
+    Ok(n)
+}
+
+/// A name in wire form as text: `mail.example.com` (the root: `.`); a byte
+/// other than a letter, digit, `-` or `_` is written `\DDD`, as dig does.
+pub fn name_text(wire: &[u8]) -> String {
+    let mut text = String::new();
+    let mut i = 0;
+    while let Some(&n) = wire.get(i).filter(|&&n| n != 0) {
+        if !text.is_empty() {
+            text.push('.');
+        }
+        for &b in wire.get(i + 1..i + 1 + n as usize).unwrap_or_default() {
+            if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' {
+                text.push(b as char);
+            } else {
+                text.push_str(&format!("\\{b:03}"));
+            }
+        }
+        i += 1 + n as usize;
+    }
+    if text.is_empty() {
+        text.push('.');
+    }
+    text
 }
 
 /// Reads the (possibly compressed) name at `start` into `out`, lower-case,
@@ -297,8 +421,8 @@ mod tests {
         answers.extend(record(TYPE_A, &[10, 0, 0, 2]));
         let r = parse_response(&response(0x8180, 2, &answers), ID, &qname(), TYPE_A).unwrap();
         assert_eq!(
-            r.addresses,
-            vec![IpAddr::from([10, 0, 0, 1]), IpAddr::from([10, 0, 0, 2])]
+            r.records,
+            [[10, 0, 0, 1], [10, 0, 0, 2]].map(|a| Record::Address(IpAddr::from(a)))
         );
         assert_eq!((r.rcode, r.truncated), (NOERROR, false));
         // db.example CNAME www.example (www + pointer to "example" at 15), A.
@@ -311,7 +435,73 @@ mod tests {
             b"\x05other\x00\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x01\x02\x03\x04",
         );
         let r = parse_response(&response(0x8180, 3, &answers), ID, &qname(), TYPE_A).unwrap();
-        assert_eq!(r.addresses, vec![IpAddr::from([10, 0, 0, 3])]);
+        assert_eq!(r.records, [Record::Address(IpAddr::from([10, 0, 0, 3]))]);
+    }
+
+    #[test]
+    fn records_of_each_type_read_as_dig_shows_them() {
+        let read = |qtype: u16, rdata: &[u8]| {
+            let mut m = query(ID, &qname(), qtype);
+            m[2..4].copy_from_slice(&0x8180u16.to_be_bytes());
+            m[6..8].copy_from_slice(&1u16.to_be_bytes());
+            let mut r = vec![0xc0, 12];
+            r.extend_from_slice(&qtype.to_be_bytes());
+            r.extend_from_slice(&[0, 1, 0, 0, 0, 60]);
+            r.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
+            r.extend_from_slice(rdata);
+            m.extend(r);
+            parse_response(&m, ID, &qname(), qtype).map(|r| r.records)
+        };
+        let shown = |qtype, rdata: &[u8]| read(qtype, rdata).unwrap()[0].to_string();
+        // MX 10, then "mail" and a pointer to "example" (at 15).
+        assert_eq!(
+            shown(TYPE_MX, b"\x00\x0a\x04mail\xc0\x0f"),
+            "10 mail.example"
+        );
+        assert_eq!(
+            shown(TYPE_SRV, b"\x00\x01\x00\x05\x13\xc4\x03sip\x00"),
+            "1 5 5060 sip"
+        );
+        assert_eq!(shown(TYPE_NS, b"\x02NS\x01\x2e\x00"), "ns.\\046");
+        assert_eq!(shown(TYPE_CNAME, b"\x00"), ".");
+        assert_eq!(shown(TYPE_TXT, b"\x03a\"b\x02\n!"), "\"a\"b\\n!\"");
+        assert_eq!(read(TYPE_TXT, b""), Ok(vec![Record::Text(Vec::new())]));
+        // Cut strings and names, and data too short for the type.
+        for (qtype, rdata, why) in [
+            (TYPE_TXT, &b"\x05abc"[..], "TXT string runs past"),
+            (TYPE_MX, b"\x00\x0a\x04mail", "runs past the end"),
+            (TYPE_NS, b"\x02ns\x00\x00", ""),
+            (TYPE_MX, b"\x00\x0a", "too short"),
+        ] {
+            let got = read(qtype, rdata);
+            if why.is_empty() {
+                assert!(got.is_ok(), "{got:?}");
+            } else {
+                assert!(
+                    matches!(got, Err(Rejected::Malformed(w)) if w.contains(why)),
+                    "{got:?}"
+                );
+            }
+        }
+        // A name that ends past its record's data.
+        let mut m = query(ID, &qname(), TYPE_NS);
+        m[2..4].copy_from_slice(&0x8180u16.to_be_bytes());
+        m[6..8].copy_from_slice(&1u16.to_be_bytes());
+        m.extend_from_slice(&[0xc0, 12, 0, 2, 0, 1, 0, 0, 0, 60, 0, 1, 2, b'n', b's', 0]);
+        assert_eq!(
+            parse_response(&m, ID, &qname(), TYPE_NS),
+            Err(Rejected::Malformed("a name runs past its record"))
+        );
+    }
+
+    #[test]
+    fn records_past_the_bound_are_counted() {
+        let mut answers = Vec::new();
+        for i in 0..300u16 {
+            answers.extend(record(TYPE_A, &[10, 0, (i >> 8) as u8, i as u8]));
+        }
+        let r = parse_response(&response(0x8180, 300, &answers), ID, &qname(), TYPE_A).unwrap();
+        assert_eq!((r.records.len(), r.more), (MAX_RECORDS, 300 - MAX_RECORDS));
     }
 
     #[test]

@@ -8,9 +8,11 @@
 //! are not used.
 //!
 //! Both files are opened without blocking (a FIFO there gets a line, not a
-//! hang), must be regular files, and are read at most [`MAX_HOSTS`] /
-//! [`MAX_RESOLV_CONF`] bytes, a line at a time (memory does not grow with
-//! the file), checking the deadline between lines.
+//! hang) and must be regular files. /etc/hosts is read whole whatever its
+//! size (ad-blocking lists run to megabytes), a block at a time with the
+//! deadline checked between blocks, and scanned byte by byte: memory does
+//! not grow with the file or a line. resolv.conf is read a line at a time,
+//! at most [`MAX_RESOLV_CONF`] bytes (a larger one is refused, saying so).
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
@@ -25,18 +27,24 @@ use crate::deadline::Deadline;
 pub const HOSTS: &str = "/etc/hosts";
 pub const RESOLV_CONF: &str = "/etc/resolv.conf";
 
-/// The most of /etc/hosts read: Docker's and Kubernetes' are a few lines.
-const MAX_HOSTS: u64 = 1024 * 1024;
+/// The largest resolv.conf read (Kubernetes writes at most 32 search
+/// domains of 2,048 characters in all).
 const MAX_RESOLV_CONF: u64 = 64 * 1024;
-/// glibc's limits: three nameservers; we keep at most eight search domains.
+/// glibc's limit: three nameservers.
 const MAX_NAMESERVERS: usize = 3;
-const MAX_SEARCH: usize = 8;
+/// Search domains asked (glibc has no limit; Kubernetes allows 32); the
+/// line says when resolv.conf lists more.
+pub const MAX_SEARCH: usize = 32;
+/// The longest address in /etc/hosts that can parse.
+const MAX_ADDRESS_TEXT: usize = 64;
 
 /// What resolv.conf says, with glibc's defaults for what it leaves out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolvConf {
     pub nameservers: Vec<SocketAddr>,
     pub search: Vec<String>,
+    /// Search domains listed beyond [`MAX_SEARCH`], not asked.
+    pub search_over: usize,
     pub ndots: usize,
     pub timeout: Duration,
     pub attempts: usize,
@@ -47,6 +55,7 @@ impl Default for ResolvConf {
         ResolvConf {
             nameservers: Vec::new(),
             search: Vec::new(),
+            search_over: 0,
             ndots: 1,
             timeout: Duration::from_secs(5),
             attempts: 2,
@@ -79,9 +88,13 @@ impl ResolvConf {
                 }
             }
             // The last of `domain` and `search` wins, as in glibc.
-            Some("domain") => self.search = words.take(1).map(String::from).collect(),
+            Some("domain") => {
+                self.search = words.take(1).map(String::from).collect();
+                self.search_over = 0;
+            }
             Some("search") => {
-                self.search = words.take(MAX_SEARCH).map(String::from).collect();
+                self.search = words.by_ref().take(MAX_SEARCH).map(String::from).collect();
+                self.search_over = words.count();
             }
             Some("options") => {
                 for option in words {
@@ -127,30 +140,125 @@ impl ResolvConf {
 }
 
 /// The addresses /etc/hosts gives `name` (every line naming it, as glibc's
-/// `multi on`), in file order, without repeats; at most `max`.
+/// `multi on`), in file order, without repeats: at most `max`, and how many
+/// more lines named it. `name` is compared as typed: `db.` is not `db`.
+/// Only addresses `keep` keeps count (the families asked for).
 pub fn hosts_lookup(
     path: &str,
     name: &str,
+    keep: impl Fn(&IpAddr) -> bool,
     max: usize,
     deadline: &Deadline,
-) -> Result<Vec<IpAddr>, String> {
-    let Some(file) = open(path)? else {
-        return Ok(Vec::new());
+) -> Result<(Vec<IpAddr>, usize), String> {
+    let Some(mut file) = open(path)? else {
+        return Ok((Vec::new(), 0));
     };
-    let name = name.strip_suffix('.').unwrap_or(name);
-    let mut found = Vec::new();
-    for_each_line(file, path, MAX_HOSTS, deadline, |line| {
-        let line = line.split('#').next().unwrap_or("");
-        let mut words = line.split_ascii_whitespace();
-        let Some(ip) = words.next().and_then(|w| w.parse::<IpAddr>().ok()) else {
-            return;
-        };
-        if words.any(|w| w.eq_ignore_ascii_case(name)) && !found.contains(&ip) && found.len() < max
-        {
-            found.push(ip);
+    let mut scan = HostsScan {
+        name: name.as_bytes(),
+        keep: &keep,
+        found: Vec::new(),
+        max,
+        more: 0,
+        word: [0; MAX_ADDRESS_TEXT],
+        len: 0,
+        in_word: false,
+        same: true,
+        field: 0,
+        ip: None,
+        skip: false,
+    };
+    let mut block = [0u8; 8192];
+    loop {
+        if deadline.expired() {
+            return Err(format!("timed out reading {path}"));
         }
-    })?;
-    Ok(found)
+        match file.read(&mut block) {
+            Ok(0) => break,
+            Ok(n) => block[..n].iter().for_each(|&b| scan.byte(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(format!("{path}: {}", crate::net::io_reason(&e))),
+        }
+    }
+    scan.byte(b'\n');
+    Ok((scan.found, scan.more))
+}
+
+/// /etc/hosts read a byte at a time: `ADDRESS NAME...`, blanks between
+/// words, `#` to the end of the line a comment; a line whose first word is
+/// not an address is skipped.
+struct HostsScan<'a> {
+    name: &'a [u8],
+    keep: &'a dyn Fn(&IpAddr) -> bool,
+    found: Vec<IpAddr>,
+    max: usize,
+    more: usize,
+    /// The address being read (longer ones cannot parse).
+    word: [u8; MAX_ADDRESS_TEXT],
+    /// Bytes in the current word.
+    len: usize,
+    in_word: bool,
+    /// The current name word equals `name` so far.
+    same: bool,
+    /// Which word of the line: 0 is the address.
+    field: usize,
+    ip: Option<IpAddr>,
+    /// The rest of the line is not read (a comment, or no address).
+    skip: bool,
+}
+
+impl HostsScan<'_> {
+    fn byte(&mut self, b: u8) {
+        match b {
+            b'\n' => {
+                self.end_word();
+                (self.field, self.ip, self.skip) = (0, None, false);
+            }
+            _ if self.skip => {}
+            b'#' => {
+                self.end_word();
+                self.skip = true;
+            }
+            b' ' | b'\t' | b'\r' | 0x0b | 0x0c => self.end_word(),
+            _ => {
+                if !self.in_word {
+                    (self.in_word, self.len, self.same) = (true, 0, true);
+                }
+                if self.field == 0 {
+                    if let Some(w) = self.word.get_mut(self.len) {
+                        *w = b;
+                    }
+                } else {
+                    self.same &= self
+                        .name
+                        .get(self.len)
+                        .is_some_and(|n| n.eq_ignore_ascii_case(&b));
+                }
+                self.len += 1;
+            }
+        }
+    }
+
+    fn end_word(&mut self) {
+        if !std::mem::take(&mut self.in_word) {
+            return;
+        }
+        if self.field == 0 {
+            self.ip = self
+                .word
+                .get(..self.len)
+                .and_then(|w| std::str::from_utf8(w).ok())
+                .and_then(|w| w.parse().ok());
+            self.skip = self.ip.is_none();
+        } else if let Some(ip) = self.ip.filter(|_| self.same && self.len == self.name.len()) {
+            if self.found.contains(&ip) || !(self.keep)(&ip) {
+            } else if self.found.len() < self.max {
+                self.found.push(ip);
+            } else {
+                self.more += 1;
+            }
+        }
+        self.field += 1;
+    }
 }
 
 /// `path` opened without blocking, if it exists; it must be a regular file.
@@ -173,8 +281,8 @@ fn open(path: &str) -> Result<Option<File>, String> {
     Ok(Some(file))
 }
 
-/// Calls `each` with every line of the first `max` bytes of `file` (lossy
-/// UTF-8), stopping with an error at the deadline.
+/// Calls `each` with every line of `file` (lossy UTF-8), stopping with an
+/// error at the deadline or when the file is larger than `max` bytes.
 fn for_each_line(
     file: File,
     path: &str,
@@ -182,7 +290,8 @@ fn for_each_line(
     deadline: &Deadline,
     mut each: impl FnMut(&str),
 ) -> Result<(), String> {
-    let mut reader = BufReader::with_capacity(4096, file.take(max));
+    let mut reader = BufReader::with_capacity(4096, file.take(max + 1));
+    let mut read = 0;
     let mut line = Vec::with_capacity(256);
     loop {
         if deadline.expired() {
@@ -191,7 +300,13 @@ fn for_each_line(
         line.clear();
         match reader.read_until(b'\n', &mut line) {
             Ok(0) => return Ok(()),
-            Ok(_) => each(&String::from_utf8_lossy(&line)),
+            Ok(n) if read + n as u64 > max => {
+                return Err(format!("{path} is larger than {max} bytes, the most read"));
+            }
+            Ok(n) => {
+                read += n as u64;
+                each(&String::from_utf8_lossy(&line));
+            }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => return Err(format!("{path}: {}", crate::net::io_reason(&e))),
         }
@@ -250,29 +365,67 @@ mod tests {
         std::fs::write(
             &path,
             "127.0.0.1 localhost\n# 10.9.9.9 db\n10.0.0.5 db.local DB # primary\n\
-             fd00::5 db\nnot-an-ip db\n10.0.0.5 db\n10.0.0.6\tother db\n",
+             fd00::5 db\nnot-an-ip db\n10.0.0.5 db\n10.0.0.6\tother db\n10.0.0.7 dbx db. #db\n\
+             10.0.0.8 x#db\n10.0.0.9 db",
         )
         .unwrap();
         let deadline = Deadline::start(Duration::from_secs(5));
         let path_str = path.to_str().unwrap();
-        let found = hosts_lookup(path_str, "db.", 64, &deadline).unwrap();
+        let all = |_: &IpAddr| true;
+        let found = hosts_lookup(path_str, "db", all, 64, &deadline).unwrap();
         assert_eq!(
-            found,
-            ["10.0.0.5", "fd00::5", "10.0.0.6"].map(|a| a.parse::<IpAddr>().unwrap())
+            found.0,
+            ["10.0.0.5", "fd00::5", "10.0.0.6", "10.0.0.9"].map(|a| a.parse::<IpAddr>().unwrap())
         );
-        assert_eq!(hosts_lookup(path_str, "db", 1, &deadline).unwrap().len(), 1);
+        // As typed: a final dot matches only a final dot.
+        let dotted = hosts_lookup(path_str, "db.", all, 64, &deadline).unwrap();
+        assert_eq!(dotted, (vec!["10.0.0.7".parse::<IpAddr>().unwrap()], 0));
+        // One kept, the other lines counted (but not repeats of it).
+        assert_eq!(
+            hosts_lookup(path_str, "db", all, 1, &deadline).unwrap().1,
+            3
+        );
+        let v6 = hosts_lookup(path_str, "db", IpAddr::is_ipv6, 64, &deadline).unwrap();
+        assert_eq!(v6, (vec!["fd00::5".parse::<IpAddr>().unwrap()], 0));
         assert!(
-            hosts_lookup(path_str, "nope", 64, &deadline)
+            hosts_lookup(path_str, "nope", all, 64, &deadline)
                 .unwrap()
+                .0
                 .is_empty()
         );
         let _ = std::fs::remove_file(&path);
         assert!(
-            hosts_lookup("/nonexistent/hosts", "db", 64, &deadline)
+            hosts_lookup("/nonexistent/hosts", "db", all, 64, &deadline)
                 .unwrap()
+                .0
                 .is_empty()
         );
-        let err = hosts_lookup("/dev/null", "db", 64, &deadline).unwrap_err();
+        let err = hosts_lookup("/dev/null", "db", all, 64, &deadline).unwrap_err();
         assert!(err.contains("not a regular file"), "{err}");
+    }
+
+    #[test]
+    fn a_resolv_conf_past_the_bound_is_refused_saying_so() {
+        let path = std::env::temp_dir().join(format!("hp-resolv-{}", std::process::id()));
+        std::fs::write(&path, "# padding\n".repeat(7000)).unwrap();
+        let deadline = Deadline::start(Duration::from_secs(5));
+        let err = ResolvConf::load(path.to_str().unwrap(), &deadline).unwrap_err();
+        let _ = std::fs::remove_file(&path);
+        assert!(
+            err.ends_with("is larger than 65536 bytes, the most read"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn search_domains_beyond_the_bound_are_counted() {
+        let domains: Vec<String> = (1..=40).map(|i| format!("d{i}.test")).collect();
+        let c = conf(&format!("search {}", domains.join(" ")));
+        assert_eq!(
+            (c.search.len(), c.search_over),
+            (MAX_SEARCH, 40 - MAX_SEARCH)
+        );
+        assert_eq!(c.candidates("db")[8], "db.d9.test");
+        assert_eq!(conf("search a b\ndomain c").search_over, 0);
     }
 }

@@ -1,6 +1,8 @@
-//! Asking one server, under a deadline: the A and AAAA queries go out
-//! together in two UDP datagrams (as glibc sends them), and what comes back
-//! is matched to them; a truncated answer is asked again over TCP.
+//! Asking one server, under a deadline: the queries (A and AAAA, or one
+//! type) go out together, one UDP datagram each (as glibc sends them), and
+//! what comes back is matched to them; a truncated answer is asked again
+//! over TCP. The deadline is looked at after every datagram, so a peer that
+//! keeps the socket's buffer full cannot hold the probe past it.
 //!
 //! The UDP socket is connected to the server, so the kernel drops datagrams
 //! from any other address or port (and an ICMP "port unreachable" ends the
@@ -19,16 +21,14 @@ use crate::net::conn::Conn;
 use crate::net::io_reason;
 use crate::target::HostPort;
 
-use super::message::{self, Rejected, Response, TYPE_A, TYPE_AAAA};
+use super::message::{self, Rejected, Response};
 
-/// What we ask for, in this order.
-pub const QTYPES: [u16; 2] = [TYPE_A, TYPE_AAAA];
 /// A UDP response we read whole: without EDNS a server sends at most 512
 /// bytes; anything longer is cut here and fails the checks.
 const MAX_DATAGRAM: usize = 4096;
 
-/// The responses to the A and AAAA queries (`None`: none came in time).
-pub type Answers = [Option<Response>; 2];
+/// The responses to the queries, in their order (`None`: none came in time).
+pub type Answers = Vec<Option<Response>>;
 
 /// Why asking a server got nothing usable.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,27 +40,29 @@ pub enum Silence {
     Failed(String),
 }
 
-/// One server, asked for the A and AAAA records of one name over UDP, on one
+/// One server, asked for records of one name (one query a type) over UDP, on one
 /// socket for every try: an answer to an earlier try that comes late still
 /// counts, and a try sends again only what is still unanswered.
 pub struct Asker<'a> {
     server: SocketAddr,
     qname: &'a [u8],
+    qtypes: &'a [u16],
     socket: Option<UdpSocket>,
-    /// The IDs of every try so far, per query type.
+    /// The IDs of every try so far, per query type (the first `qtypes.len()`).
     sent: Vec<[u16; 2]>,
     answers: Answers,
     over_tcp: bool,
 }
 
 impl<'a> Asker<'a> {
-    pub fn new(server: SocketAddr, qname: &'a [u8]) -> Self {
+    pub fn new(server: SocketAddr, qname: &'a [u8], qtypes: &'a [u16]) -> Self {
         Asker {
             server,
             qname,
+            qtypes,
             socket: None,
             sent: Vec::new(),
-            answers: [None, None],
+            answers: vec![None; qtypes.len()],
             over_tcp: false,
         }
     }
@@ -69,7 +71,7 @@ impl<'a> Asker<'a> {
     /// one), and whether TCP was needed.
     pub fn ask(&mut self, until: &Deadline) -> Result<(&Answers, bool), Silence> {
         self.ask_udp(until)?;
-        for (i, qtype) in QTYPES.into_iter().enumerate() {
+        for (i, &qtype) in self.qtypes.iter().enumerate() {
             if self.answers[i].as_ref().is_some_and(|r| r.truncated) {
                 self.answers[i] = Some(ask_tcp(self.server, self.qname, qtype, until)?);
                 self.over_tcp = true;
@@ -98,9 +100,10 @@ impl<'a> Asker<'a> {
     fn ask_udp(&mut self, until: &Deadline) -> Result<(), Silence> {
         let failed = |e: io::Error| Silence::Failed(io_reason(&e));
         let ids = random_ids();
-        let (qname, missing) = (self.qname, self.answers.clone().map(|a| a.is_none()));
+        let (qname, qtypes) = (self.qname, self.qtypes);
+        let missing: Vec<bool> = self.answers.iter().map(Option::is_none).collect();
         let socket = self.socket().map_err(failed)?;
-        for ((id, qtype), missing) in ids.into_iter().zip(QTYPES).zip(missing) {
+        for ((id, &qtype), missing) in ids.into_iter().zip(qtypes).zip(missing) {
             if missing {
                 socket
                     .send(&message::query(id, qname, qtype))
@@ -110,7 +113,7 @@ impl<'a> Asker<'a> {
         self.sent.push(ids);
         let mut rejected = None;
         let mut buf = [0u8; MAX_DATAGRAM];
-        while self.answers.iter().any(Option::is_none) {
+        while self.answers.iter().any(Option::is_none) && !until.expired() {
             let Some(socket) = self.socket.as_ref() else {
                 break;
             };
@@ -139,7 +142,7 @@ impl<'a> Asker<'a> {
     /// it answers none.
     fn take(&mut self, datagram: &[u8]) -> Result<(), &'static str> {
         let mut why = "another ID";
-        for (i, qtype) in QTYPES.into_iter().enumerate() {
+        for (i, &qtype) in self.qtypes.iter().enumerate() {
             if self.answers[i].is_some() {
                 continue;
             }
