@@ -55,10 +55,10 @@ fn timeout_zero_is_refused() {
         .unhealthy()
         .one_line()
         .says("healthprobe: error: ")
-        .says("must be more than zero");
+        .says("no deadline is for `wait` only");
     probe(&["--timeout", "0s", "http://127.0.0.1:1/"])
         .unhealthy()
-        .says("must be more than zero");
+        .says("no deadline is for `wait` only");
 }
 
 #[test]
