@@ -122,3 +122,80 @@ fn exec_arguments_can_be_kept_out_of_the_line() {
     .healthy()
     .never_says(SECRET);
 }
+
+/// Answers 503 with the request's Authorization header echoed back, in a
+/// header of its own and in the body.
+fn echo_authorization(mut stream: TcpStream, head: &str) {
+    let auth = head
+        .lines()
+        .find_map(|l| {
+            l.split_once(':')
+                .filter(|(n, _)| n.eq_ignore_ascii_case("authorization"))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_default();
+    let body = format!("you sent {auth}");
+    let _ = write!(
+        stream,
+        "HTTP/1.1 503 Service Unavailable\r\nX-Echo-Authorization: {auth}\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+}
+
+#[test]
+fn the_basic_credentials_the_probe_builds_are_never_printed() {
+    // issue 27: the base64 of user:password is as secret as the password.
+    let s = Server::start("127.0.0.1:0", echo_authorization);
+    let blob = "YXBwOmh1bnRlcjI="; // base64("app:hunter2"), what curl sends too
+    let curl = std::process::Command::new("curl")
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-D",
+            "-",
+            "-u",
+            "app:hunter2",
+            &s.url("/"),
+        ])
+        .output()
+        .expect("curl");
+    assert!(
+        String::from_utf8_lossy(&curl.stdout).contains(blob),
+        "curl's oracle: {curl:?}"
+    );
+    let url_with_user = format!("http://app:{SECRET}@{}/", s.addr);
+    let runs = [
+        vec![
+            "--basic-auth",
+            "app:hunter2",
+            "--status",
+            "503",
+            "--header-contains",
+            "x-echo-authorization: nothing",
+        ],
+        vec!["--basic-auth", "app:hunter2"],
+        vec!["-v", "--basic-auth", "app:hunter2"],
+        vec![
+            "-v",
+            "--status",
+            "503",
+            "--header-contains",
+            "x-echo-authorization: nothing",
+            &url_with_user,
+        ],
+        vec!["-v", &url_with_user],
+    ];
+    for args in runs {
+        let mut args = args.clone();
+        let url = s.url("/");
+        if !args.iter().any(|a| a.starts_with("http://")) {
+            args.push(&url);
+        }
+        probe(&args)
+            .unhealthy()
+            .never_says(blob)
+            .never_says("YXBwOmh1bnR")
+            .never_says(SECRET);
+    }
+}

@@ -257,6 +257,7 @@ fn http(t: &str, row: &SchemeRow, cx: &mut Context) -> Result<Check> {
         })
         .collect::<Result<_>>()?;
     Ok(Check::new(HttpCheck {
+        authorization: HttpCheck::basic(opts.basic_auth.as_ref(), &url),
         url,
         method,
         status: opts.status.clone(),
