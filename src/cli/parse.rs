@@ -200,6 +200,7 @@ pub fn parse(args: &[OsString], env: &Env) -> Result<Parsed, UsageError> {
             }
             let Some(index) = find(sub, |o| o.long == name) else {
                 if sub == Some(Sub::Exec) {
+                    exec_program_may_start(&args[i..], &format!("--{name}"))?;
                     program = Some(&args[i - 1..]);
                     break;
                 }
@@ -234,6 +235,9 @@ pub fn parse(args: &[OsString], env: &Env) -> Result<Parsed, UsageError> {
             let index = match find(sub, |o| o.short == Some(c)) {
                 Some(index) if c.is_ascii() => index,
                 _ if sub == Some(Sub::Exec) && at == 1 => {
+                    let c = String::from_utf8_lossy(&cluster[at - 1..]);
+                    let c = c.chars().next().unwrap_or('?');
+                    exec_program_may_start(&args[i..], &format!("-{c}"))?;
                     program = Some(&args[i - 1..]);
                     break;
                 }
@@ -339,6 +343,19 @@ pub fn parse(args: &[OsString], env: &Env) -> Result<Parsed, UsageError> {
         targets,
         values,
     }))
+}
+
+/// After `exec`, an argument that looks like an option but is none of
+/// exec's starts the program (`exec -x`), unless a `--` follows: then the
+/// user meant to end exec's options there, and a misspelt one
+/// (`--redact-arg`) must not run as the program with every argument shown.
+fn exec_program_may_start(rest: &[OsString], arg: &str) -> Result<(), UsageError> {
+    match rest.iter().any(|a| a == "--") {
+        true => Err(grammar(format!(
+            "unexpected argument '{arg}' found before '--' (not an option of exec)"
+        ))),
+        false => Ok(()),
+    }
 }
 
 /// The option `matches` picks among those allowed after `sub`.

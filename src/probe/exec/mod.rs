@@ -21,6 +21,7 @@ use rustix::process::{Pid, PidfdFlags, Signal};
 
 use crate::deadline::Deadline;
 use crate::probe::{Notes, Outcome, Probe, contains};
+use crate::redacted::{Secrets, scrub};
 use crate::report::shown;
 use crate::signals;
 
@@ -47,7 +48,9 @@ impl Probe for ExecCheck {
     fn subject(&self) -> String {
         let mut s = format!("exec {}", self.program.to_string_lossy());
         if self.redact_args && !self.args.is_empty() {
-            s.push_str(&format!(" ({} arguments redacted)", self.args.len()));
+            let n = self.args.len();
+            let noun = if n == 1 { "argument" } else { "arguments" };
+            s.push_str(&format!(" ({n} {noun} redacted)"));
             return s;
         }
         for a in &self.args {
@@ -58,6 +61,17 @@ impl Probe for ExecCheck {
     }
 
     fn probe(&self, deadline: &Deadline, notes: &mut Notes) -> Outcome {
+        let outcome = self.outcome(deadline, notes);
+        let redacted = self.redacted();
+        if !redacted.is_empty() {
+            notes.excerpt = notes.excerpt.take().map(|e| scrub(&e, &redacted));
+        }
+        outcome
+    }
+}
+
+impl ExecCheck {
+    fn outcome(&self, deadline: &Deadline, notes: &mut Notes) -> Outcome {
         match self.run(deadline, notes) {
             Ok(Ended::Exited(status)) if status.success() => self.judge_output(notes),
             Ok(Ended::Exited(status)) => Outcome::Unhealthy(describe_status(status)),
@@ -67,6 +81,22 @@ impl Probe for ExecCheck {
             )),
             Ok(Ended::Stopped) => Outcome::Unhealthy("stopped before it finished".into()),
             Err(reason) => Outcome::Unhealthy(reason),
+        }
+    }
+
+    /// With --redact-args, every argument is a secret: the program may echo
+    /// one (an error quoting its password, `sh -x` tracing its script), and
+    /// its output is scrubbed of them like a server's echo (after
+    /// --stdout-contains has looked at it). Only the output: the rest of
+    /// the line is the probe's own words, and an argument `1` must not hide
+    /// `exit 1`. An argument that is not UTF-8 is not matched.
+    fn redacted(&self) -> Secrets<'_> {
+        Secrets {
+            names: Vec::new(),
+            passwords: match self.redact_args {
+                true => self.args.iter().filter_map(|a| a.to_str()).collect(),
+                false => Vec::new(),
+            },
         }
     }
 }
@@ -310,5 +340,10 @@ mod tests {
             check(true).subject(),
             "exec mysqladmin (2 arguments redacted)"
         );
+        let one = ExecCheck {
+            args: vec!["-phunter2".into()],
+            ..check(true)
+        };
+        assert_eq!(one.subject(), "exec mysqladmin (1 argument redacted)");
     }
 }
