@@ -29,8 +29,9 @@ impl Deadline {
         self.start.elapsed()
     }
 
-    /// The whole budget, for messages: `1s`, `500ms`.
-    pub fn budget(&self) -> humantime::FormattedDuration {
-        humantime::format_duration(self.end - self.start)
+    /// The whole budget, for messages: `1s`, `500ms` as given; `1.0s` for
+    /// a budget cut from another's remaining time (never `999ms 995us`).
+    pub fn budget(&self) -> String {
+        crate::report::rounded(self.end - self.start)
     }
 }

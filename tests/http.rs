@@ -101,6 +101,27 @@ fn a_server_that_never_answers_is_cut_off_at_the_deadline() {
 }
 
 #[test]
+fn a_deadline_cut_from_another_prints_rounded() {
+    // issue 27: wait's attempt runs on what is left of the deadline, and
+    // printed it as `999ms 953us 868ns`.
+    let s = Server::start("127.0.0.1:0", |stream, _| {
+        thread::sleep(Duration::from_secs(3));
+        drop(stream);
+    });
+    let r = probe(&["wait", "--timeout", "1s", &s.url("/")]);
+    r.unhealthy().says("timed out after ");
+    for unit in ["us", "ns", "\u{b5}s"] {
+        assert!(
+            !r.out
+                .split(|c: char| !c.is_alphanumeric())
+                .any(|w| w.ends_with(unit) && w.starts_with(|c: char| c.is_ascii_digit())),
+            "{unit} in {:?}",
+            r.out
+        );
+    }
+}
+
+#[test]
 fn a_trickling_status_line_is_cut_off_at_the_deadline() {
     let s = Server::start("127.0.0.1:0", |mut stream, _| {
         for b in b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n" {
