@@ -500,6 +500,7 @@ impl Given {
                 _ => (opt.set)(&mut options, &value).map_err(invalid)?,
             }
             source[index] = Source::Env;
+            options.from_env.0.push((opt.long, name));
         }
         for (index, opt) in OPTIONS.iter().enumerate() {
             if let (Source::Unset, Some(default)) = (source[index], opt.default) {
