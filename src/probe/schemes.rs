@@ -232,7 +232,9 @@ pub static SCHEMES: [SchemeRow; 17] = [
 
 fn http(t: &str, row: &SchemeRow, cx: &mut Context) -> Result<Check> {
     // No scheme at all is http, as curl reads it.
-    let url = target::parse_url(&target::with_default_scheme(t), row.scheme)?;
+    let mut url = target::parse_url(&target::with_default_scheme(t), row.scheme)?;
+    // Sent, and shown, as curl sends it: without dot segments.
+    url.path = target::without_dot_segments(&url.path);
     let tls = cx.tls_of(row)?;
     let opts = cx.opts;
     // POST when there is a body to send, as curl -d does.

@@ -332,7 +332,11 @@ impl HttpCheck {
             .header("host", host)
             .header("connection", "close");
         let mut shown = vec![
-            format!("> {} {}", self.method, self.url.path),
+            format!(
+                "> {} {}",
+                self.method,
+                crate::target::shown_path(&self.url.path)
+            ),
             format!("> host: {host}"),
         ];
         let mut add = |name: &str, value: &str, printable: String| {
