@@ -17,6 +17,18 @@ impl Deadline {
         Deadline { start, end }
     }
 
+    /// `deadline`, ending `early` before it (never before it started).
+    pub fn ending_before(deadline: &Deadline, early: Duration) -> Deadline {
+        let end = deadline
+            .end
+            .checked_sub(early)
+            .map_or(deadline.start, |e| e.max(deadline.start));
+        Deadline {
+            start: deadline.start,
+            end,
+        }
+    }
+
     pub fn remaining(&self) -> Duration {
         self.end.saturating_duration_since(Instant::now())
     }

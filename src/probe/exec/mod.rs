@@ -33,6 +33,12 @@ const SEARCH_OUTPUT: usize = 64 * 1024;
 /// How long a process that holds the output pipe after the program exited
 /// may keep it, before the check ends without it.
 const PIPE_GRACE: Duration = Duration::from_millis(50);
+/// How long before the deadline a program still running is killed (a tenth
+/// of the budget, at most this): waking, killing a process tree and reaping
+/// it take scheduling rounds, and with every CPU busy each costs up to tens
+/// of milliseconds (a `--timeout 1s` check once ended at 1.31 s; with this
+/// reserve, by 1.0 s). The reserve keeps the probe's exit within the deadline.
+const KILL_RESERVE: Duration = Duration::from_millis(100);
 
 #[derive(Debug, Clone)]
 pub struct ExecCheck {
@@ -167,7 +173,10 @@ impl ExecCheck {
             },
             ..Output::default()
         };
-        let ended = supervise(&mut child, reader, wake, deadline, &mut output);
+        let reserve = KILL_RESERVE.min(deadline.remaining() / 10);
+        let kill_at = Deadline::ending_before(deadline, reserve);
+        let ended = supervise(&mut child, reader, wake, &kill_at, &mut output);
+        reaper::kill_tree(group);
         reaper::kill_group(group);
         let _ = child.wait();
         reaper::kill_and_reap_all();
