@@ -39,9 +39,10 @@ pub use crate::values::FileOption;
 
 impl Settings {
     pub fn load(options: &Options<'_>) -> anyhow::Result<Settings> {
-        for file in [options.cacert, options.cert, options.key]
+        if let Some(file) = [options.cacert, options.cert, options.key]
             .into_iter()
             .flatten()
+            .next()
         {
             bail!("{file}: this build has no TLS (built without the tls feature)");
         }

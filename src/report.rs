@@ -123,7 +123,7 @@ pub fn rounded(d: Duration) -> String {
     let ms = d.as_secs_f64() * 1000.0;
     if d.subsec_nanos() == 0 && d >= SECOND {
         humantime::format_duration(d).to_string()
-    } else if d.subsec_nanos() % 1_000_000 == 0 && d < SECOND {
+    } else if d.subsec_nanos().is_multiple_of(1_000_000) && d < SECOND {
         format!("{}ms", d.subsec_millis())
     } else if ms < 9.95 {
         format!("{ms:.1}ms")

@@ -345,8 +345,7 @@ fn thousands_of_listeners_still_name_the_near_miss_and_count_honestly() {
         let table = std::fs::read_to_string("/proc/thread-self/net/tcp").unwrap();
         let last = table
             .lines()
-            .filter(|l| l.split_whitespace().nth(3) == Some("0A"))
-            .last()
+            .rfind(|l| l.split_whitespace().nth(3) == Some("0A"))
             .unwrap();
         let hex = last
             .split_whitespace()
