@@ -17,6 +17,18 @@ impl Deadline {
         Deadline { start, end }
     }
 
+    /// `deadline`, ending `early` before it (never before it started).
+    pub fn ending_before(deadline: &Deadline, early: Duration) -> Deadline {
+        let end = deadline
+            .end
+            .checked_sub(early)
+            .map_or(deadline.start, |e| e.max(deadline.start));
+        Deadline {
+            start: deadline.start,
+            end,
+        }
+    }
+
     pub fn remaining(&self) -> Duration {
         self.end.saturating_duration_since(Instant::now())
     }
@@ -29,8 +41,9 @@ impl Deadline {
         self.start.elapsed()
     }
 
-    /// The whole budget, for messages: `1s`, `500ms`.
-    pub fn budget(&self) -> humantime::FormattedDuration {
-        humantime::format_duration(self.end - self.start)
+    /// The whole budget, for messages: `1s`, `500ms` as given; `1.0s` for
+    /// a budget cut from another's remaining time (never `999ms 995us`).
+    pub fn budget(&self) -> String {
+        crate::report::rounded(self.end - self.start)
     }
 }

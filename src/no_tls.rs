@@ -4,7 +4,6 @@
 
 use std::io::{self, Read, Write};
 use std::marker::PhantomData;
-use std::path::Path;
 
 use anyhow::bail;
 
@@ -31,24 +30,21 @@ pub struct Settings;
 #[derive(Debug, Clone, Default)]
 pub struct Options<'a> {
     pub insecure: bool,
-    pub cacert: Option<&'a Path>,
-    pub cert: Option<&'a Path>,
-    pub key: Option<&'a Path>,
+    pub cacert: Option<FileOption<'a>>,
+    pub cert: Option<FileOption<'a>>,
+    pub key: Option<FileOption<'a>>,
 }
+
+pub use crate::values::FileOption;
 
 impl Settings {
     pub fn load(options: &Options<'_>) -> anyhow::Result<Settings> {
-        for (flag, path) in [
-            ("--cacert", options.cacert),
-            ("--cert", options.cert),
-            ("--key", options.key),
-        ] {
-            if let Some(path) = path {
-                bail!(
-                    "{flag} {}: this build has no TLS (built without the tls feature)",
-                    path.display()
-                );
-            }
+        if let Some(file) = [options.cacert, options.cert, options.key]
+            .into_iter()
+            .flatten()
+            .next()
+        {
+            bail!("{file}: this build has no TLS (built without the tls feature)");
         }
         Ok(Settings)
     }

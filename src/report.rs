@@ -115,6 +115,28 @@ pub fn format_duration(d: Duration) -> String {
     }
 }
 
+/// A duration as a person reads it: whole seconds or milliseconds as a
+/// user writes them (`2s`, `1m 30s`, `500ms`), anything else rounded to
+/// what a person reads (`1.0s`, `12ms`, `0.3ms`), never `999ms 995us 543ns`.
+pub fn rounded(d: Duration) -> String {
+    const SECOND: Duration = Duration::from_secs(1);
+    let ms = d.as_secs_f64() * 1000.0;
+    if d.subsec_nanos() == 0 && d >= SECOND {
+        humantime::format_duration(d).to_string()
+    } else if d.subsec_nanos().is_multiple_of(1_000_000) && d < SECOND {
+        format!("{}ms", d.subsec_millis())
+    } else if ms < 9.95 {
+        format!("{ms:.1}ms")
+    } else if ms < 999.5 {
+        format!("{ms:.0}ms")
+    } else if ms < 59_950.0 {
+        format!("{:.1}s", d.as_secs_f64())
+    } else {
+        let secs = Duration::from_secs(d.as_secs() + u64::from(d.subsec_millis() >= 500));
+        humantime::format_duration(secs).to_string()
+    }
+}
+
 /// Bytes from a server or a child, made printable: lossy UTF-8, control
 /// characters escaped, cut at [`MAX_SNIPPET`] bytes.
 pub fn escape_excerpt(bytes: &[u8]) -> String {
@@ -176,6 +198,26 @@ pub fn shown(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_are_rounded_for_a_person() {
+        for (d, shown) in [
+            (Duration::from_secs(2), "2s"),
+            (Duration::from_secs(90), "1m 30s"),
+            (Duration::from_millis(500), "500ms"),
+            (Duration::ZERO, "0ms"),
+            (Duration::from_nanos(999_995_543), "1.0s"),
+            (Duration::from_nanos(1_234_567_890), "1.2s"),
+            (Duration::from_micros(12_400), "12ms"),
+            (Duration::from_micros(300), "0.3ms"),
+            (Duration::from_nanos(9_990_000), "10ms"),
+            (Duration::from_millis(1500), "1.5s"),
+            (Duration::from_nanos(59_999_000_000), "1m"),
+            (Duration::from_nanos(119_600_000_000), "2m"),
+        ] {
+            assert_eq!(rounded(d), shown, "{d:?}");
+        }
+    }
 
     fn report(healthy: bool, subject: &str, result: &str) -> CheckReport {
         CheckReport {

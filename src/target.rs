@@ -35,12 +35,82 @@ impl Scheme {
 }
 
 /// Whether `input` is a target without a scheme (`localhost:8080/health`),
-/// which curl reads as http. Not when it holds `://` anywhere
-/// (`ftp//://u:pw@h`, `h?://u:pw@`): that is a mistyped scheme, and reading
-/// the rest as a path or a query would print what follows `://`, a password
-/// among it.
+/// which curl reads as http. As curl reads it, only a `://` before the path
+/// can end a scheme: `h:8080/health?next=http://x/` names none. What
+/// follows a `://` in a path is shown without its password
+/// ([`Url`]'s Display).
 pub fn names_no_scheme(input: &str) -> bool {
-    !input.contains("://")
+    match input.find("://") {
+        None => true,
+        Some(sep) => input[..sep].contains(['/', '?', '#']),
+    }
+}
+
+/// `path` (with its query) as a line may show it: a URL inside it
+/// (`?next=http://u:pw@h/`) without its password, as [`redact_userinfo`]
+/// hides one: everything between the first `:` after the `://` and the last
+/// `@` (it may hide more than a password; it never shows one).
+pub fn shown_path(path: &str) -> std::borrow::Cow<'_, str> {
+    let Some(sep) = path.find("://") else {
+        return std::borrow::Cow::Borrowed(path);
+    };
+    let rest = &path[sep + 3..];
+    match rest
+        .rfind('@')
+        .and_then(|at| Some((rest[..at].find(':')?, at)))
+    {
+        Some((colon, at)) => std::borrow::Cow::Owned(format!(
+            "{}{}:***{}",
+            &path[..sep + 3],
+            &rest[..colon],
+            &rest[at..]
+        )),
+        None => std::borrow::Cow::Borrowed(path),
+    }
+}
+
+/// `path` with its dot segments removed (RFC 3986, 5.2.4), as curl sends
+/// it: `/a/../health` is `/health`. The query is left as it is.
+pub fn without_dot_segments(path: &str) -> String {
+    let (mut input, query) = match path.find('?') {
+        Some(q) => (&path[..q], &path[q..]),
+        None => (path, ""),
+    };
+    let mut out = String::with_capacity(path.len());
+    let pop = |out: &mut String| match out.rfind('/') {
+        Some(i) => out.truncate(i),
+        None => out.clear(),
+    };
+    while !input.is_empty() {
+        if let Some(rest) = input
+            .strip_prefix("../")
+            .or_else(|| input.strip_prefix("./"))
+        {
+            input = rest;
+        } else if input.starts_with("/./") {
+            input = &input[2..];
+        } else if input == "/." {
+            input = "/";
+        } else if input.starts_with("/../") {
+            input = &input[3..];
+            pop(&mut out);
+        } else if input == "/.." {
+            input = "/";
+            pop(&mut out);
+        } else if input == "." || input == ".." {
+            input = "";
+        } else {
+            let from = usize::from(input.starts_with('/'));
+            let end = input[from..].find('/').map_or(input.len(), |i| i + from);
+            out.push_str(&input[..end]);
+            input = &input[end..];
+        }
+    }
+    if out.is_empty() {
+        out.push('/');
+    }
+    out.push_str(query);
+    out
 }
 
 /// `input`, with `http://` in front when it names no scheme: curl reads
@@ -157,7 +227,7 @@ impl fmt::Display for Url {
         if self.explicit_port {
             write!(f, ":{}", self.port)?;
         }
-        f.write_str(&self.path)
+        f.write_str(&shown_path(&self.path))
     }
 }
 
@@ -485,11 +555,45 @@ mod tests {
     }
 
     #[test]
+    fn dot_segments_are_removed_as_rfc_3986_says() {
+        // RFC 3986, 5.4 (the paths of its examples) and curl's reading.
+        for (path, sent) in [
+            ("/a/b/c/./../../g", "/a/g"),
+            ("/mid/content=5/../6", "/mid/6"),
+            ("/a/../health", "/health"),
+            ("/../../health", "/health"),
+            ("/a/./b/", "/a/b/"),
+            ("/a/b/..", "/a/"),
+            ("/a/b/.", "/a/b/"),
+            ("/..", "/"),
+            ("/", "/"),
+            ("/a/..?x=/../y", "/?x=/../y"),
+            ("/a..b/.c/..d", "/a..b/.c/..d"),
+            ("//a/../b", "//b"),
+        ] {
+            assert_eq!(without_dot_segments(path), sent, "{path}");
+        }
+    }
+
+    #[test]
+    fn only_a_scheme_before_the_path_is_one() {
+        assert!(names_no_scheme("127.0.0.1:8080/health?next=http://x/"));
+        assert!(names_no_scheme("h/a#x://y"));
+        assert!(!names_no_scheme("http://h/?next=http://x/"));
+        assert!(!names_no_scheme("htp://h/"));
+        assert_eq!(shown_path("/?next=http://x/"), "/?next=http://x/");
+        assert_eq!(
+            shown_path("/?next=http://u:pw@x/&b=c"),
+            "/?next=http://u:***@x/&b=c"
+        );
+    }
+
+    #[test]
     fn a_mistyped_scheme_is_no_path_to_print_a_password_from() {
         // Found by fuzzing: read as a target without a scheme, this was
-        // http://a with the path //://u:Zx9Secret@, printed whole.
+        // http://a with the path //://u:Zx9Secret@, printed whole. Read so
+        // still (curl's reading), the path is shown without it.
         for input in ["A//://u:Zx9Secret@", "aaaa?://u:Zx9Secret@?"] {
-            assert!(!names_no_scheme(input));
             let shown = crate::probe::schemes::url(input)
                 .map(|u| u.to_string())
                 .unwrap_or_else(|e| format!("{e:#}"));

@@ -327,6 +327,38 @@ impl ExitCodes {
     }
 }
 
+/// A file an option names, and how the user gave it: `--cacert` or
+/// `HEALTHPROBE_CACERT`, so that a message about it names what to fix.
+#[derive(Debug, Clone, Copy)]
+pub struct FileOption<'a> {
+    pub path: &'a std::path::Path,
+    pub given_as: &'a str,
+}
+
+impl std::fmt::Display for FileOption<'_> {
+    /// `--cacert /etc/ca.pem`, or `HEALTHPROBE_CACERT=/etc/ca.pem`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let between = if self.given_as.starts_with('-') {
+            " "
+        } else {
+            "="
+        };
+        write!(f, "{}{between}{}", self.given_as, self.path.display())
+    }
+}
+
+/// The options whose value came from a variable: (long name, variable).
+/// Where a value came from is not part of what it means: any two are equal,
+/// so two spellings of one command line compare equal.
+#[derive(Debug, Clone, Default)]
+pub struct FromEnv(pub Vec<(&'static str, &'static str)>);
+
+impl PartialEq for FromEnv {
+    fn eq(&self, _: &FromEnv) -> bool {
+        true
+    }
+}
+
 /// Every option's value once the command line and the environment are read
 /// (`cli::options` fills it from its table; the checks read it).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -391,6 +423,22 @@ pub struct Options {
     /// `Name: TEXT` response header checks, checked for form here and
     /// compiled by the HTTP check.
     pub header_contains: Vec<String>,
+    /// The options whose value came from a variable, for messages to name
+    /// what the user set.
+    pub from_env: FromEnv,
+}
+
+impl Options {
+    /// How the user gave the option `flag` (`--cacert`): the flag, or the
+    /// variable it came from (`HEALTHPROBE_CACERT`).
+    pub fn given_as(&self, flag: &'static str) -> &'static str {
+        let long = flag.trim_start_matches('-');
+        self.from_env
+            .0
+            .iter()
+            .find(|(l, _)| *l == long)
+            .map_or(flag, |(_, var)| var)
+    }
 }
 
 /// A size: bytes, or a whole number followed by K, M or G (or KiB, MiB,

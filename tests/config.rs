@@ -181,3 +181,66 @@ fn consul_exit_codes_tell_warning_from_critical() {
     // Docker codes: a 429 is simply unhealthy.
     probe(&[&busy.url("/")]).unhealthy();
 }
+
+#[test]
+fn tls_variables_are_read_only_by_checks_that_speak_tls() {
+    // issue 27: HEALTHPROBE_CACERT=/nonexistent failed plain mqtt:// and
+    // amqp:// checks with an error about --cacert.
+    let broker = Server::raw("127.0.0.1:0", |mut s, _| {
+        use std::io::{Read, Write};
+        let mut connect = [0u8; 256];
+        if s.read(&mut connect).unwrap_or(0) > 0 {
+            let _ = s.write_all(&[0x20, 2, 0, 0]); // CONNACK 0
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    });
+    let web = Server::http(
+        "127.0.0.1:0",
+        "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+    );
+    let bad = [
+        ("HEALTHPROBE_CACERT", "/nonexistent/ca.pem"),
+        ("HEALTHPROBE_CERT", "/nonexistent/cert.pem"),
+        ("HEALTHPROBE_KEY", "/nonexistent/key.pem"),
+        ("HEALTHPROBE_INSECURE", "maybe"),
+    ];
+    let mqtt = format!("mqtt://{}", broker.addr);
+    let http = web.url("/");
+    for target in [&mqtt, &http] {
+        probe_env(&[target], &bad).healthy().one_line();
+    }
+    let dead = closed_port();
+    for target in [
+        format!("amqp://127.0.0.1:{dead}"),
+        format!("redis://127.0.0.1:{dead}"),
+    ] {
+        probe_env(&[&target], &bad)
+            .unhealthy()
+            .one_line()
+            .says("connection refused")
+            .never_says("nonexistent");
+    }
+    // A check that speaks TLS reads them, and the message names the variable.
+    probe_env(
+        &[&format!("mqtts://127.0.0.1:{dead}")],
+        &[("HEALTHPROBE_CACERT", "/nonexistent/ca.pem")],
+    )
+    .unhealthy()
+    .one_line()
+    .says("HEALTHPROBE_CACERT=/nonexistent/ca.pem: ")
+    .never_says("--cacert");
+    probe_env(
+        &[&format!("https://127.0.0.1:{dead}/")],
+        &[("HEALTHPROBE_CERT", "/nonexistent/cert.pem")],
+    )
+    .unhealthy()
+    .says("HEALTHPROBE_CERT=/nonexistent/cert.pem: ");
+    // The same given as a flag is named as the flag.
+    probe(&[
+        "--cacert",
+        "/nonexistent/ca.pem",
+        &format!("https://127.0.0.1:{dead}/"),
+    ])
+    .unhealthy()
+    .says("--cacert /nonexistent/ca.pem: ");
+}

@@ -183,3 +183,48 @@ fn stdout_contains_looks_at_the_first_64_kib_of_the_output() {
     )
     .healthy();
 }
+
+/// Runs `f` with a busy loop on every CPU, as a loaded host has.
+fn with_every_cpu_busy<T>(f: impl FnOnce() -> T) -> T {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let stop = AtomicBool::new(false);
+    let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+    std::thread::scope(|s| {
+        for _ in 0..cpus {
+            s.spawn(|| {
+                let mut n = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    n = std::hint::black_box(n.wrapping_add(1));
+                }
+            });
+        }
+        let out = f();
+        stop.store(true, Ordering::Relaxed);
+        out
+    })
+}
+
+#[test]
+fn the_deadline_holds_with_every_cpu_busy() {
+    // issue 27: a program ignoring SIGTERM that leaves a setsid grandchild
+    // took 1.31 s for --timeout 1s with both CPUs busy: the kill starts
+    // early enough for the probe to be done by its deadline.
+    let marker = format!("304.{}", unique(""));
+    let script = format!("trap '' TERM; setsid sleep {marker} & sleep {marker}; true");
+    let runs = with_every_cpu_busy(|| {
+        (0..3)
+            .map(|_| probe(&["--timeout", "1s", "exec", "--", "sh", "-c", &script]))
+            .collect::<Vec<_>>()
+    });
+    for run in &runs {
+        run.unhealthy()
+            .one_line()
+            .says("timed out after 1s; killed its process group in ");
+        // By its own clock the probe was done within its second...
+        let took = run.out.trim_end().rsplit(" in ").next().unwrap_or_default();
+        assert!(took.ends_with("ms") || took == "1.00s", "{took}: {run:?}");
+        // ...and, process start and exit included, within a few ms of it.
+        run.within(Duration::from_millis(1100));
+    }
+    assert_eq!(processes_with(&marker), Vec::<String>::new());
+}

@@ -189,3 +189,34 @@ fn a_file_dated_1960_is_decades_old() {
         .says("last modified 6");
     let _ = std::fs::remove_file(path);
 }
+
+/// `grep -qF TEXT PATH`: the oracle for what a file holds.
+fn grep_finds(text: &str, path: &str) -> bool {
+    std::process::Command::new("grep")
+        .args(["-qF", "--", text, path])
+        .status()
+        .expect("grep")
+        .success()
+}
+
+#[test]
+fn files_the_kernel_says_are_empty_are_read_as_grep_reads_them() {
+    // issue 27: /proc files have size 0 in their metadata and content when read.
+    for (path, text) in [("/proc/self/status", "Name:"), ("/proc/mounts", " / ")] {
+        assert!(grep_finds(text, path), "grep -qF {text:?} {path}");
+        probe(&["file", path, "--contains", text])
+            .healthy()
+            .one_line()
+            .says("bytes, contains");
+        probe(&["file", path, "--non-empty"]).healthy();
+        probe(&["file", path, "--min-size", "10"]).healthy();
+        probe(&["file", path, "--max-size", "10"])
+            .unhealthy()
+            .says("at least 11 bytes, more than --max-size 10");
+        let absent = "no such text 8c1f";
+        assert!(!grep_finds(absent, path));
+        probe(&["file", path, "--contains", absent])
+            .unhealthy()
+            .says("not in its first");
+    }
+}

@@ -101,6 +101,27 @@ fn a_server_that_never_answers_is_cut_off_at_the_deadline() {
 }
 
 #[test]
+fn a_deadline_cut_from_another_prints_rounded() {
+    // issue 27: wait's attempt runs on what is left of the deadline, and
+    // printed it as `999ms 953us 868ns`.
+    let s = Server::start("127.0.0.1:0", |stream, _| {
+        thread::sleep(Duration::from_secs(3));
+        drop(stream);
+    });
+    let r = probe(&["wait", "--timeout", "1s", &s.url("/")]);
+    r.unhealthy().says("timed out after ");
+    for unit in ["us", "ns", "\u{b5}s"] {
+        assert!(
+            !r.out
+                .split(|c: char| !c.is_alphanumeric())
+                .any(|w| w.ends_with(unit) && w.starts_with(|c: char| c.is_ascii_digit())),
+            "{unit} in {:?}",
+            r.out
+        );
+    }
+}
+
+#[test]
 fn a_trickling_status_line_is_cut_off_at_the_deadline() {
     let s = Server::start("127.0.0.1:0", |mut stream, _| {
         for b in b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n" {
@@ -811,5 +832,43 @@ fn a_long_body_json_path_is_refused_not_a_crash() {
             .unhealthy()
             .one_line()
             .says("more than 64 steps");
+    }
+}
+
+/// The request line curl sends for `target` to `s`.
+fn curl_request_line(s: &Server, target: &str) -> String {
+    let out = std::process::Command::new("curl")
+        .args(["-s", "-o", "/dev/null", target])
+        .output()
+        .expect("curl");
+    assert!(out.status.success(), "curl {target}: {out:?}");
+    s.request().lines().next().unwrap_or_default().to_string()
+}
+
+#[test]
+fn targets_are_read_and_sent_as_curl_reads_and_sends_them() {
+    // issue 27: a `://` after the path's start is no scheme, and dot
+    // segments are removed (RFC 3986), for bare targets and http:// URLs.
+    let s = Server::http(
+        "127.0.0.1:0",
+        "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+    );
+    let a = s.addr;
+    for target in [
+        format!("{a}/health?next=http://x/"),
+        format!("{a}/a/../health"),
+        format!("http://{a}/a/b/./../../health?x=/../y"),
+        format!("http://{a}/../status/."),
+        format!("{a}/a/..?next=http://x/../y"),
+    ] {
+        let by_curl = curl_request_line(&s, &target);
+        let run = probe(&["-v", &target]);
+        run.healthy();
+        let by_probe = s.request().lines().next().unwrap_or_default().to_string();
+        assert_eq!(by_probe, by_curl, "{target}: {run:?}");
+        // The line shows what was sent.
+        let path = by_curl.split(' ').nth(1).unwrap_or_default();
+        run.says(&format!("GET http://{a}{path} -> 200 OK"))
+            .says(&format!("> GET {path}\n"));
     }
 }

@@ -233,3 +233,42 @@ fn hostile_mqtt_peers_end_in_one_line_within_the_deadline() {
         .by_deadline(Duration::from_secs(1));
     }
 }
+
+/// Client ids of the CONNECTs the fake broker below saw.
+static CLIENT_IDS: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+
+#[test]
+#[ignore = "needs root and unshare (util-linux) for PID namespaces; CI runs it"]
+fn client_ids_differ_between_containers_with_the_same_pid() {
+    // issue 27: `healthprobe-<pid>` collided across containers (each probe
+    // is the same PID in its own PID namespace), and the broker dropped the
+    // older session. Two probes, each in a PID namespace of its own.
+    require(is_root(), "root, for unshare --pid");
+    let s = Server::raw("127.0.0.1:0", |mut s, _| {
+        let connect = answer(&mut s, &[0x20, 2, 0, 0]);
+        // Fixed header (2), variable header (10), then the id's length and the id.
+        let id = connect.get(12..14).and_then(|len| {
+            let len = usize::from(u16::from_be_bytes([len[0], len[1]]));
+            connect.get(14..14 + len)
+        });
+        CLIENT_IDS
+            .lock()
+            .unwrap()
+            .push(id.unwrap_or_default().to_vec());
+    });
+    let target = format!("mqtt://{}", s.addr);
+    for _ in 0..2 {
+        probe_wrapped(&["unshare", "--pid", "--fork", "--kill-child"], &[&target])
+            .healthy()
+            .one_line();
+    }
+    thread::sleep(Duration::from_millis(500));
+    let ids = CLIENT_IDS.lock().unwrap().clone();
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    assert_ne!(ids[0], ids[1], "{ids:?}");
+    for id in &ids {
+        assert!(id.starts_with(b"healthprobe-"), "{id:?}");
+        // MQTT 3.1.1 (3.1.3.1): 1 to 23 bytes of 0-9a-zA-Z every broker must take.
+        assert!(id.len() <= 23, "{}", String::from_utf8_lossy(id));
+    }
+}

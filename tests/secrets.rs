@@ -122,3 +122,173 @@ fn exec_arguments_can_be_kept_out_of_the_line() {
     .healthy()
     .never_says(SECRET);
 }
+
+/// Answers 503 with the request's Authorization header echoed back, in a
+/// header of its own and in the body.
+fn echo_authorization(mut stream: TcpStream, head: &str) {
+    let auth = head
+        .lines()
+        .find_map(|l| {
+            l.split_once(':')
+                .filter(|(n, _)| n.eq_ignore_ascii_case("authorization"))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_default();
+    let body = format!("you sent {auth}");
+    let _ = write!(
+        stream,
+        "HTTP/1.1 503 Service Unavailable\r\nX-Echo-Authorization: {auth}\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+}
+
+#[test]
+fn the_basic_credentials_the_probe_builds_are_never_printed() {
+    // issue 27: the base64 of user:password is as secret as the password.
+    let s = Server::start("127.0.0.1:0", echo_authorization);
+    let blob = "YXBwOmh1bnRlcjI="; // base64("app:hunter2"), what curl sends too
+    let curl = std::process::Command::new("curl")
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-D",
+            "-",
+            "-u",
+            "app:hunter2",
+            &s.url("/"),
+        ])
+        .output()
+        .expect("curl");
+    assert!(
+        String::from_utf8_lossy(&curl.stdout).contains(blob),
+        "curl's oracle: {curl:?}"
+    );
+    let url_with_user = format!("http://app:{SECRET}@{}/", s.addr);
+    let runs = [
+        vec![
+            "--basic-auth",
+            "app:hunter2",
+            "--status",
+            "503",
+            "--header-contains",
+            "x-echo-authorization: nothing",
+        ],
+        vec!["--basic-auth", "app:hunter2"],
+        vec!["-v", "--basic-auth", "app:hunter2"],
+        vec![
+            "-v",
+            "--status",
+            "503",
+            "--header-contains",
+            "x-echo-authorization: nothing",
+            &url_with_user,
+        ],
+        vec!["-v", &url_with_user],
+    ];
+    for args in runs {
+        let mut args = args.clone();
+        let url = s.url("/");
+        if !args.iter().any(|a| a.starts_with("http://")) {
+            args.push(&url);
+        }
+        probe(&args)
+            .unhealthy()
+            .never_says(blob)
+            .never_says("YXBwOmh1bnR")
+            .never_says(SECRET);
+    }
+}
+
+#[test]
+fn redacted_exec_arguments_are_scrubbed_from_the_programs_output() {
+    // issue 27: the program's own words, its -x trace and the excerpt
+    // --stdout-contains shows, all without the redacted arguments.
+    let script = r#"echo "login failed for $1" >&2; exit 2"#;
+    probe(&[
+        "exec",
+        "--redact-args",
+        "--",
+        "sh",
+        "-c",
+        script,
+        "sh",
+        "S3cretPw",
+    ])
+    .unhealthy()
+    .one_line()
+    .says("exec sh (4 arguments redacted) -> exit 2")
+    .says("login failed for ***")
+    .never_says("S3cret");
+    probe(&[
+        "-v",
+        "exec",
+        "--redact-args",
+        "--",
+        "sh",
+        "-xc",
+        "exit 3",
+        "sh",
+        "S3cretPw",
+    ])
+    .unhealthy()
+    .says("exit 3")
+    .never_says("S3cret");
+    probe(&[
+        "exec",
+        "--redact-args",
+        "--",
+        "sh",
+        "-xc",
+        r#"echo "$1" >/dev/null; exit 1"#,
+        "sh",
+        "S3cretPw",
+    ])
+    .unhealthy()
+    .says("+ echo ***")
+    .never_says("S3cret");
+    probe(&[
+        "exec",
+        "--redact-args",
+        "--stdout-contains",
+        "healthy",
+        "--",
+        "sh",
+        "-c",
+        r#"echo "token=$1 starting""#,
+        "sh",
+        "S3cretPw",
+    ])
+    .unhealthy()
+    .says(r#"exit 0, but "healthy" not in the first"#)
+    .says("token=*** starting")
+    .never_says("S3cret");
+    // The probe's own words are not scrubbed: an argument `1` hides no `exit 1`.
+    probe(&["exec", "--redact-args", "--", "sh", "-c", "exit $0", "1"])
+        .unhealthy()
+        .says("exec sh (3 arguments redacted) -> exit 1 in");
+    probe(&["exec", "--redact-args", "--", "sh", "-c", "exit 0"])
+        .healthy()
+        .says("exec sh (2 arguments redacted) -> exit 0");
+    probe(&["exec", "--redact-args", "--", "false", "S3cretPw"])
+        .unhealthy()
+        .says("exec false (1 argument redacted) -> exit 1")
+        .never_says("S3cret");
+}
+
+#[test]
+fn a_misspelt_exec_option_before_the_double_dash_is_a_usage_error() {
+    // issue 27: `--redact-arg` ran as the program, every argument shown.
+    for misspelt in ["--redact-arg", "--redact-arg=yes", "-r"] {
+        probe(&["exec", misspelt, "--", "/bin/false", "S3cretPw"])
+            .unhealthy()
+            .one_line()
+            .says("unexpected argument")
+            .says("before '--'")
+            .never_says("S3cret");
+    }
+    // Without `--`, an argument like an option is still the program (as before).
+    probe(&["exec", "-nonexistent-program", "S3cretPw"])
+        .unhealthy()
+        .says("program not found: -nonexistent-program");
+}

@@ -71,8 +71,9 @@ fn a_bad_url_with_a_password_does_not_print_it() {
 #[cfg(not(feature = "tls"))]
 #[test]
 fn the_slim_build_refuses_the_tls_options_by_name() {
+    // (Read by checks that speak TLS only: issue 27.)
     for flag in ["--cacert", "--cert", "--key"] {
-        probe(&[flag, "/some/file.pem", "http://localhost/"])
+        probe(&[flag, "/some/file.pem", "https://localhost/"])
             .unhealthy()
             .one_line()
             .says(&format!("{flag} /some/file.pem: this build has no TLS"));

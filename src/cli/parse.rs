@@ -205,6 +205,7 @@ pub fn parse(args: &[OsString], env: &Env) -> Result<Parsed, UsageError> {
             }
             let Some(index) = find(sub, |o| o.long == name) else {
                 if sub == Some(Sub::Exec) {
+                    exec_program_may_start(&args[i..], &format!("--{name}"))?;
                     program = Some(&args[i - 1..]);
                     break;
                 }
@@ -239,6 +240,9 @@ pub fn parse(args: &[OsString], env: &Env) -> Result<Parsed, UsageError> {
             let index = match find(sub, |o| o.short == Some(c)) {
                 Some(index) if c.is_ascii() => index,
                 _ if sub == Some(Sub::Exec) && at == 1 => {
+                    let c = String::from_utf8_lossy(&cluster[at - 1..]);
+                    let c = c.chars().next().unwrap_or('?');
+                    exec_program_may_start(&args[i..], &format!("-{c}"))?;
                     program = Some(&args[i - 1..]);
                     break;
                 }
@@ -418,6 +422,19 @@ fn jaro(a: &str, b: &str) -> f64 {
     (m / a.len() as f64 + m / b.len() as f64 + (m - swapped as f64) / m) / 3.0
 }
 
+/// After `exec`, an argument that looks like an option but is none of
+/// exec's starts the program (`exec -x`), unless a `--` follows: then the
+/// user meant to end exec's options there, and a misspelt one
+/// (`--redact-arg`) must not run as the program with every argument shown.
+fn exec_program_may_start(rest: &[OsString], arg: &str) -> Result<(), UsageError> {
+    match rest.iter().any(|a| a == "--") {
+        true => Err(grammar(format!(
+            "unexpected argument '{arg}' found before '--' (not an option of exec)"
+        ))),
+        false => Ok(()),
+    }
+}
+
 /// The option `matches` picks among those allowed after `sub`.
 fn find(sub: Option<Sub>, matches: impl Fn(&Opt) -> bool) -> Option<usize> {
     OPTIONS.iter().position(|o| matches(o) && o.allowed_in(sub))
@@ -561,6 +578,7 @@ impl Given {
                 _ => (opt.set)(&mut options, &value).map_err(invalid)?,
             }
             source[index] = Source::Env;
+            options.from_env.0.push((opt.long, name));
         }
         // Only the defaults this run can read: a plain check does not pay
         // for parsing wait's durations or exec's status list.

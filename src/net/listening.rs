@@ -22,12 +22,15 @@ use std::sync::mpsc;
 
 use crate::deadline::Deadline;
 
-/// Read at most this much of each table: listening sockets come first in
-/// them, so even a busy host's listeners are within it.
-const MAX_TABLE: u64 = 256 * 1024;
+/// Read at most this much of each table (~100,000 sockets): the whole of
+/// any real one, so the refused port's listener is found wherever the
+/// kernel lists it, and every listener is counted. The deadline bounds the
+/// time; memory stays a line's worth.
+const MAX_TABLE: u64 = 16 * 1024 * 1024;
 /// A table line is ~150 bytes; a longer one is not the kernel's.
 const MAX_LINE: u64 = 512;
-/// Listening sockets considered at most (-v has room for a few hundred).
+/// Listening sockets kept at most, besides those on the refused port (-v
+/// has room for a few hundred); past it the line says "and more than N".
 const MAX_LISTENERS: usize = 1024;
 /// Entries named on the line; `-v` lists them all.
 const ON_THE_LINE: usize = 4;
@@ -60,22 +63,32 @@ pub fn describe(refused: &[SocketAddr], budget: usize, deadline: &Deadline) -> O
     if deadline.expired() || !refused.iter().any(|a| is_local(a.ip())) {
         return None;
     }
+    let port = refused.first()?.port();
     let (tx, rx) = mpsc::sync_channel(1);
     // A late thread is not waited for: it ends with its read (or the process).
     std::thread::Builder::new()
         .stack_size(64 * 1024)
         .spawn(move || {
-            let mut listeners = Vec::new();
+            let mut found = Found::default();
             for path in ["/proc/net/tcp", "/proc/net/tcp6"] {
                 if let Ok(table) = File::open(path) {
-                    listeners_in(table, u32::to_ne_bytes, &mut listeners);
+                    listeners_in(table, u32::to_ne_bytes, port, &mut found);
                 }
             }
-            let _ = tx.send(listeners);
+            let _ = tx.send(found);
         })
         .ok()?;
-    let listeners = rx.recv_timeout(deadline.remaining()).ok()?;
-    render(&entries(refused, &listeners), budget)
+    let found = rx.recv_timeout(deadline.remaining()).ok()?;
+    render(&entries(refused, &found.listeners), found.more, budget)
+}
+
+/// The listening sockets read from the tables.
+#[derive(Debug, Default)]
+struct Found {
+    /// Those on the refused port, all of them; others up to [`MAX_LISTENERS`].
+    listeners: Vec<SocketAddr>,
+    /// Whether others were left out past [`MAX_LISTENERS`].
+    more: bool,
 }
 
 /// Loopback, unspecified (connecting there reaches this host), or an
@@ -85,17 +98,19 @@ fn is_local(ip: IpAddr) -> bool {
     ip.is_loopback() || ip.is_unspecified() || UdpSocket::bind(SocketAddr::new(ip, 0)).is_ok()
 }
 
-/// Adds the listening sockets of one table to `out` (at most
-/// [`MAX_LISTENERS`] in all), reading at most [`MAX_TABLE`] bytes of it, a
-/// line at a time: memory stays a buffer's worth however many sockets the
-/// host has. The kernel prints each 32-bit word of an address in host byte
-/// order: `word_bytes` turns one back into the address's bytes
-/// (`u32::to_ne_bytes` for this host's tables).
-fn listeners_in(table: impl Read, word_bytes: fn(u32) -> [u8; 4], out: &mut Vec<SocketAddr>) {
+/// Adds the listening sockets of one table to `out`: every one on `port`
+/// (the refused one, wherever the kernel lists it), the others up to
+/// [`MAX_LISTENERS`] in all, noting any left out. Reads at most
+/// [`MAX_TABLE`] bytes of it, a line at a time: memory stays a buffer's
+/// worth however many sockets the host has. The kernel prints each 32-bit
+/// word of an address in host byte order: `word_bytes` turns one back into
+/// the address's bytes (`u32::to_ne_bytes` for this host's tables).
+fn listeners_in(table: impl Read, word_bytes: fn(u32) -> [u8; 4], port: u16, out: &mut Found) {
     let mut table = BufReader::with_capacity(8 * 1024, table.take(MAX_TABLE));
     let mut line = Vec::with_capacity(MAX_LINE as usize);
     let mut header = true;
-    while out.len() < MAX_LISTENERS {
+    let mut others = out.listeners.iter().filter(|a| a.port() != port).count();
+    loop {
         line.clear();
         // A longer line is read in pieces, which do not parse.
         match (&mut table).take(MAX_LINE).read_until(b'\n', &mut line) {
@@ -107,8 +122,22 @@ fn listeners_in(table: impl Read, word_bytes: fn(u32) -> [u8; 4], out: &mut Vec<
         let Some(addr) = listener(&line, word_bytes) else {
             continue;
         };
-        if !out.contains(&addr) {
-            out.push(addr);
+        let asked = addr.port() == port;
+        if !asked && others >= MAX_LISTENERS {
+            // Already kept (SO_REUSEPORT lists a socket per process) or left out.
+            out.more |= !out.listeners.contains(&addr);
+            continue;
+        }
+        // The refused port's own: as many as a port can have addresses, at
+        // most MAX_LISTENERS as well.
+        let kept_on_port = || out.listeners.iter().filter(|a| a.port() == port).count();
+        if asked && kept_on_port() >= MAX_LISTENERS {
+            out.more |= !out.listeners.contains(&addr);
+            continue;
+        }
+        if !out.listeners.contains(&addr) {
+            out.listeners.push(addr);
+            others += usize::from(!asked);
         }
     }
 }
@@ -227,14 +256,14 @@ fn near_miss(port: u16, ips: &[IpAddr], refused: &[SocketAddr]) -> String {
     s
 }
 
-/// The line's part (a few entries within `budget` bytes, then "and N more")
-/// and every entry for `-v`.
-fn render(entries: &[String], budget: usize) -> Option<Listening> {
+/// The line's part (a few entries within `budget` bytes, then "and N more",
+/// or "and more than N" when `more` were left out) and every entry for `-v`.
+fn render(entries: &[String], more: bool, budget: usize) -> Option<Listening> {
     if entries.is_empty() {
         return None;
     }
-    // Room kept for " and 2048 more".
-    let room = budget.saturating_sub(HEAD.len() + 14);
+    // Room kept for " and more than 2048".
+    let room = budget.saturating_sub(HEAD.len() + 19);
     let mut shown = 0;
     let mut used = 0;
     for e in entries.iter().take(ON_THE_LINE) {
@@ -248,14 +277,22 @@ fn render(entries: &[String], budget: usize) -> Option<Listening> {
     let mut suffix = String::new();
     if shown > 0 {
         suffix = format!("{HEAD}{}", entries[..shown].join(", "));
-        if entries.len() > shown {
-            let _ = write!(suffix, " and {} more", entries.len() - shown);
+        match (more, entries.len() - shown) {
+            (true, 0) => suffix.push_str(" and more"),
+            (true, n) => _ = write!(suffix, " and more than {n}"),
+            (false, 0) => {}
+            (false, n) => _ = write!(suffix, " and {n} more"),
         }
-    } else if budget >= HEAD.len() + 14 {
-        suffix = format!("{HEAD}{} (see -v)", entries.len());
+    } else if budget >= HEAD.len() + 19 {
+        let over = if more { "more than " } else { "" };
+        suffix = format!("{HEAD}{over}{} (see -v)", entries.len());
     }
     let mut details = Vec::new();
-    let mut line = format!("listening here ({}):", entries.len());
+    let counted = match more {
+        true => format!("more than {}", entries.len()),
+        false => entries.len().to_string(),
+    };
+    let mut line = format!("listening here ({counted}):");
     for e in entries {
         if line.len() + 1 + e.len() > DETAIL_WIDTH {
             details.push(std::mem::take(&mut line));
@@ -301,6 +338,13 @@ mod tests {
         t.into_bytes()
     }
 
+    /// The listeners of one table, the refused port being `port`.
+    fn read(table: &[u8], word_bytes: fn(u32) -> [u8; 4], port: u16) -> Found {
+        let mut found = Found::default();
+        listeners_in(table, word_bytes, port, &mut found);
+        found
+    }
+
     #[test]
     fn tables_parse_in_either_byte_order() {
         let rows = [
@@ -321,17 +365,11 @@ mod tests {
         let little = table(&rows, u32::from_le_bytes);
         let big = table(&rows, u32::from_be_bytes);
         assert_ne!(little, big);
-        let mut got = Vec::new();
-        listeners_in(&little[..], u32::to_le_bytes, &mut got);
-        assert_eq!(got, want);
-        let mut got = Vec::new();
-        listeners_in(&big[..], u32::to_be_bytes, &mut got);
-        assert_eq!(got, want);
+        assert_eq!(read(&little, u32::to_le_bytes, 1).listeners, want);
+        assert_eq!(read(&big, u32::to_be_bytes, 1).listeners, want);
         // This host's own order reads this host's tables.
         let native = table(&rows, u32::from_ne_bytes);
-        let mut got = Vec::new();
-        listeners_in(&native[..], u32::to_ne_bytes, &mut got);
-        assert_eq!(got, want);
+        assert_eq!(read(&native, u32::to_ne_bytes, 1).listeners, want);
     }
 
     #[test]
@@ -369,35 +407,61 @@ mod tests {
         t.extend_from_slice(&[b'7'; 1000]); // not a line the kernel writes
         t.extend_from_slice(b"\n");
         t.extend_from_slice(&table(&[(sa("127.0.0.1:2"), "0A")], u32::from_le_bytes)[1..]);
-        let mut got = Vec::new();
-        listeners_in(&t[..], u32::to_le_bytes, &mut got);
-        assert_eq!(got, vec![sa("127.0.0.1:1"), sa("127.0.0.1:2")]);
-        // Nothing past the first 256 KiB is read.
-        let established = vec![(sa("127.0.0.1:9"), "01"); 3000];
-        let mut t = table(&established, u32::from_le_bytes);
-        assert!(t.len() as u64 > MAX_TABLE);
-        t.extend_from_slice(b"   1: 0100007F:0050 00000000:0000 0A\n");
-        let mut got = Vec::new();
-        listeners_in(&t[..], u32::to_le_bytes, &mut got);
-        assert_eq!(got, vec![]);
-        t.drain(..t.len() - 40);
-        listeners_in(&t[..], u32::to_le_bytes, &mut got);
         assert_eq!(
-            got,
+            read(&t, u32::to_le_bytes, 1).listeners,
+            vec![sa("127.0.0.1:1"), sa("127.0.0.1:2")]
+        );
+        // Nothing past the first MAX_TABLE bytes is read.
+        let established = vec![(sa("127.0.0.1:9"), "01"); 3000];
+        let one = table(&established, u32::from_le_bytes);
+        let mut t = Vec::new();
+        while t.len() as u64 <= MAX_TABLE {
+            t.extend_from_slice(&one);
+        }
+        t.extend_from_slice(b"   1: 0100007F:0050 00000000:0000 0A\n");
+        assert_eq!(read(&t, u32::to_le_bytes, 1).listeners, vec![]);
+        t.drain(..t.len() - 40);
+        assert_eq!(
+            read(&t, u32::to_le_bytes, 1).listeners,
             vec![sa("127.0.0.1:80")],
             "{:?}",
             String::from_utf8_lossy(&t)
         );
+    }
+
+    #[test]
+    fn the_refused_port_is_found_and_the_rest_counted_however_many_listen() {
+        // issue 27: 3000 IPv4 listeners, the refused port's listed last.
         let many: Vec<(SocketAddr, &str)> = (1..=3000u16)
-            .map(|p| (SocketAddr::new(Ipv4Addr::LOCALHOST.into(), p), "0A"))
+            .map(|p| (SocketAddr::new(Ipv4Addr::LOCALHOST.into(), 20000 + p), "0A"))
             .collect();
-        let mut got = Vec::new();
-        listeners_in(
-            &table(&many, u32::from_le_bytes)[..],
-            u32::to_le_bytes,
-            &mut got,
+        let t = table(&many, u32::from_le_bytes);
+        let found = read(&t, u32::to_le_bytes, 23000);
+        assert_eq!(found.listeners.len(), MAX_LISTENERS + 1);
+        assert!(found.more);
+        assert!(found.listeners.contains(&sa("127.0.0.1:23000")));
+        let refused = [sa("[::1]:23000")];
+        let got = render(&entries(&refused, &found.listeners), found.more, 200).unwrap();
+        assert!(
+            got.suffix
+                .starts_with("; listening here: port 23000 only on 127.0.0.1 (IPv4), "),
+            "{}",
+            got.suffix
         );
-        assert_eq!(got.len(), MAX_LISTENERS);
+        assert!(
+            got.suffix.ends_with(" and more than 1021"),
+            "{}",
+            got.suffix
+        );
+        assert!(got.details[0].starts_with("listening here (more than 1025): "));
+        // Within the bound, counted exactly.
+        let found = read(&t[..t.len() / 4], u32::to_le_bytes, 23000);
+        assert!(!found.more);
+        let got = render(&entries(&refused, &found.listeners), found.more, 200).unwrap();
+        assert!(
+            got.suffix
+                .ends_with(&format!(" and {} more", found.listeners.len() - 4))
+        );
     }
 
     #[test]
@@ -464,7 +528,7 @@ mod tests {
     #[test]
     fn the_line_names_a_few_and_counts_the_rest() {
         let e: Vec<String> = (1..=10).map(|p| format!("0.0.0.0:{p}")).collect();
-        let got = render(&e, 200).unwrap();
+        let got = render(&e, false, 200).unwrap();
         assert_eq!(
             got.suffix,
             "; listening here: 0.0.0.0:1, 0.0.0.0:2, 0.0.0.0:3, 0.0.0.0:4 and 6 more"
@@ -477,16 +541,16 @@ mod tests {
             ]
         );
         // A tight budget names fewer, never more than it has room for.
-        let got = render(&e, 60).unwrap();
+        let got = render(&e, false, 60).unwrap();
         assert_eq!(
             got.suffix,
             "; listening here: 0.0.0.0:1, 0.0.0.0:2 and 8 more"
         );
-        assert_eq!(render(&e, 20).unwrap().suffix, "");
-        assert!(render(&[], 200).is_none());
+        assert_eq!(render(&e, false, 20).unwrap().suffix, "");
+        assert!(render(&[], false, 200).is_none());
         // -v lines stay within what the report shows of each.
         let many: Vec<String> = (1..=2048).map(|p| format!("[::]:{p}")).collect();
-        let got = render(&many, 200).unwrap();
+        let got = render(&many, false, 200).unwrap();
         assert!(got.details.iter().all(|d| d.len() <= DETAIL_WIDTH));
         assert_eq!(got.details.concat().matches("[::]:").count(), 2048);
     }
@@ -495,7 +559,7 @@ mod tests {
     fn without_it_the_result_is_what_the_check_said() {
         let e = vec!["0.0.0.0:3000".to_string()];
         let said = "connection refused (127.0.0.1:1)";
-        let full = format!("{said}{}", render(&e, 200).unwrap().suffix);
+        let full = format!("{said}{}", render(&e, false, 200).unwrap().suffix);
         assert_eq!(without(&full), said);
         assert_eq!(without(said), said);
     }

@@ -20,6 +20,9 @@ use crate::report::shown;
 
 /// How much of the file `--contains` looks at.
 const SEARCH_LIMIT: usize = 64 * 1024;
+/// How far a file whose metadata says size 0 (the kernel's /proc and /sys
+/// files) is read to learn its size for --min-size / --max-size.
+const UNSIZED_READ_LIMIT: u64 = 16 * 1024 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct FileCheck {
@@ -101,25 +104,62 @@ impl FileCheck {
         if !meta.file_type().is_file() {
             return Err(format!("not a regular file ({})", kind(&meta.file_type())));
         }
-        let size = meta.len();
-        let mut seen = vec![format!("{size} bytes")];
-        if size == 0 {
+        // The kernel's own files (/proc/self/status, /proc/mounts, sysfs)
+        // say they are empty and are not: their size is what a read gives,
+        // as grep finds. Read as far as the checks need, bounded.
+        let (size, head) = match meta.len() {
+            0 => {
+                let read =
+                    read_counting(&mut file, deadline, self.unsized_read()).map_err(cannot)?;
+                notes.detail(format!(
+                    "size 0 in the file's metadata: read {} bytes{}",
+                    read.count,
+                    if read.ended { "" } else { " (and more)" }
+                ));
+                (
+                    Size {
+                        bytes: read.count,
+                        exact: read.ended,
+                    },
+                    Some(read.head),
+                )
+            }
+            bytes => (Size { bytes, exact: true }, None),
+        };
+        let mut seen = vec![size.to_string()];
+        if size.bytes == 0 {
             return Err("is empty".into());
         }
-        if let Some(min) = self.min_size.filter(|&min| size < min) {
-            return Err(format!("{size} bytes, less than --min-size {min}"));
+        if let Some(min) = self.min_size.filter(|&min| size.bytes < min) {
+            return match size.exact {
+                true => Err(format!("{size}, less than --min-size {min}")),
+                false => Err(format!(
+                    "its size is unknown (0 in its metadata) and only {UNSIZED_READ_LIMIT} bytes are read to count it, fewer than --min-size {min}"
+                )),
+            };
         }
-        if let Some(max) = self.max_size.filter(|&max| size > max) {
-            return Err(format!("{size} bytes, more than --max-size {max}"));
+        if let Some(max) = self.max_size.filter(|&max| size.bytes > max) {
+            return Err(format!("{size}, more than --max-size {max}"));
         }
         if let Some(text) = &self.contains {
-            let head = read_head(&mut file, deadline).map_err(cannot)?;
+            let head = match head {
+                Some(mut head) => {
+                    head.truncate(SEARCH_LIMIT);
+                    head
+                }
+                None => {
+                    read_counting(&mut file, deadline, SEARCH_LIMIT as u64)
+                        .map_err(cannot)?
+                        .head
+                }
+            };
             notes.detail(format!("read {} bytes", head.len()));
             if !contains(&head, text.as_bytes()) {
                 notes.excerpt = Some(head.iter().copied().take(512).collect());
-                let of = match size > head.len() as u64 {
-                    true => format!(" (of {size})"),
-                    false => String::new(),
+                let of = match (size.bytes > head.len() as u64, size.exact) {
+                    (true, true) => format!(" (of {})", size.bytes),
+                    (true, false) => " (of more)".to_string(),
+                    (false, _) => String::new(),
                 };
                 return Err(format!(
                     "{} not in its first {} bytes{of}",
@@ -131,26 +171,74 @@ impl FileCheck {
         }
         Ok(seen.join(", "))
     }
+
+    /// How far to read a file whose metadata says size 0: enough to decide
+    /// every check asked for, at most [`UNSIZED_READ_LIMIT`].
+    fn unsized_read(&self) -> u64 {
+        let search = match self.contains {
+            Some(_) => SEARCH_LIMIT as u64,
+            None => 1,
+        };
+        let min = self.min_size.unwrap_or(0);
+        let max = self.max_size.map_or(0, |m| m.saturating_add(1));
+        search.max(min).max(max).min(UNSIZED_READ_LIMIT)
+    }
 }
 
-/// The first [`SEARCH_LIMIT`] bytes of `file`, the deadline looked at
-/// between reads.
-fn read_head(file: &mut File, deadline: &Deadline) -> std::io::Result<Vec<u8>> {
-    let mut head = Vec::new();
+/// A size in bytes, or at least that many (read as far as needed, not to the end).
+struct Size {
+    bytes: u64,
+    exact: bool,
+}
+
+impl std::fmt::Display for Size {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.exact {
+            true => write!(f, "{} bytes", self.bytes),
+            false => write!(f, "at least {} bytes", self.bytes),
+        }
+    }
+}
+
+/// What [`read_counting`] read.
+struct Content {
+    /// The first [`SEARCH_LIMIT`] bytes.
+    head: Vec<u8>,
+    /// How many bytes were read in all.
+    count: u64,
+    /// Whether the end of the file was reached.
+    ended: bool,
+}
+
+/// Reads `file` up to `limit` bytes, keeping the first [`SEARCH_LIMIT`] and
+/// counting the rest, the deadline looked at between reads.
+fn read_counting(file: &mut File, deadline: &Deadline, limit: u64) -> std::io::Result<Content> {
+    let mut read = Content {
+        head: Vec::new(),
+        count: 0,
+        ended: false,
+    };
     let mut chunk = [0u8; 8192];
-    while head.len() < SEARCH_LIMIT {
+    while read.count < limit {
         if deadline.expired() {
             return Err(std::io::ErrorKind::TimedOut.into());
         }
-        let want = chunk.len().min(SEARCH_LIMIT - head.len());
+        let want = (limit - read.count).min(chunk.len() as u64) as usize; // at most 8192
         match file.read(&mut chunk[..want]) {
-            Ok(0) => break,
-            Ok(n) => head.extend_from_slice(&chunk[..n]),
+            Ok(0) => {
+                read.ended = true;
+                break;
+            }
+            Ok(n) => {
+                let room = SEARCH_LIMIT.saturating_sub(read.head.len()).min(n);
+                read.head.extend_from_slice(&chunk[..room]);
+                read.count += n as u64;
+            }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
     }
-    Ok(head)
+    Ok(read)
 }
 
 /// What a file that is not regular is, in words.

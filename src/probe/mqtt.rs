@@ -1,6 +1,8 @@
 //! `mqtt://[USER:PASSWORD@]HOST[:PORT]` (`mqtts://` over TLS): ready means
 //! the broker accepts an MQTT 3.1.1 CONNECT (clean session, a short
-//! keepalive, client id `healthprobe-<pid>`) with CONNACK return code 0, as
+//! keepalive, a random client id `healthprobe-<11 random letters and
+//! digits>`: containers share PIDs, and a broker drops the older of two
+//! sessions with one id) with CONNACK return code 0, as
 //! `mosquitto_pub` judges it; then DISCONNECT. Codes 1 to 5 are the reason,
 //! in words (4: bad user name or password, 5: not authorized).
 //!
@@ -91,7 +93,7 @@ impl MqttCheck {
         Ok(())
     }
 
-    /// CONNECT: MQTT 3.1.1, a clean session, the URL's credentials.
+    /// CONNECT: MQTT 3.1.1, a clean session, a fresh client id, the URL's credentials.
     fn connect_packet(&self) -> Result<Vec<u8>, String> {
         let mut flags = CLEAN_SESSION;
         let mut body = Vec::new();
@@ -100,10 +102,7 @@ impl MqttCheck {
         let flags_at = body.len();
         body.push(0);
         body.extend(KEEPALIVE.to_be_bytes());
-        string(
-            &mut body,
-            format!("healthprobe-{}", std::process::id()).as_bytes(),
-        )?;
+        string(&mut body, &client_id())?;
         let password = self.url.password.as_ref().map(|p| p.expose());
         // 3.1.1 allows a password only with a user name: an empty one then.
         if self.url.user.is_some() || password.is_some() {
@@ -154,6 +153,29 @@ fn remaining_length(out: &mut Vec<u8>, mut n: usize) {
         }
         out.push(byte | 0x80);
     }
+}
+
+/// `healthprobe-` and 11 random letters and digits (64 bits of getrandom;
+/// the clock and the PID if the kernel refuses): 23 bytes, the longest id
+/// every MQTT 3.1.1 broker must accept.
+fn client_id() -> Vec<u8> {
+    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut bytes = [0u8; 8];
+    let mut n = match rustix::rand::getrandom(&mut bytes, rustix::rand::GetRandomFlags::empty()) {
+        Ok(8) => u64::from_le_bytes(bytes),
+        _ => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64); // the low bits are what varies
+            now ^ u64::from(std::process::id()).rotate_left(40)
+        }
+    };
+    let mut id = b"healthprobe-".to_vec();
+    for _ in 0..11 {
+        id.push(DIGITS[(n % 36) as usize]);
+        n /= 36;
+    }
+    id
 }
 
 #[cfg(test)]

@@ -56,7 +56,8 @@ pub struct SchemeRow {
     pub build: fn(&str, &SchemeRow, &mut Context) -> Result<Check>,
 }
 
-const HTTP: Groups = Groups::of(&[Group::Http, Group::Headers, Group::Tls]);
+const HTTP: Groups = Groups::of(&[Group::Http, Group::Headers]);
+const HTTPS: Groups = Groups::of(&[Group::Http, Group::Headers, Group::Tls]);
 const GRPC: Groups = Groups::of(&[Group::Headers, Group::Tls]);
 const TLS: Groups = Groups::of(&[Group::Tls]);
 const NONE: Groups = Groups::NONE;
@@ -84,7 +85,7 @@ pub static SCHEMES: [SchemeRow; 17] = [
         scheme: scheme("https", 443, true),
         probe: "http",
         alias: false,
-        uses: HTTP,
+        uses: HTTPS,
         example: Some("--cacert /etc/app/ca.pem https://localhost:8443/ready"),
         build: http,
     },
@@ -120,7 +121,7 @@ pub static SCHEMES: [SchemeRow; 17] = [
         scheme: scheme("redis", 6379, false),
         probe: "redis",
         alias: false,
-        uses: TLS,
+        uses: NONE,
         example: Some("redis://:${REDIS_PASSWORD}@localhost:6379"),
         build: redis,
     },
@@ -164,7 +165,7 @@ pub static SCHEMES: [SchemeRow; 17] = [
         scheme: scheme("amqp", 5672, false),
         probe: "amqp",
         alias: false,
-        uses: TLS,
+        uses: NONE,
         example: None,
         build: amqp,
     },
@@ -180,7 +181,7 @@ pub static SCHEMES: [SchemeRow; 17] = [
         scheme: scheme("mqtt", 1883, false),
         probe: "mqtt",
         alias: false,
-        uses: TLS,
+        uses: NONE,
         example: None,
         build: mqtt,
     },
@@ -231,8 +232,10 @@ pub static SCHEMES: [SchemeRow; 17] = [
 
 fn http(t: &str, row: &SchemeRow, cx: &mut Context) -> Result<Check> {
     // No scheme at all is http, as curl reads it.
-    let url = target::parse_url(&target::with_default_scheme(t), row.scheme)?;
-    let tls = cx.tls()?;
+    let mut url = target::parse_url(&target::with_default_scheme(t), row.scheme)?;
+    // Sent, and shown, as curl sends it: without dot segments.
+    url.path = target::without_dot_segments(&url.path);
+    let tls = cx.tls_of(row)?;
     let opts = cx.opts;
     // POST when there is a body to send, as curl -d does.
     let method = match (&opts.method, &opts.data) {
@@ -257,6 +260,7 @@ fn http(t: &str, row: &SchemeRow, cx: &mut Context) -> Result<Check> {
         })
         .collect::<Result<_>>()?;
     Ok(Check::new(HttpCheck {
+        authorization: HttpCheck::basic(opts.basic_auth.as_ref(), &url),
         url,
         method,
         status: opts.status.clone(),
@@ -296,7 +300,7 @@ fn redis(t: &str, row: &SchemeRow, cx: &mut Context) -> Result<Check> {
     let url = target::parse_url(t, row.scheme)?;
     Ok(Check::new(RedisCheck {
         url,
-        tls: cx.tls()?,
+        tls: cx.tls_of(row)?,
     }))
 }
 
@@ -308,14 +312,14 @@ fn postgres(t: &str, row: &SchemeRow, cx: &mut Context) -> Result<Check> {
 fn amqp(t: &str, row: &SchemeRow, cx: &mut Context) -> Result<Check> {
     Ok(Check::new(AmqpCheck {
         url: target::parse_url(t, row.scheme)?,
-        tls: cx.tls()?,
+        tls: cx.tls_of(row)?,
     }))
 }
 
 fn mqtt(t: &str, row: &SchemeRow, cx: &mut Context) -> Result<Check> {
     Ok(Check::new(MqttCheck {
         url: target::parse_url(t, row.scheme)?,
-        tls: cx.tls()?,
+        tls: cx.tls_of(row)?,
     }))
 }
 
@@ -331,16 +335,31 @@ impl<'a> Context<'a> {
         Context { opts, tls: None }
     }
 
+    /// The TLS settings for a row that is TLS from the first byte; none
+    /// (nothing read, no file opened) for its plain twin (`mqtt://`).
+    fn tls_of(&mut self, row: &SchemeRow) -> Result<Arc<tls::Settings>> {
+        match row.scheme.tls {
+            true => self.tls(),
+            false => Ok(Arc::default()),
+        }
+    }
+
     fn tls(&mut self) -> Result<Arc<tls::Settings>> {
         if let Some(tls) = &self.tls {
             return Ok(tls.clone());
         }
         let opts = self.opts;
+        let file = |path: &'a Option<std::path::PathBuf>, flag| {
+            path.as_deref().map(|path| tls::FileOption {
+                path,
+                given_as: opts.given_as(flag),
+            })
+        };
         let settings = Arc::new(tls::Settings::load(&tls::Options {
             insecure: opts.insecure,
-            cacert: opts.cacert.as_deref(),
-            cert: opts.cert.as_deref(),
-            key: opts.key.as_deref(),
+            cacert: file(&opts.cacert, "--cacert"),
+            cert: file(&opts.cert, "--cert"),
+            key: file(&opts.key, "--key"),
         })?);
         self.tls = Some(settings.clone());
         Ok(settings)

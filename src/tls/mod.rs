@@ -10,7 +10,6 @@ mod verify;
 
 use std::fmt;
 use std::io::{self, Read, Write};
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -71,13 +70,15 @@ impl fmt::Debug for Identity {
     }
 }
 
+pub use crate::values::FileOption;
+
 /// The options that ask for TLS settings.
 #[derive(Debug, Clone, Default)]
 pub struct Options<'a> {
     pub insecure: bool,
-    pub cacert: Option<&'a Path>,
-    pub cert: Option<&'a Path>,
-    pub key: Option<&'a Path>,
+    pub cacert: Option<FileOption<'a>>,
+    pub cert: Option<FileOption<'a>>,
+    pub key: Option<FileOption<'a>>,
 }
 
 impl Settings {
@@ -90,7 +91,7 @@ impl Settings {
         };
         let identity = match (options.cert, options.key) {
             (None, None) => None,
-            (None, Some(key)) => bail!("--key {} needs --cert FILE", key.display()),
+            (None, Some(key)) => bail!("{key} needs --cert FILE"),
             (Some(cert), key) => Some(Arc::new(load_identity(cert, key)?)),
         };
         Ok(Settings {
@@ -216,9 +217,10 @@ const MAX_FILE: u64 = 1024 * 1024;
 /// checked before reading, so that a FIFO (which would block the open) or
 /// a device (`/dev/zero` never ends) is a quick one-line error, and a
 /// regular file that size reads in well under a millisecond.
-fn read_file(option: &str, path: &Path) -> anyhow::Result<Vec<u8>> {
+fn read_file(option: FileOption<'_>) -> anyhow::Result<Vec<u8>> {
     use std::os::unix::fs::OpenOptionsExt;
-    let named = || format!("{option} {}", path.display());
+    let path = option.path;
+    let named = || option.to_string();
     let file = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK)
@@ -246,43 +248,39 @@ fn read_file(option: &str, path: &Path) -> anyhow::Result<Vec<u8>> {
     Ok(data)
 }
 
-fn load_ca(path: &Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
-    let pem = read_file("--cacert", path)?;
+fn load_ca(path: FileOption<'_>) -> anyhow::Result<Vec<CertificateDer<'static>>> {
+    let pem = read_file(path)?;
     let certs: Vec<_> = CertificateDer::pem_slice_iter(&pem)
         .filter_map(Result::ok)
         .collect();
     if certs.is_empty() {
-        bail!(
-            "--cacert {}: no PEM certificate in the file",
-            path.display()
-        );
+        bail!("{path}: no PEM certificate in the file");
     }
     Ok(certs)
 }
 
 /// Reads --cert (the chain, and the key too when --key is not given) and
 /// --key, and checks that the key belongs to the certificate.
-fn load_identity(cert: &Path, key: Option<&Path>) -> anyhow::Result<Identity> {
-    let cert_pem = read_file("--cert", cert)?;
+fn load_identity(cert: FileOption<'_>, key: Option<FileOption<'_>>) -> anyhow::Result<Identity> {
+    let cert_pem = read_file(cert)?;
     let chain: Vec<_> = CertificateDer::pem_slice_iter(&cert_pem)
         .filter_map(Result::ok)
         .collect();
     if chain.is_empty() {
-        bail!("--cert {}: no PEM certificate in the file", cert.display());
+        bail!("{cert}: no PEM certificate in the file");
     }
-    let (key_path, key_pem) = match key {
-        Some(path) => (path, read_file("--key", path)?),
+    let (key_file, key_pem) = match key {
+        Some(file) => (file, read_file(file)?),
         None => (cert, cert_pem),
     };
-    let what = if key.is_some() {
-        "--key"
+    let or_key = if key.is_some() {
+        ""
     } else {
-        "--cert (or give --key FILE)"
+        " (or give --key FILE)"
     };
     let unusable = || {
         anyhow::anyhow!(
-            "{what} {}: no usable private key in the file (PEM: PKCS#8, RSA or EC)",
-            key_path.display()
+            "{key_file}{or_key}: no usable private key in the file (PEM: PKCS#8, RSA or EC)"
         )
     };
     let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|_| unusable())?;
@@ -299,11 +297,7 @@ fn load_identity(cert: &Path, key: Option<&Path>) -> anyhow::Result<Identity> {
     if let Some(public) = key.public_key()
         && !contains(chain[0].as_ref(), public.as_ref())
     {
-        bail!(
-            "--key {} does not belong to the certificate in --cert {}",
-            key_path.display(),
-            cert.display()
-        );
+        bail!("{key_file} does not belong to the certificate in {cert}");
     }
     let certified = CertifiedKey::new(chain, key);
     Ok(Identity(Arc::new(certified)))

@@ -54,6 +54,10 @@ pub struct HttpCheck {
     /// The request body (--data).
     pub data: Option<String>,
     pub basic_auth: Option<BasicAuth>,
+    /// The `Authorization: Basic` value made from --basic-auth or the URL's
+    /// user information ([`HttpCheck::basic`]): a secret too, for scrubbing
+    /// a server's echo of it.
+    pub authorization: Option<SecretString>,
     pub tls: Arc<tls::Settings>,
     pub unix_socket: Option<PathBuf>,
 }
@@ -78,16 +82,34 @@ impl Probe for HttpCheck {
             secrets.names.push(&auth.user);
             secrets.passwords.push(auth.password.expose());
         }
-        for h in &self.headers {
-            if let HeaderValue::Secret(value) = &h.value {
-                secrets.passwords.extend(header_secrets(value));
-            }
+        let secret_headers = self.headers.iter().filter_map(|h| match &h.value {
+            HeaderValue::Secret(value) => Some(value),
+            HeaderValue::Plain(_) => None,
+        });
+        for value in self.authorization.iter().chain(secret_headers) {
+            secrets.passwords.extend(header_secrets(value));
         }
         secrets
     }
 }
 
 impl HttpCheck {
+    /// The `Authorization: Basic` value for --basic-auth, else for the URL's
+    /// user information.
+    pub fn basic(basic_auth: Option<&BasicAuth>, url: &Url) -> Option<SecretString> {
+        match (basic_auth, &url.user) {
+            (Some(a), _) => Some(basic_credentials(&a.user, a.password.expose())),
+            (None, Some(user)) => Some(basic_credentials(
+                user,
+                url.password
+                    .as_ref()
+                    .map(SecretString::expose)
+                    .unwrap_or(""),
+            )),
+            (None, None) => None,
+        }
+    }
+
     /// The Host header to send: -H Host, else --host, else the URL's host,
     /// as given; the URL's port is added only to a name without one (and
     /// only when it is not the scheme's default), brackets only around an
@@ -310,7 +332,11 @@ impl HttpCheck {
             .header("host", host)
             .header("connection", "close");
         let mut shown = vec![
-            format!("> {} {}", self.method, self.url.path),
+            format!(
+                "> {} {}",
+                self.method,
+                crate::target::shown_path(&self.url.path)
+            ),
             format!("> host: {host}"),
         ];
         let mut add = |name: &str, value: &str, printable: String| {
@@ -327,23 +353,11 @@ impl HttpCheck {
             // allows any coding when the header is missing).
             add("accept-encoding", "identity", "identity".into());
         }
-        let auth = match (&self.basic_auth, &self.url.user) {
-            (Some(a), _) => Some(basic_credentials(&a.user, a.password.expose())),
-            (None, Some(user)) => Some(basic_credentials(
-                user,
-                self.url
-                    .password
-                    .as_ref()
-                    .map(SecretString::expose)
-                    .unwrap_or(""),
-            )),
-            (None, None) => None,
-        };
         let user_sets_auth = self
             .headers
             .iter()
             .any(|h| h.name.eq_ignore_ascii_case("authorization"));
-        if let (Some(auth), false) = (&auth, user_sets_auth) {
+        if let (Some(auth), false) = (&self.authorization, user_sets_auth) {
             add("authorization", auth.expose(), auth.to_string());
         }
         for h in self
