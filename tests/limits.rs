@@ -252,7 +252,7 @@ fn certificate_files_are_at_most_1_mib() {
 // ------------------------------------------------------------ DNS
 
 #[test]
-fn expect_lists_at_most_16_addresses() {
+fn expect_lists_at_most_16_values() {
     let list = |n: usize| {
         (1..=n)
             .map(|i| format!("10.0.0.{i}"))
@@ -262,7 +262,7 @@ fn expect_lists_at_most_16_addresses() {
     probe(&[&format!("dns://127.0.0.1:1/db?expect={}", list(17))])
         .unhealthy()
         .one_line()
-        .says("expect lists more than 16 addresses");
+        .says("expect lists more than 16 values");
     probe(&[
         "--timeout",
         "300ms",
@@ -378,6 +378,21 @@ fn a_file_is_searched_in_its_first_64_kib() {
         .one_line()
         .says("not in its first 65536 bytes");
     let _ = std::fs::remove_file(late);
+}
+
+#[test]
+fn a_file_of_unknown_size_is_counted_to_16_mib() {
+    // UNSIZED_READ_LIMIT: /proc/self/pagemap says size 0 and holds far more
+    // than 16 MiB; it is read that far to count it, and no further.
+    let pagemap = "/proc/self/pagemap";
+    probe(&["file", pagemap, "--min-size", "16M"])
+        .healthy()
+        .one_line()
+        .says("at least 16777216 bytes");
+    probe(&["file", pagemap, "--min-size", "17M"])
+        .unhealthy()
+        .one_line()
+        .says("only 16777216 bytes are read to count it, fewer than --min-size 17825792");
 }
 
 #[test]
