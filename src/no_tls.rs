@@ -22,6 +22,7 @@ pub enum Client {}
 pub enum Alpn {
     Http1,
     H2,
+    H2OrHttp1,
     None,
 }
 
