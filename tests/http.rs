@@ -870,7 +870,9 @@ impl Router {
 
 /// A redirect with `status` to `location`.
 fn redirect(status: u16, location: &str) -> String {
-    format!("HTTP/1.1 {status} Moved\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+    format!(
+        "HTTP/1.1 {status} Moved\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
 }
 
 /// What a request's head says about its method and body, the way curl and
@@ -903,7 +905,16 @@ fn curl_follows(args: &[&str]) -> std::process::Output {
         "curl (apt-get install curl)",
     );
     std::process::Command::new("curl")
-        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5", "-L"])
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "--max-time",
+            "5",
+            "-L",
+        ])
         .args(args)
         .output()
         .expect("curl")
@@ -925,13 +936,20 @@ fn redirects_are_followed_as_curl_follows_them() {
     let r = probe(&["-L", &url]);
     r.healthy()
         .one_line()
-        .says(&format!("GET {url} -> 301 -> http://127.0.0.1:{}/abs -> (2 more)", s.addr.port()))
+        .says(&format!(
+            "GET {url} -> 301 -> http://127.0.0.1:{}/abs -> (2 more)",
+            s.addr.port()
+        ))
         .says("308 -> http://127.0.0.1:")
         .says("/final -> 200 OK in ");
     let ours = s.received(request_line);
     let curl = curl_follows(&[&url]);
     assert_eq!(String::from_utf8_lossy(&curl.stdout), "200");
-    assert_eq!(ours, s.received(request_line), "the probe's requests, then curl's");
+    assert_eq!(
+        ours,
+        s.received(request_line),
+        "the probe's requests, then curl's"
+    );
     assert_eq!(ours.len(), 6, "{ours:?}");
     // Without -L the first answer decides, as before.
     probe(&[&url]).healthy().says("-> 301 Moved Permanently in");
@@ -952,8 +970,16 @@ fn a_post_becomes_a_get_as_with_curl() {
             .says(&format!("POST {url} -> {status} -> "));
         let ours = s.received(method_and_body);
         let curl = curl_follows(&["-d", "hello=1", &url]);
-        assert_eq!(String::from_utf8_lossy(&curl.stdout), "200", "curl after {status}");
-        assert_eq!(ours, s.received(method_and_body), "after {status}: the probe, then curl");
+        assert_eq!(
+            String::from_utf8_lossy(&curl.stdout),
+            "200",
+            "curl after {status}"
+        );
+        assert_eq!(
+            ours,
+            s.received(method_and_body),
+            "after {status}: the probe, then curl"
+        );
         assert_eq!(ours.len(), 2);
     }
     // A PUT is kept after 301 (curl changes only POST), and becomes GET after 303.
@@ -961,7 +987,10 @@ fn a_post_becomes_a_get_as_with_curl() {
         let url = s.url(&format!("/{status}"));
         probe(&["-L", "-X", "PUT", "-d", "x", &url]).healthy();
         let ours = s.received(method_and_body);
-        assert!(ours[1].starts_with(&format!("{method} /landing ")), "{ours:?}");
+        assert!(
+            ours[1].starts_with(&format!("{method} /landing ")),
+            "{ours:?}"
+        );
     }
 }
 
@@ -985,7 +1014,10 @@ fn credentials_and_cookies_go_to_the_first_origin_only_as_with_curl() {
     SECOND.set(second.addr.port()).unwrap();
     let first = Router::start(|line, port| match line.split(' ').nth(1).unwrap_or("") {
         "/same" => redirect(302, "/ok"),
-        "/port" => redirect(302, &format!("http://127.0.0.1:{}/ok", SECOND.get().unwrap())),
+        "/port" => redirect(
+            302,
+            &format!("http://127.0.0.1:{}/ok", SECOND.get().unwrap()),
+        ),
         "/name" => redirect(302, &format!("http://localhost:{port}/ok")),
         "/back" => redirect(302, &format!("http://localhost:{port}/again")),
         "/again" => redirect(302, &format!("http://127.0.0.1:{port}/ok")),
@@ -997,16 +1029,27 @@ fn credentials_and_cookies_go_to_the_first_origin_only_as_with_curl() {
         // --basic-auth here is curl's -u; a Bearer token as a header for both.
         for (ours, theirs) in [
             (vec!["--basic-auth", "user:pw"], vec!["-u", "user:pw"]),
-            (vec!["-H", "Authorization: Bearer t0ken"], vec!["-H", "Authorization: Bearer t0ken"]),
+            (
+                vec!["-H", "Authorization: Bearer t0ken"],
+                vec!["-H", "Authorization: Bearer t0ken"],
+            ),
         ] {
             let mut args = vec!["-L"];
             args.extend(&ours);
             args.extend(secrets);
             args.push(&url);
-            probe(&args).healthy().never_says("t0ken").never_says("s3cr3t");
+            probe(&args)
+                .healthy()
+                .never_says("t0ken")
+                .never_says("s3cr3t");
             let saw = || {
                 let mut all = first.received(credentials);
-                all.extend(second.received(credentials).into_iter().map(|c| format!("second: {c}")));
+                all.extend(
+                    second
+                        .received(credentials)
+                        .into_iter()
+                        .map(|c| format!("second: {c}")),
+                );
                 all
             };
             let probe_saw = saw();
@@ -1018,7 +1061,9 @@ fn credentials_and_cookies_go_to_the_first_origin_only_as_with_curl() {
             assert_eq!(probe_saw, curl_saw, "{path} {ours:?}: the probe, then curl");
             let last = probe_saw.last().cloned().unwrap_or_default();
             match path {
-                "/same" | "/back" => assert!(last.contains("authorization"), "{path}: {probe_saw:?}"),
+                "/same" | "/back" => {
+                    assert!(last.contains("authorization"), "{path}: {probe_saw:?}")
+                }
                 "/port" => assert_eq!(last, "second: ", "{path}: {probe_saw:?}"),
                 _ => assert_eq!(last, "", "{path}: {probe_saw:?}"),
             }
@@ -1043,22 +1088,34 @@ fn a_loop_or_too_many_redirects_is_unhealthy_with_the_chain() {
         .says(&format!(
             "302 -> http://127.0.0.1:{port}/b -> 302 -> http://127.0.0.1:{port}/a: a redirect loop"
         ));
-    assert_ne!(curl_follows(&[&s.url("/a")]).status.code(), Some(0), "curl -L fails on a loop too");
+    assert_ne!(
+        curl_follows(&[&s.url("/a")]).status.code(),
+        Some(0),
+        "curl -L fails on a loop too"
+    );
     for (max, healthy) in [("2", false), ("3", true)] {
         let r = probe(&["-L", "--max-redirs", max, &s.url("/1")]);
         let curl = curl_follows(&["--max-redirs", max, &s.url("/1")]);
         assert_eq!(curl.status.success(), healthy, "curl --max-redirs {max}");
         match healthy {
             true => r.healthy().says("/4 -> 200 OK"),
-            false => r.unhealthy().says("/4: more than 2 redirects (--max-redirs)"),
+            false => r
+                .unhealthy()
+                .says("/4: more than 2 redirects (--max-redirs)"),
         };
     }
     probe(&["-L", "--max-redirs", "0", &s.url("/1")])
         .unhealthy()
         .says("301 -> http://");
-    probe_env(&[&s.url("/1")], &[("HEALTHPROBE_LOCATION", "true"), ("HEALTHPROBE_MAX_REDIRS", "1")])
-        .unhealthy()
-        .says("more than 1 redirects");
+    probe_env(
+        &[&s.url("/1")],
+        &[
+            ("HEALTHPROBE_LOCATION", "true"),
+            ("HEALTHPROBE_MAX_REDIRS", "1"),
+        ],
+    )
+    .unhealthy()
+    .says("more than 1 redirects");
     probe(&["-L", "--max-redirs", "101", &s.url("/1")])
         .unhealthy()
         .says("from 0 to 100");
@@ -1086,5 +1143,167 @@ fn redirects_go_to_http_and_https_only_and_every_hop_keeps_the_deadline() {
         .says("/silent -> timed out after 1s")
         .by_deadline(Duration::from_secs(1));
     // A 3xx without Location is the last answer, as with curl.
-    probe(&["-L", &s.url("/none")]).healthy().says("-> 302 Found in");
+    probe(&["-L", &s.url("/none")])
+        .healthy()
+        .says("-> 302 Found in");
+}
+
+// --- --http2: h2c with prior knowledge, ALPN h2 (issue 30) ------------------
+
+/// nginx's answers for the HTTP/2 tests: what it saw comes back in /echo.
+const H2_SITE: &str = "default_type text/plain;
+    location = /health { add_header X-Ready yes; return 200 '{\"status\":\"UP\"}'; }
+    location = /down { return 503 'db down'; }
+    location = /echo {
+      return 200 '$request_method $host $http_authorization|$content_length|$http_x_custom|$server_protocol';
+    }
+    location = /moved { return 301 http://localhost:$server_port/health; }";
+
+/// curl's answer for `url`: the status, the HTTP version and the body.
+fn curl_answer(args: &[&str], url: &str) -> (String, String, String) {
+    require(
+        std::process::Command::new("curl")
+            .arg("--version")
+            .output()
+            .is_ok(),
+        "curl (apt-get install curl)",
+    );
+    // nginx resets the stream of a request whose body `return` left unread
+    // (RST_STREAM NO_ERROR); curl 7.88 may take that for a failure (exit 92,
+    // no status) before it has the answer. Asked again, it gets it.
+    let mut text = String::new();
+    for _ in 0..20 {
+        let out = std::process::Command::new("curl")
+            .args([
+                "-s",
+                "--max-time",
+                "5",
+                "-w",
+                "\n%{http_code} %{http_version}",
+            ])
+            .args(args)
+            .arg(url)
+            .output()
+            .expect("curl");
+        text = String::from_utf8_lossy(&out.stdout).into_owned();
+        if !text.ends_with("\n000 0") {
+            break;
+        }
+    }
+    let (body, tail) = text.rsplit_once('\n').unwrap_or(("", &text));
+    let (code, version) = tail.split_once(' ').unwrap_or((tail, ""));
+    (code.to_string(), version.to_string(), body.to_string())
+}
+
+/// The probe and curl (`ours`, `theirs`: the same request in each one's
+/// options) agree on `url`: same status, and the probe finds curl's body.
+fn agree_with_curl(ours: &[&str], theirs: &[&str], url: &str) -> Run {
+    let (code, _, body) = curl_answer(theirs, url);
+    let mut args: Vec<&str> = ours.to_vec();
+    args.extend(["--body-contains", &body, url]);
+    let r = probe(&args);
+    let healthy = code.starts_with('2') || code.starts_with('3');
+    match healthy {
+        true => r.healthy(),
+        false => r.unhealthy(),
+    };
+    r.one_line().says(&format!("-> {code} "));
+    r
+}
+
+#[test]
+#[ignore = "needs nginx (apt nginx-light) and curl; CI runs it"]
+fn http2_with_prior_knowledge_agrees_with_curl_against_nginx() {
+    let nginx = daemons::nginx_listening("http2", H2_SITE);
+    let base = format!("http://127.0.0.1:{}", nginx.port);
+    let url = |path: &str| format!("{base}{path}");
+    let pk = "--http2-prior-knowledge";
+    let (_, version, _) = curl_answer(&[pk], &url("/health"));
+    assert_eq!(version, "2", "curl speaks HTTP/2 to this nginx");
+    agree_with_curl(&["--http2"], &[pk], &url("/health")).says("healthy: GET http://127.0.0.1:");
+    probe(&[
+        "--http2",
+        "-v",
+        "--header-contains",
+        "X-Ready: yes",
+        "--body-json",
+        "status=UP",
+        &url("/health"),
+    ])
+    .healthy()
+    .says("HTTP/2 (h2c, prior knowledge)")
+    .says("< x-ready: yes");
+    probe(&["--http2", &url("/down")])
+        .unhealthy()
+        .says("-> 503 Service Unavailable in ")
+        .says(": db down");
+    // Method, body, headers, --host as :authority, credentials: nginx echoes them.
+    agree_with_curl(
+        &[
+            "--http2",
+            "-d",
+            "a=1",
+            "-H",
+            "X-Custom: 7",
+            "--basic-auth",
+            "u:p",
+        ],
+        &[pk, "-d", "a=1", "-H", "X-Custom: 7", "-u", "u:p"],
+        &url("/echo"),
+    )
+    .says("POST ");
+    agree_with_curl(
+        &["--http2", "-X", "PUT", "--host", "other.example"],
+        // Without -d a PUT carries an empty body (as over HTTP/1.1): curl's -d ''.
+        &[pk, "-X", "PUT", "-d", "", "-H", "Host: other.example"],
+        &url("/echo"),
+    );
+    let (_, _, echoed) = curl_answer(&[pk, "-H", "Host: other.example"], &url("/echo"));
+    assert_eq!(echoed, "GET other.example |||HTTP/2.0");
+    // To another origin: curl 7.88 fails to reuse an h2c connection for the same one.
+    agree_with_curl(&["--http2", "-L"], &[pk, "-L"], &url("/moved")).says(&format!(
+        "301 -> http://localhost:{}/health -> 200 OK",
+        nginx.port
+    ));
+    // Without --http2 nothing changes: this listener speaks HTTP/2 only.
+    probe(&[&url("/health")]).unhealthy();
+}
+
+#[cfg(feature = "tls")]
+#[test]
+#[ignore = "needs nginx (apt nginx-light) and curl; CI runs it"]
+fn http2_is_offered_by_alpn_and_http1_is_the_fallback_as_with_curl() {
+    let dir = self_signed_cert("hp-h2-tls-");
+    let site = format!(
+        "ssl_certificate {d}/cert.pem; ssl_certificate_key {d}/key.pem;\n{H2_SITE}",
+        d = dir.display()
+    );
+    let h2 = daemons::nginx_listening("ssl http2", &site);
+    let h1 = daemons::nginx_listening("ssl", &site);
+    let cacert = dir.join("cert.pem");
+    let cacert = cacert.to_str().unwrap();
+    for (nginx, version, words, protocol) in [
+        (&h2, "2", "HTTP/2 (ALPN h2)", "HTTP/2.0"),
+        (
+            &h1,
+            "1.1",
+            "HTTP/1.1 (the server did not choose h2 by ALPN)",
+            "HTTP/1.1",
+        ),
+    ] {
+        let url = format!("https://localhost:{}/echo", nginx.port);
+        let (code, curl_version, body) = curl_answer(&["--http2", "--cacert", cacert], &url);
+        assert_eq!((code.as_str(), curl_version.as_str()), ("200", version));
+        assert!(body.ends_with(protocol), "{body}");
+        agree_with_curl(
+            &["--http2", "--cacert", cacert],
+            &["--http2", "--cacert", cacert],
+            &url,
+        );
+        probe(&["--http2", "-v", "--cacert", cacert, &url])
+            .healthy()
+            .says(words);
+        // Without --http2, HTTP/1.1 only (ALPN http/1.1), as before.
+        probe(&["--cacert", cacert, "--body-contains", "HTTP/1.1", &url]).healthy();
+    }
 }

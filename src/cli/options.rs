@@ -15,8 +15,8 @@ use std::ffi::OsStr;
 use std::path::PathBuf;
 
 use crate::values::{
-    ExitCodes, Header, MAX_REDIRS_CEILING, Options, StatusSet, parse_basic_auth, parse_duration, parse_host_name,
-    parse_count, parse_method, parse_nonempty, parse_size, parse_timeout,
+    ExitCodes, Header, MAX_REDIRS_CEILING, Options, StatusSet, parse_basic_auth, parse_count,
+    parse_duration, parse_host_name, parse_method, parse_nonempty, parse_size, parse_timeout,
 };
 pub use crate::values::{Group, Groups};
 

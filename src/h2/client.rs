@@ -120,7 +120,8 @@ impl<S: Read + Write> Connection<S> {
     /// Sends the request on stream 1: `block` (HPACK-encoded headers) and
     /// the whole `body`; without one the HEADERS frame ends the stream.
     pub fn send_request(&mut self, block: &[u8], body: Option<&[u8]>) -> Result<(), Failure> {
-        if block.len() > frame::MAX_FRAME_SIZE || body.is_some_and(|b| b.len() > frame::MAX_FRAME_SIZE)
+        if block.len() > frame::MAX_FRAME_SIZE
+            || body.is_some_and(|b| b.len() > frame::MAX_FRAME_SIZE)
         {
             return Err(protocol(format!(
                 "request headers or body larger than {} KiB",
@@ -172,7 +173,10 @@ impl<S: Read + Write> Connection<S> {
     /// Reads the response head: the first header block whose `:status` is
     /// not informational (1xx heads are skipped, each counted as a frame
     /// without an answer).
-    pub fn read_head(&mut self, on_headers: &mut dyn FnMut(&[Header])) -> Result<Vec<Header>, Failure> {
+    pub fn read_head(
+        &mut self,
+        on_headers: &mut dyn FnMut(&[Header]),
+    ) -> Result<Vec<Header>, Failure> {
         loop {
             match self.next_event(on_headers)? {
                 Event::Headers(headers, end_stream) => {

@@ -109,11 +109,9 @@ impl Probe for HttpCheck {
                 Err(why) => return after(&chain, Outcome::Unhealthy(why)),
             };
             let location = answer.headers.get(http::header::LOCATION);
-            let (Some(follow), Some(location), true) = (
-                &self.follow,
-                location,
-                redirect::is_followed(answer.status),
-            ) else {
+            let (Some(follow), Some(location), true) =
+                (&self.follow, location, redirect::is_followed(answer.status))
+            else {
                 let outcome = self
                     .judge(answer, deadline, notes)
                     .unwrap_or_else(Outcome::Unhealthy);
@@ -295,12 +293,13 @@ impl HttpCheck {
             ("user-agent", transport::USER_AGENT),
             ("accept", transport::ACCEPT),
         ];
-        let answer = h2::exchange(conn, head, &defaults, body, &mut |_| {}).map_err(|f| match f {
-            crate::h2::client::Failure::Io(e) => {
-                net::describe_io(&e, deadline, "waiting for the response")
-            }
-            crate::h2::client::Failure::Protocol(why) => why,
-        })?;
+        let answer =
+            h2::exchange(conn, head, &defaults, body, &mut |_| {}).map_err(|f| match f {
+                crate::h2::client::Failure::Io(e) => {
+                    net::describe_io(&e, deadline, "waiting for the response")
+                }
+                crate::h2::client::Failure::Protocol(why) => why,
+            })?;
         Ok(Answer {
             status: answer.status,
             headers: answer.headers,
@@ -310,7 +309,12 @@ impl HttpCheck {
 
     /// The verdict on the last response: its status, then the header and
     /// body checks, reading the body only as far as they need.
-    fn judge(&self, answer: Answer, deadline: &Deadline, notes: &mut Notes) -> Result<Outcome, String> {
+    fn judge(
+        &self,
+        answer: Answer,
+        deadline: &Deadline,
+        notes: &mut Notes,
+    ) -> Result<Outcome, String> {
         let Answer {
             status,
             headers,
