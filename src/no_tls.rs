@@ -64,7 +64,9 @@ impl Settings {
 
     pub fn client(&self, alpn: Alpn) -> Result<Client, String> {
         Err(match alpn {
-            Alpn::Http1 => "https is not supported by this build (built without the tls feature)",
+            Alpn::Http1 | Alpn::H2OrHttp1 => {
+                "https is not supported by this build (built without the tls feature)"
+            }
             Alpn::H2 | Alpn::None => {
                 "TLS is not supported by this build (built without the tls feature)"
             }

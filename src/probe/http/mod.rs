@@ -226,14 +226,14 @@ impl HttpCheck {
                 transport::OUTPUT_BUFFER / 1024
             ));
         }
-        if let (true, Some(body)) = (self.http2, body) {
-            if body.len() > h2::MAX_BODY {
-                return Err(format!(
-                    "request body of {} bytes, larger than {} KiB over HTTP/2",
-                    body.len(),
-                    h2::MAX_BODY / 1024
-                ));
-            }
+        if let (true, Some(body)) = (self.http2, body)
+            && body.len() > h2::MAX_BODY
+        {
+            return Err(format!(
+                "request body of {} bytes, larger than {} KiB over HTTP/2",
+                body.len(),
+                h2::MAX_BODY / 1024
+            ));
         }
         let conn = self.connect(hop, deadline, notes, host_of_authority(&host))?;
         let answer = match conn.alpn() {
