@@ -360,7 +360,7 @@ pub static OPTIONS: [Opt; 36] = [
         level: Level::Global,
         group: Group::Http,
         heading: HTTP,
-        help: "Follow redirects as curl -L does (the last answer decides)",
+        help: "Follow redirects, as curl -L",
         secret: false,
         set: |o, v| {
             o.location = flag(v)?;
@@ -377,7 +377,7 @@ pub static OPTIONS: [Opt; 36] = [
         level: Level::Global,
         group: Group::Http,
         heading: HTTP,
-        help: "Redirects -L follows at most",
+        help: "At most N redirects",
         secret: false,
         set: |o, v| {
             o.max_redirs = parse_count(text(v)?, MAX_REDIRS_CEILING)?;
@@ -394,7 +394,7 @@ pub static OPTIONS: [Opt; 36] = [
         level: Level::Global,
         group: Group::Http,
         heading: HTTP,
-        help: "HTTP/2: h2c with prior knowledge on http://, ALPN h2 on https://",
+        help: "HTTP/2 (h2c on http://)",
         secret: false,
         set: |o, v| {
             o.http2 = flag(v)?;

@@ -236,7 +236,7 @@ mod tests {
         assert_eq!(at(base, "#f"), "http://a:8080/b/c/d?q");
         assert_eq!(at(base, "/a b/é"), "http://a:8080/a%20b/%C3%A9");
         assert_eq!(at(base, "HTTP://u:pw@x/"), "http://x/");
-        assert!(at(base, "ftp://x/").starts_with("error: a redirect to ftp://x/"));
+        assert!(at(base, "ftp://x/").starts_with("error: a redirect to \"ftp://x/\""));
         assert!(at(base, "/a\r\nb").starts_with("error:"));
     }
 
