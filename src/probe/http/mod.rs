@@ -94,10 +94,28 @@ enum Body {
 }
 
 impl Body {
-    fn reader(&mut self) -> Box<dyn Read + '_> {
+    /// The body to read, once (a check reads either an excerpt or what its
+    /// checks need, never both).
+    fn into_reader(self) -> BodyReader {
         match self {
-            Body::Http1(body) => Box::new(body.as_reader()),
-            Body::Http2(body) => Box::new(body),
+            Body::Http1(body) => BodyReader::Http1(body.into_reader()),
+            Body::Http2(body) => BodyReader::Http2(body),
+        }
+    }
+}
+
+/// A body being read. An enum, not `dyn Read`: a vtable would bring every
+/// `Read` method into the binary, and only `read` is used.
+enum BodyReader {
+    Http1(ureq::BodyReader<'static>),
+    Http2(Box<h2::Body>),
+}
+
+impl Read for BodyReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            BodyReader::Http1(r) => r.read(buf),
+            BodyReader::Http2(r) => r.read(buf),
         }
     }
 }
@@ -339,7 +357,7 @@ impl HttpCheck {
         let Answer {
             status,
             headers,
-            mut body,
+            body,
         } = answer;
         let status_text = format!(
             "{} {}",
@@ -352,7 +370,7 @@ impl HttpCheck {
         .trim_end()
         .to_string();
         if !self.status.contains(status) {
-            let (excerpt, _) = read_body(body.reader(), EXCERPT_READ, |_| false);
+            let (excerpt, _) = read_body(body.into_reader(), EXCERPT_READ, |_| false);
             notes.excerpt = Some(excerpt);
             // Alive but shedding load: a warning where warnings exist (Consul).
             return Ok(match status {
@@ -386,7 +404,7 @@ impl HttpCheck {
                         .is_none_or(|needle| contains(body, needle.as_bytes()))
                     && self.body_json.iter().all(|c| c.decided(body).is_some()))
         };
-        let (body, error) = read_body(body.reader(), BODY_SEARCH_LIMIT, decided);
+        let (body, error) = read_body(body.into_reader(), BODY_SEARCH_LIMIT, decided);
         notes.detail(format!(
             "read {} bytes of body by {}",
             body.len(),
