@@ -332,13 +332,12 @@ impl HttpCheck {
             ("user-agent", transport::USER_AGENT),
             ("accept", transport::ACCEPT),
         ];
-        let answer =
-            h2::exchange(conn, head, &defaults, body, &mut |_| {}).map_err(|f| match f {
-                crate::h2::client::Failure::Io(e) => {
-                    net::describe_io(&e, deadline, "waiting for the response")
-                }
-                crate::h2::client::Failure::Protocol(why) => why,
-            })?;
+        let answer = h2::exchange(conn, head, &defaults, body).map_err(|f| match f {
+            crate::h2::client::Failure::Io(e) => {
+                net::describe_io(&e, deadline, "waiting for the response")
+            }
+            crate::h2::client::Failure::Protocol(why) => why,
+        })?;
         Ok(Answer {
             status: answer.status,
             headers: answer.headers,
