@@ -1306,4 +1306,38 @@ fn http2_is_offered_by_alpn_and_http1_is_the_fallback_as_with_curl() {
         // Without --http2, HTTP/1.1 only (ALPN http/1.1), as before.
         probe(&["--cacert", cacert, "--body-contains", "HTTP/1.1", &url]).healthy();
     }
+    // -L from http:// to https:// (another origin: no credentials), as curl
+    // (HTTP/1.1: --http2 on http:// is h2c, which this first server does not speak).
+    static TLS_PORT: std::sync::OnceLock<u16> = std::sync::OnceLock::new();
+    TLS_PORT.set(h2.port).unwrap();
+    let plain = Router::start(|_, _| {
+        redirect(
+            302,
+            &format!("https://localhost:{}/echo", TLS_PORT.get().unwrap()),
+        )
+    });
+    let url = plain.url("/");
+    let (code, version, body) = curl_answer(
+        &["--http1.1", "-L", "-u", "user:pw5ecret", "--cacert", cacert],
+        &url,
+    );
+    assert_eq!(
+        (code.as_str(), version.as_str(), body.as_str()),
+        ("200", "1.1", "GET localhost |||HTTP/1.1")
+    );
+    probe(&[
+        "-L",
+        "--basic-auth",
+        "user:pw5ecret",
+        "--cacert",
+        cacert,
+        "--body-contains",
+        &body,
+        &url,
+    ])
+    .healthy()
+    .says(&format!(
+        "-> 302 -> https://localhost:{}/echo -> 200 OK",
+        h2.port
+    ));
 }
