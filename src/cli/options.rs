@@ -360,7 +360,7 @@ pub static OPTIONS: [Opt; 36] = [
         level: Level::Global,
         group: Group::Http,
         heading: HTTP,
-        help: "Follow redirects, as curl -L",
+        help: "Follow redirects as curl -L does",
         secret: false,
         set: |o, v| {
             o.location = flag(v)?;
@@ -377,7 +377,7 @@ pub static OPTIONS: [Opt; 36] = [
         level: Level::Global,
         group: Group::Http,
         heading: HTTP,
-        help: "At most N redirects",
+        help: "Redirects -L follows at most",
         secret: false,
         set: |o, v| {
             o.max_redirs = parse_count(text(v)?, MAX_REDIRS_CEILING)?;
@@ -394,7 +394,7 @@ pub static OPTIONS: [Opt; 36] = [
         level: Level::Global,
         group: Group::Http,
         heading: HTTP,
-        help: "HTTP/2 (h2c on http://)",
+        help: "HTTP/2: h2c on http://, ALPN h2 on https://",
         secret: false,
         set: |o, v| {
             o.http2 = flag(v)?;
