@@ -937,7 +937,7 @@ fn redirects_are_followed_as_curl_follows_them() {
     r.healthy()
         .one_line()
         .says(&format!(
-            "GET {url} -> 301 -> http://127.0.0.1:{}/abs -> (2 more)",
+            "GET {url} -> 301 -> http://127.0.0.1:{}/abs -> (3 more)",
             s.addr.port()
         ))
         .says("308 -> http://127.0.0.1:")
@@ -1340,4 +1340,26 @@ fn http2_is_offered_by_alpn_and_http1_is_the_fallback_as_with_curl() {
         "-> 302 -> https://localhost:{}/echo -> 200 OK",
         h2.port
     ));
+}
+
+#[test]
+fn a_long_chain_of_long_urls_keeps_the_verdict_in_the_line() {
+    let s = Router::start(|line, _| {
+        let path = line.split(' ').nth(1).unwrap_or("");
+        let hop: usize = path
+            .split('/')
+            .nth(1)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        match hop {
+            0..12 => redirect(302, &format!("/{}/{}", hop + 1, "x".repeat(300))),
+            _ => OK.to_string(),
+        }
+    });
+    let r = probe(&["-L", "--max-redirs", "20", &s.url("/0")]);
+    r.healthy()
+        .one_line()
+        .says("-> (10 more) -> 302 -> http://127.0.0.1:")
+        .says("... -> 200 OK in ");
+    assert!(r.out.len() < 300, "{} bytes: {}", r.out.len(), r.out);
 }
