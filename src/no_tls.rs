@@ -21,6 +21,7 @@ pub enum Client {}
 pub enum Alpn {
     Http1,
     H2,
+    H2OrHttp1,
     None,
 }
 
@@ -59,7 +60,9 @@ impl Settings {
 
     pub fn client(&self, alpn: Alpn) -> Result<Client, String> {
         Err(match alpn {
-            Alpn::Http1 => "https is not supported by this build (built without the tls feature)",
+            Alpn::Http1 | Alpn::H2OrHttp1 => {
+                "https is not supported by this build (built without the tls feature)"
+            }
             Alpn::H2 | Alpn::None => {
                 "TLS is not supported by this build (built without the tls feature)"
             }

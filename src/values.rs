@@ -423,9 +423,27 @@ pub struct Options {
     /// `Name: TEXT` response header checks, checked for form here and
     /// compiled by the HTTP check.
     pub header_contains: Vec<String>,
+    /// -L: follow redirects.
+    pub location: bool,
+    /// The redirects -L follows at most.
+    pub max_redirs: u32,
+    /// Speak HTTP/2 (h2c with prior knowledge, or offered by ALPN).
+    pub http2: bool,
     /// The options whose value came from a variable, for messages to name
     /// what the user set.
     pub from_env: FromEnv,
+}
+
+/// The most redirects --max-redirs may allow: each hop is a connection
+/// and a line in the chain, and a health endpoint is a hop or two away.
+pub const MAX_REDIRS_CEILING: u32 = 100;
+
+/// A count from 0 to `max`.
+pub fn parse_count(s: &str, max: u32) -> Result<u32, String> {
+    s.parse()
+        .ok()
+        .filter(|n| *n <= max)
+        .ok_or_else(|| format!("expected a whole number from 0 to {max}"))
 }
 
 impl Options {

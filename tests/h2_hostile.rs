@@ -1,4 +1,5 @@
-//! gRPC checks against HTTP/2 servers that misbehave on purpose, written
+//! gRPC checks and `--http2` http checks (both speak HTTP/2 through
+//! `src/h2`) against HTTP/2 servers that misbehave on purpose, written
 //! frame by frame over a std TcpListener. Whatever such a server sends, the
 //! probe ends with one line and exit 1 well within its deadline (earlier,
 //! with the protocol's reason, where the protocol makes that possible), and
@@ -16,19 +17,74 @@ use common::*;
 const TIMEOUT: &str = "2s";
 const DEADLINE: Duration = Duration::from_secs(2);
 
-/// Runs a gRPC check against a server that, after reading the request and
-/// exchanging SETTINGS, does `then`.
-fn against(then: Handler) -> Run {
-    let s = Server::raw("127.0.0.1:0", then);
-    let r = probe(&["--timeout", TIMEOUT, "grpc", &s.addr.to_string()]);
-    eprintln!(
-        "exit time {:?}, peak RSS {} KiB: {}",
-        r.took,
-        r.peak_rss_kib,
-        r.out.trim_end()
-    );
-    r.one_line().by_deadline(DEADLINE);
-    r
+/// The two checks that speak HTTP/2: a gRPC health call, and an http
+/// check with --http2 (h2c with prior knowledge) that reads the whole body,
+/// as the gRPC call does (no text is forbidden, but looking for one reads
+/// to the end).
+fn commands(addr: &str) -> [Vec<String>; 2] {
+    let url = format!("http://{addr}/health");
+    [
+        vec!["--timeout", TIMEOUT, "grpc", addr],
+        vec![
+            "--timeout",
+            TIMEOUT,
+            "--http2",
+            "--body-not-contains",
+            "no such text",
+            &url,
+        ],
+    ]
+    .map(|args| args.into_iter().map(String::from).collect())
+}
+
+/// Runs each HTTP/2 check against its own server that, after reading the
+/// request and exchanging SETTINGS, does `then`.
+fn against(then: Handler) -> Both {
+    Both([0, 1].map(|which| {
+        let s = Server::raw("127.0.0.1:0", then);
+        let args = commands(&s.addr.to_string())[which].clone();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let r = probe(&args);
+        eprintln!(
+            "{}: exit time {:?}, peak RSS {} KiB: {}",
+            args[2],
+            r.took,
+            r.peak_rss_kib,
+            r.out.trim_end()
+        );
+        r.one_line().by_deadline(DEADLINE);
+        r
+    }))
+}
+
+/// The runs of the gRPC check and the --http2 check, held to the same words.
+struct Both([Run; 2]);
+
+impl Both {
+    fn healthy(&self) -> &Self {
+        self.0.iter().for_each(|r| _ = r.healthy());
+        self
+    }
+
+    fn unhealthy(&self) -> &Self {
+        self.0.iter().for_each(|r| _ = r.unhealthy());
+        self
+    }
+
+    fn says(&self, needle: &str) -> &Self {
+        self.0.iter().for_each(|r| _ = r.says(needle));
+        self
+    }
+
+    fn within(&self, limit: Duration) -> &Self {
+        self.0.iter().for_each(|r| _ = r.within(limit));
+        self
+    }
+
+    /// The gRPC check's run, for what only gRPC says.
+    fn grpc(&self) -> &Run {
+        &self.0[0]
+    }
 }
 
 /// Reads the request and sends our SETTINGS and the acknowledgement.
@@ -163,6 +219,7 @@ fn a_huge_announced_grpc_message_ends_at_once() {
             std::thread::sleep(Duration::from_secs(5));
         }
     })
+    .grpc()
     .unhealthy()
     .says("announced a 4294967295-byte answer")
     .within(Duration::from_millis(500));
@@ -259,6 +316,7 @@ fn pings_are_answered_and_a_server_that_waits_for_the_answer_is_healthy() {
         let _ = s.write_all(&serving_answer());
     })
     .healthy()
+    .grpc()
     .says("SERVING");
 }
 
@@ -275,6 +333,7 @@ fn a_goaway_that_lets_our_stream_finish_does_not_fail_the_check() {
         }
     })
     .healthy()
+    .grpc()
     .says("SERVING");
     // One that says our stream will not be processed fails at once.
     against(|mut s, _| {
@@ -312,6 +371,30 @@ fn the_client_settings_disable_push_and_announce_the_header_list_limit() {
     let settings = rx
         .recv_timeout(Duration::from_secs(5))
         .expect("client SETTINGS");
+    check_settings(&settings);
+    // The same from the --http2 check.
+    let (tx, rx) = mpsc::channel::<Vec<u8>>();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        if let Ok((mut s, _)) = listener.accept() {
+            let mut head = [0u8; 24 + 9];
+            if s.read_exact(&mut head).is_ok() {
+                let len = usize::from(head[24 + 2]);
+                let mut settings = vec![0u8; len];
+                let _ = s.read_exact(&mut settings);
+                let _ = tx.send(settings);
+            }
+        }
+    });
+    probe(&["--timeout", "500ms", "--http2", &format!("http://{addr}/")]).unhealthy();
+    check_settings(
+        &rx.recv_timeout(Duration::from_secs(5))
+            .expect("client SETTINGS"),
+    );
+}
+
+fn check_settings(settings: &[u8]) {
     let pairs: Vec<(u16, u32)> = settings
         .chunks_exact(6)
         .map(|c| {
@@ -326,4 +409,128 @@ fn the_client_settings_disable_push_and_announce_the_header_list_limit() {
         pairs.contains(&(0x6, 16 * 1024)),
         "MAX_HEADER_LIST_SIZE in {pairs:?}"
     );
+}
+
+// --- what only the --http2 http check meets -----------------------------------
+
+/// An http check with --http2 and `args` against a server doing `then`.
+fn http2_against(args: &[&str], then: Handler) -> Run {
+    let s = Server::raw("127.0.0.1:0", then);
+    let url = format!("http://{}/health", s.addr);
+    let mut all = vec!["--timeout", TIMEOUT, "--http2"];
+    all.extend(args);
+    all.push(&url);
+    let r = probe(&all);
+    eprintln!(
+        "exit time {:?}, peak RSS {} KiB: {}",
+        r.took,
+        r.peak_rss_kib,
+        r.out.trim_end()
+    );
+    r.one_line().by_deadline(DEADLINE);
+    r
+}
+
+/// A response head with `:status` `status` and nothing else.
+fn status_head(status: &str) -> Vec<u8> {
+    let mut block = Vec::new();
+    literal(&mut block, ":status", status.as_bytes());
+    block
+}
+
+#[test]
+fn a_body_that_fills_the_window_ends_the_search_at_once() {
+    // The server sends the 65,535 bytes our window allows and waits for a
+    // WINDOW_UPDATE that never comes: the search ends there, not at the deadline.
+    let fill = |mut s: TcpStream, _: &str| {
+        if open(&mut s) {
+            let _ = s.write_all(&frame(HEADERS, END_HEADERS, 1, &status_head("200")));
+            for _ in 0..3 {
+                let _ = s.write_all(&frame(DATA, 0, 1, &[b'a'; 16_384]));
+            }
+            let _ = s.write_all(&frame(DATA, 0, 1, &[b'a'; 65_535 - 3 * 16_384]));
+            std::thread::sleep(Duration::from_secs(5));
+        }
+    };
+    http2_against(&["--body-contains", "ready"], fill)
+        .unhealthy()
+        .says("\"ready\" not in the first 65535 bytes of the body")
+        .says("past our 65535-byte flow-control window")
+        .within(Duration::from_millis(500));
+    http2_against(&["--body-not-contains", "down"], fill)
+        .unhealthy()
+        .says("only 65535 bytes of the body read")
+        .within(Duration::from_millis(500));
+}
+
+#[test]
+fn the_status_decides_at_the_head_and_informational_heads_are_bounded() {
+    // A server that never ends the stream: the status alone decides.
+    http2_against(&[], |mut s, _| {
+        if open(&mut s) {
+            let _ = s.write_all(&frame(HEADERS, END_HEADERS, 1, &status_head("204")));
+            std::thread::sleep(Duration::from_secs(5));
+        }
+    })
+    .healthy()
+    .says("-> 204 No Content in ")
+    .within(Duration::from_millis(500));
+    // A 103 before the answer is skipped; endless ones are frames without an answer.
+    http2_against(&[], |mut s, _| {
+        if open(&mut s) {
+            let _ = s.write_all(&frame(HEADERS, END_HEADERS, 1, &status_head("103")));
+            let _ = s.write_all(&frame(
+                HEADERS,
+                END_HEADERS | END_STREAM,
+                1,
+                &status_head("503"),
+            ));
+        }
+    })
+    .unhealthy()
+    .says("-> 503 Service Unavailable in ");
+    http2_against(&[], |mut s, _| {
+        if open(&mut s) {
+            flood(&mut s, &frame(HEADERS, END_HEADERS, 1, &status_head("100")));
+        }
+    })
+    .unhealthy()
+    .says("more than 100 frames without an answer")
+    .within(Duration::from_millis(500));
+}
+
+#[test]
+fn broken_response_heads_are_named() {
+    let cases: [(&str, Handler); 3] = [
+        ("a response without a valid :status", |mut s, _| {
+            if open(&mut s) {
+                let _ = s.write_all(&frame(
+                    HEADERS,
+                    END_HEADERS | END_STREAM,
+                    1,
+                    &status_head("2000"),
+                ));
+            }
+        }),
+        (
+            "a malformed response header (PROTOCOL_ERROR)",
+            |mut s, _| {
+                if open(&mut s) {
+                    let mut block = vec![0x88];
+                    literal(&mut block, "x-bad", b"line\r\nbreak");
+                    let _ = s.write_all(&frame(HEADERS, END_HEADERS | END_STREAM, 1, &block));
+                }
+            },
+        ),
+        ("the server answered HTTP/1, not HTTP/2", |mut s, _| {
+            let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+            std::thread::sleep(Duration::from_secs(5));
+        }),
+    ];
+    for (reason, handler) in cases {
+        http2_against(&[], handler)
+            .unhealthy()
+            .says(reason)
+            .within(Duration::from_millis(500));
+    }
 }

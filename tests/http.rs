@@ -872,3 +872,553 @@ fn targets_are_read_and_sent_as_curl_reads_and_sends_them() {
             .says(&format!("> GET {path}\n"));
     }
 }
+
+// --- -L: redirects followed as curl -L follows them (issue 30) ---------------
+
+/// A loopback server that answers each request with `route(request line,
+/// own port)`; every request, head and body, comes out of `requests`.
+struct Router {
+    addr: std::net::SocketAddr,
+    requests: std::sync::mpsc::Receiver<String>,
+}
+
+impl Router {
+    fn start(route: fn(&str, u16) -> String) -> Router {
+        use std::io::{BufRead, Read};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let port = addr.port();
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        thread::spawn(move || {
+            for mut stream in listener.incoming().flatten() {
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+                let mut reader = std::io::BufReader::new(&stream);
+                let mut head = String::new();
+                while !head.ends_with("\r\n\r\n") {
+                    match reader.read_line(&mut head) {
+                        Ok(0) | Err(_) => break,
+                        Ok(_) => {}
+                    }
+                }
+                let len = head
+                    .lines()
+                    .filter_map(|l| l.split_once(':'))
+                    .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+                    .and_then(|(_, v)| v.trim().parse::<usize>().ok())
+                    .unwrap_or(0);
+                let mut body = vec![0u8; len];
+                let _ = reader.read_exact(&mut body);
+                let line = head.lines().next().unwrap_or("").to_string();
+                let _ = tx.send(format!("{head}{}", String::from_utf8_lossy(&body)));
+                let _ = stream.write_all(route(&line, port).as_bytes());
+            }
+        });
+        Router { addr, requests: rx }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// The requests received so far, each reduced by `keep`.
+    fn received(&self, keep: fn(&str) -> String) -> Vec<String> {
+        thread::sleep(Duration::from_millis(50));
+        self.requests.try_iter().map(|r| keep(&r)).collect()
+    }
+}
+
+/// A redirect with `status` to `location`.
+fn redirect(status: u16, location: &str) -> String {
+    format!(
+        "HTTP/1.1 {status} Moved\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+}
+
+/// What a request's head says about its method and body, the way curl and
+/// the probe may agree on: the request line, the body's length and type,
+/// the body.
+fn method_and_body(request: &str) -> String {
+    let (head, body) = request.split_once("\r\n\r\n").unwrap_or((request, ""));
+    let mut lines = head.lines();
+    let mut out = vec![lines.next().unwrap_or("").to_string()];
+    for line in lines {
+        let lower = line.to_ascii_lowercase();
+        if lower.starts_with("content-length:") || lower.starts_with("content-type:") {
+            out.push(lower);
+        }
+    }
+    out.push(format!("body {body:?}"));
+    out.join(" | ")
+}
+
+fn request_line(request: &str) -> String {
+    request.lines().next().unwrap_or("").to_string()
+}
+
+fn curl_follows(args: &[&str]) -> std::process::Output {
+    require(
+        std::process::Command::new("curl")
+            .arg("--version")
+            .output()
+            .is_ok(),
+        "curl (apt-get install curl)",
+    );
+    std::process::Command::new("curl")
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "--max-time",
+            "5",
+            "-L",
+        ])
+        .args(args)
+        .output()
+        .expect("curl")
+}
+
+#[test]
+fn redirects_are_followed_as_curl_follows_them() {
+    // Absolute, relative, dot-segments, protocol-relative: each status -L follows.
+    let s = Router::start(|line, port| match line.split(' ').nth(1).unwrap_or("") {
+        "/start" => redirect(301, &format!("http://127.0.0.1:{port}/abs")),
+        "/abs" => redirect(302, "rel/x"),
+        "/rel/x" => redirect(303, "../y?q=1"),
+        "/y?q=1" => redirect(307, &format!("//127.0.0.1:{port}/z")),
+        "/z" => redirect(308, "/final#frag"),
+        "/final" => OK.to_string(),
+        _ => "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_string(),
+    });
+    let url = s.url("/start");
+    let r = probe(&["-L", &url]);
+    r.healthy()
+        .one_line()
+        .says(&format!(
+            "GET {url} -> 301 -> http://127.0.0.1:{}/abs -> (3 more)",
+            s.addr.port()
+        ))
+        .says("308 -> http://127.0.0.1:")
+        .says("/final -> 200 OK in ");
+    let ours = s.received(request_line);
+    let curl = curl_follows(&[&url]);
+    assert_eq!(String::from_utf8_lossy(&curl.stdout), "200");
+    assert_eq!(
+        ours,
+        s.received(request_line),
+        "the probe's requests, then curl's"
+    );
+    assert_eq!(ours.len(), 6, "{ours:?}");
+    // Without -L the first answer decides, as before.
+    probe(&[&url]).healthy().says("-> 301 Moved Permanently in");
+    assert_eq!(s.received(request_line).len(), 1);
+}
+
+#[test]
+fn a_post_becomes_a_get_as_with_curl() {
+    // 303 and a POST after 301/302 become GET without the body; 307/308 keep both.
+    let s = Router::start(|line, _| match line.split(' ').nth(1).unwrap_or("") {
+        "/landing" => OK.to_string(),
+        path => redirect(path[1..].parse().unwrap_or(404), "/landing"),
+    });
+    for status in ["301", "302", "303", "307", "308"] {
+        let url = s.url(&format!("/{status}"));
+        probe(&["-L", "-d", "hello=1", &url])
+            .healthy()
+            .says(&format!("POST {url} -> {status} -> "));
+        let ours = s.received(method_and_body);
+        let curl = curl_follows(&["-d", "hello=1", &url]);
+        assert_eq!(
+            String::from_utf8_lossy(&curl.stdout),
+            "200",
+            "curl after {status}"
+        );
+        assert_eq!(
+            ours,
+            s.received(method_and_body),
+            "after {status}: the probe, then curl"
+        );
+        assert_eq!(ours.len(), 2);
+    }
+    // A PUT is kept after 301 (curl changes only POST), and becomes GET after 303.
+    for (status, method) in [("301", "PUT"), ("303", "GET")] {
+        let url = s.url(&format!("/{status}"));
+        probe(&["-L", "-X", "PUT", "-d", "x", &url]).healthy();
+        let ours = s.received(method_and_body);
+        assert!(
+            ours[1].starts_with(&format!("{method} /landing ")),
+            "{ours:?}"
+        );
+    }
+}
+
+/// The credentials the second server received: Authorization and Cookie.
+fn credentials(request: &str) -> String {
+    request
+        .lines()
+        .filter(|l| {
+            let l = l.to_ascii_lowercase();
+            l.starts_with("authorization:") || l.starts_with("cookie:")
+        })
+        .collect::<Vec<_>>()
+        .join(" | ")
+        .to_ascii_lowercase()
+}
+
+#[test]
+fn credentials_and_cookies_go_to_the_first_origin_only_as_with_curl() {
+    static SECOND: std::sync::OnceLock<u16> = std::sync::OnceLock::new();
+    let second = Router::start(|_, _| OK.to_string());
+    SECOND.set(second.addr.port()).unwrap();
+    let first = Router::start(|line, port| match line.split(' ').nth(1).unwrap_or("") {
+        "/same" => redirect(302, "/ok"),
+        "/port" => redirect(
+            302,
+            &format!("http://127.0.0.1:{}/ok", SECOND.get().unwrap()),
+        ),
+        "/name" => redirect(302, &format!("http://localhost:{port}/ok")),
+        "/back" => redirect(302, &format!("http://localhost:{port}/again")),
+        "/again" => redirect(302, &format!("http://127.0.0.1:{port}/ok")),
+        _ => OK.to_string(),
+    });
+    let secrets = ["-H", "Cookie: session=s3cr3t", "-H", "X-Other: kept"];
+    for path in ["/same", "/port", "/name", "/back"] {
+        let url = first.url(path);
+        // --basic-auth here is curl's -u; a Bearer token as a header for both.
+        for (ours, theirs) in [
+            (vec!["--basic-auth", "user:pw"], vec!["-u", "user:pw"]),
+            (
+                vec!["-H", "Authorization: Bearer t0ken"],
+                vec!["-H", "Authorization: Bearer t0ken"],
+            ),
+        ] {
+            let mut args = vec!["-L"];
+            args.extend(&ours);
+            args.extend(secrets);
+            args.push(&url);
+            probe(&args)
+                .healthy()
+                .never_says("t0ken")
+                .never_says("s3cr3t");
+            let saw = || {
+                let mut all = first.received(credentials);
+                all.extend(
+                    second
+                        .received(credentials)
+                        .into_iter()
+                        .map(|c| format!("second: {c}")),
+                );
+                all
+            };
+            let probe_saw = saw();
+            let mut args: Vec<&str> = theirs.clone();
+            args.extend(secrets);
+            args.push(&url);
+            assert_eq!(String::from_utf8_lossy(&curl_follows(&args).stdout), "200");
+            let curl_saw = saw();
+            assert_eq!(probe_saw, curl_saw, "{path} {ours:?}: the probe, then curl");
+            let last = probe_saw.last().cloned().unwrap_or_default();
+            match path {
+                "/same" | "/back" => {
+                    assert!(last.contains("authorization"), "{path}: {probe_saw:?}")
+                }
+                "/port" => assert_eq!(last, "second: ", "{path}: {probe_saw:?}"),
+                _ => assert_eq!(last, "", "{path}: {probe_saw:?}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn a_loop_or_too_many_redirects_is_unhealthy_with_the_chain() {
+    let s = Router::start(|line, _| match line.split(' ').nth(1).unwrap_or("") {
+        "/a" => redirect(302, "/b"),
+        "/b" => redirect(302, "/a"),
+        "/1" => redirect(301, "/2"),
+        "/2" => redirect(301, "/3"),
+        "/3" => redirect(301, "/4"),
+        _ => OK.to_string(),
+    });
+    let port = s.addr.port();
+    probe(&["-L", &s.url("/a")])
+        .unhealthy()
+        .one_line()
+        .says(&format!(
+            "302 -> http://127.0.0.1:{port}/b -> 302 -> http://127.0.0.1:{port}/a: a redirect loop"
+        ));
+    assert_ne!(
+        curl_follows(&[&s.url("/a")]).status.code(),
+        Some(0),
+        "curl -L fails on a loop too"
+    );
+    for (max, healthy) in [("2", false), ("3", true)] {
+        let r = probe(&["-L", "--max-redirs", max, &s.url("/1")]);
+        let curl = curl_follows(&["--max-redirs", max, &s.url("/1")]);
+        assert_eq!(curl.status.success(), healthy, "curl --max-redirs {max}");
+        match healthy {
+            true => r.healthy().says("/4 -> 200 OK"),
+            false => r
+                .unhealthy()
+                .says("/4: more than 2 redirects (--max-redirs)"),
+        };
+    }
+    probe(&["-L", "--max-redirs", "0", &s.url("/1")])
+        .unhealthy()
+        .says("301 -> http://");
+    probe_env(
+        &[&s.url("/1")],
+        &[
+            ("HEALTHPROBE_LOCATION", "true"),
+            ("HEALTHPROBE_MAX_REDIRS", "1"),
+        ],
+    )
+    .unhealthy()
+    .says("more than 1 redirects");
+    probe(&["-L", "--max-redirs", "101", &s.url("/1")])
+        .unhealthy()
+        .says("from 0 to 100");
+}
+
+#[test]
+fn redirects_go_to_http_and_https_only_and_every_hop_keeps_the_deadline() {
+    let s = Router::start(|line, _| match line.split(' ').nth(1).unwrap_or("") {
+        "/ftp" => redirect(302, "ftp://127.0.0.1/file"),
+        "/nowhere" => redirect(302, "/silent"),
+        "/silent" => {
+            thread::sleep(Duration::from_secs(5));
+            OK.to_string()
+        }
+        _ => "HTTP/1.1 302 Found\r\nContent-Length: 0\r\n\r\n".to_string(),
+    });
+    probe(&["-L", &s.url("/ftp")])
+        .unhealthy()
+        .one_line()
+        .says("302, a redirect to \"ftp://127.0.0.1/file\", not http(s): not followed");
+    probe(&["-L", "--timeout", "1s", &s.url("/nowhere")])
+        .unhealthy()
+        .one_line()
+        .says("-> 302 -> http://127.0.0.1:")
+        .says("/silent -> timed out after 1s")
+        .by_deadline(Duration::from_secs(1));
+    // A 3xx without Location is the last answer, as with curl.
+    probe(&["-L", &s.url("/none")])
+        .healthy()
+        .says("-> 302 Found in");
+}
+
+// --- --http2: h2c with prior knowledge, ALPN h2 (issue 30) ------------------
+
+/// nginx's answers for the HTTP/2 tests: what it saw comes back in /echo.
+const H2_SITE: &str = "default_type text/plain;
+    location = /health { add_header X-Ready yes; return 200 '{\"status\":\"UP\"}'; }
+    location = /down { return 503 'db down'; }
+    location = /echo {
+      return 200 '$request_method $host $http_authorization|$content_length|$http_x_custom|$server_protocol';
+    }
+    location = /moved { return 301 http://localhost:$server_port/health; }";
+
+/// curl's answer for `url`: the status, the HTTP version and the body.
+fn curl_answer(args: &[&str], url: &str) -> (String, String, String) {
+    require(
+        std::process::Command::new("curl")
+            .arg("--version")
+            .output()
+            .is_ok(),
+        "curl (apt-get install curl)",
+    );
+    // nginx resets the stream of a request whose body `return` left unread
+    // (RST_STREAM NO_ERROR); curl 7.88 may take that for a failure (exit 92,
+    // no status) before it has the answer. Asked again, it gets it.
+    let mut text = String::new();
+    for _ in 0..20 {
+        let out = std::process::Command::new("curl")
+            .args([
+                "-s",
+                "--max-time",
+                "5",
+                "-w",
+                "\n%{http_code} %{http_version}",
+            ])
+            .args(args)
+            .arg(url)
+            .output()
+            .expect("curl");
+        text = String::from_utf8_lossy(&out.stdout).into_owned();
+        if !text.ends_with("\n000 0") {
+            break;
+        }
+    }
+    let (body, tail) = text.rsplit_once('\n').unwrap_or(("", &text));
+    let (code, version) = tail.split_once(' ').unwrap_or((tail, ""));
+    (code.to_string(), version.to_string(), body.to_string())
+}
+
+/// The probe and curl (`ours`, `theirs`: the same request in each one's
+/// options) agree on `url`: same status, and the probe finds curl's body.
+fn agree_with_curl(ours: &[&str], theirs: &[&str], url: &str) -> Run {
+    let (code, _, body) = curl_answer(theirs, url);
+    let mut args: Vec<&str> = ours.to_vec();
+    args.extend(["--body-contains", &body, url]);
+    let r = probe(&args);
+    let healthy = code.starts_with('2') || code.starts_with('3');
+    match healthy {
+        true => r.healthy(),
+        false => r.unhealthy(),
+    };
+    r.one_line().says(&format!("-> {code} "));
+    r
+}
+
+#[test]
+#[ignore = "needs nginx (apt nginx-light) and curl; CI runs it"]
+fn http2_with_prior_knowledge_agrees_with_curl_against_nginx() {
+    let nginx = daemons::nginx_listening("http2", H2_SITE);
+    let base = format!("http://127.0.0.1:{}", nginx.port);
+    let url = |path: &str| format!("{base}{path}");
+    let pk = "--http2-prior-knowledge";
+    let (_, version, _) = curl_answer(&[pk], &url("/health"));
+    assert_eq!(version, "2", "curl speaks HTTP/2 to this nginx");
+    agree_with_curl(&["--http2"], &[pk], &url("/health")).says("healthy: GET http://127.0.0.1:");
+    probe(&[
+        "--http2",
+        "-v",
+        "--header-contains",
+        "X-Ready: yes",
+        "--body-json",
+        "status=UP",
+        &url("/health"),
+    ])
+    .healthy()
+    .says("HTTP/2 (h2c, prior knowledge)")
+    .says("< x-ready: yes");
+    probe(&["--http2", &url("/down")])
+        .unhealthy()
+        .says("-> 503 Service Unavailable in ")
+        .says(": db down");
+    // Method, body, headers, --host as :authority, credentials: nginx echoes them.
+    agree_with_curl(
+        &[
+            "--http2",
+            "-d",
+            "a=1",
+            "-H",
+            "X-Custom: 7",
+            "--basic-auth",
+            "u:p",
+        ],
+        &[pk, "-d", "a=1", "-H", "X-Custom: 7", "-u", "u:p"],
+        &url("/echo"),
+    )
+    .says("POST ");
+    agree_with_curl(
+        &["--http2", "-X", "PUT", "--host", "other.example"],
+        // Without -d a PUT carries an empty body (as over HTTP/1.1): curl's -d ''.
+        &[pk, "-X", "PUT", "-d", "", "-H", "Host: other.example"],
+        &url("/echo"),
+    );
+    let (_, _, echoed) = curl_answer(&[pk, "-H", "Host: other.example"], &url("/echo"));
+    assert_eq!(echoed, "GET other.example |||HTTP/2.0");
+    // To another origin: curl 7.88 fails to reuse an h2c connection for the same one.
+    agree_with_curl(&["--http2", "-L"], &[pk, "-L"], &url("/moved")).says(&format!(
+        "301 -> http://localhost:{}/health -> 200 OK",
+        nginx.port
+    ));
+    // Without --http2 nothing changes: this listener speaks HTTP/2 only.
+    probe(&[&url("/health")]).unhealthy();
+}
+
+#[cfg(feature = "tls")]
+#[test]
+#[ignore = "needs nginx (apt nginx-light) and curl; CI runs it"]
+fn http2_is_offered_by_alpn_and_http1_is_the_fallback_as_with_curl() {
+    let dir = self_signed_cert("hp-h2-tls-");
+    let site = format!(
+        "ssl_certificate {d}/cert.pem; ssl_certificate_key {d}/key.pem;\n{H2_SITE}",
+        d = dir.display()
+    );
+    let h2 = daemons::nginx_listening("ssl http2", &site);
+    let h1 = daemons::nginx_listening("ssl", &site);
+    let cacert = dir.join("cert.pem");
+    let cacert = cacert.to_str().unwrap();
+    for (nginx, version, words, protocol) in [
+        (&h2, "2", "HTTP/2 (ALPN h2)", "HTTP/2.0"),
+        (
+            &h1,
+            "1.1",
+            "HTTP/1.1 (the server did not choose h2 by ALPN)",
+            "HTTP/1.1",
+        ),
+    ] {
+        let url = format!("https://localhost:{}/echo", nginx.port);
+        let (code, curl_version, body) = curl_answer(&["--http2", "--cacert", cacert], &url);
+        assert_eq!((code.as_str(), curl_version.as_str()), ("200", version));
+        assert!(body.ends_with(protocol), "{body}");
+        agree_with_curl(
+            &["--http2", "--cacert", cacert],
+            &["--http2", "--cacert", cacert],
+            &url,
+        );
+        probe(&["--http2", "-v", "--cacert", cacert, &url])
+            .healthy()
+            .says(words);
+        // Without --http2, HTTP/1.1 only (ALPN http/1.1), as before.
+        probe(&["--cacert", cacert, "--body-contains", "HTTP/1.1", &url]).healthy();
+    }
+    // -L from http:// to https:// (another origin: no credentials), as curl
+    // (HTTP/1.1: --http2 on http:// is h2c, which this first server does not speak).
+    static TLS_PORT: std::sync::OnceLock<u16> = std::sync::OnceLock::new();
+    TLS_PORT.set(h2.port).unwrap();
+    let plain = Router::start(|_, _| {
+        redirect(
+            302,
+            &format!("https://localhost:{}/echo", TLS_PORT.get().unwrap()),
+        )
+    });
+    let url = plain.url("/");
+    let (code, version, body) = curl_answer(
+        &["--http1.1", "-L", "-u", "user:pw5ecret", "--cacert", cacert],
+        &url,
+    );
+    assert_eq!(
+        (code.as_str(), version.as_str(), body.as_str()),
+        ("200", "1.1", "GET localhost |||HTTP/1.1")
+    );
+    probe(&[
+        "-L",
+        "--basic-auth",
+        "user:pw5ecret",
+        "--cacert",
+        cacert,
+        "--body-contains",
+        &body,
+        &url,
+    ])
+    .healthy()
+    .says(&format!(
+        "-> 302 -> https://localhost:{}/echo -> 200 OK",
+        h2.port
+    ));
+}
+
+#[test]
+fn a_long_chain_of_long_urls_keeps_the_verdict_in_the_line() {
+    let s = Router::start(|line, _| {
+        let path = line.split(' ').nth(1).unwrap_or("");
+        let hop: usize = path
+            .split('/')
+            .nth(1)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        match hop {
+            0..12 => redirect(302, &format!("/{}/{}", hop + 1, "x".repeat(300))),
+            _ => OK.to_string(),
+        }
+    });
+    let r = probe(&["-L", "--max-redirs", "20", &s.url("/0")]);
+    r.healthy()
+        .one_line()
+        .says("-> (10 more) -> 302 -> http://127.0.0.1:")
+        .says("... -> 200 OK in ");
+    assert!(r.out.len() < 300, "{} bytes: {}", r.out.len(), r.out);
+}

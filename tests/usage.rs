@@ -17,6 +17,25 @@ fn help_and_version_exit_0() {
 }
 
 #[test]
+fn the_help_stays_within_4_kib_whatever_the_environment_holds() {
+    // Found while adding -L and --http2: clap showed each variable's value,
+    // so a 3,000-byte HEALTHPROBE_DATA made --help 7,374 bytes.
+    let long = "x".repeat(3000);
+    for args in [&["--help"][..], &["grpc", "--help"]] {
+        probe_env(
+            args,
+            &[
+                ("HEALTHPROBE_DATA", &long),
+                ("HEALTHPROBE_GRPC_SERVICE", &long),
+            ],
+        )
+        .healthy()
+        .says("HEALTHPROBE_SOME_NAME")
+        .never_says("xxxxxxxx");
+    }
+}
+
+#[test]
 fn each_mistake_exits_1_and_names_itself() {
     let cases: &[(&[&str], &str)] = &[
         (&["--no-such-flag", "http://localhost/"], "--no-such-flag"),

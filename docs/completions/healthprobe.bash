@@ -29,11 +29,11 @@ _healthprobe() {
             COMPREPLY=($(compgen -W "docker consul" -- "$cur"))
             return
             ;;
-        --timeout|--start-period|--method|-X|--data|-d|--status|--header|-H|--host|--body-contains|--body-not-contains|--header-contains|--body-json|--basic-auth|--max-age|--contains|--min-size|--max-size|--interval|--attempt-timeout|--max-interval|--service|--authority|--stdout-contains|--expect-exit)
+        --timeout|--start-period|--method|-X|--data|-d|--status|--header|-H|--host|--max-redirs|--body-contains|--body-not-contains|--header-contains|--body-json|--basic-auth|--max-age|--contains|--min-size|--max-size|--interval|--attempt-timeout|--max-interval|--service|--authority|--stdout-contains|--expect-exit)
             return
             ;;
     esac
-    local opts="--timeout -q --quiet -v --verbose -4 --ipv4 -6 --ipv6 --start-period --exit-codes --invert -X --method -d --data --status -H --header --host --body-contains --body-not-contains --header-contains --body-json --basic-auth --unix-socket -k --insecure --cacert --cert --key -h --help -V --version"
+    local opts="--timeout -q --quiet -v --verbose -4 --ipv4 -6 --ipv6 --start-period --exit-codes --invert -X --method -d --data --status -H --header --host -L --location --max-redirs --http2 --body-contains --body-not-contains --header-contains --body-json --basic-auth --unix-socket -k --insecure --cacert --cert --key -h --help -V --version"
     case $sub in
         file) opts="$opts --max-age --non-empty --contains --min-size --max-size" ;;
         wait) opts="$opts --interval --attempt-timeout --backoff --max-interval" ;;

@@ -22,12 +22,28 @@ const EXAMPLES_LAST: &[&str] = &[
     "wait postgres://db amqp://mq dns:db -- /app/server",
 ];
 
-const FOOTER: &str = "\
-In a Dockerfile (exec form, no shell):
-  HEALTHCHECK --timeout=5s CMD [\"/healthprobe\", \"--timeout\", \"3s\", \"http://localhost:8080/health\"]
+/// How every option's variable is named, said once (see [`variable_by_rule`]).
+const ENV_RULE: &str = "\
+Every option --some-name may be set as HEALTHPROBE_SOME_NAME instead (flags:
+true or false; repeatable ones: one value per line).";
 
-Exit status: 0 healthy, 1 unhealthy or unable to check, 2 starting
-(with --start-period).";
+const DOCKERFILE: &str = "\
+In a Dockerfile (exec form, no shell):
+  HEALTHCHECK --interval=10s --timeout=5s CMD [\"/healthprobe\", \"--timeout\", \"3s\", \"http://localhost:8080/health\"]";
+
+const EXIT_STATUS: &str = "\
+Exit status: 0 healthy, 1 unhealthy or unable to check, 2 only with
+--start-period while the container is starting.";
+
+/// The variable an option has by the rule the help states once
+/// (`--some-name`: `HEALTHPROBE_SOME_NAME`); only the others are listed with
+/// their option. Listing each one cost 30 bytes an option of the 4,096.
+pub fn variable_by_rule(long: &str) -> String {
+    format!(
+        "HEALTHPROBE_{}",
+        long.to_ascii_uppercase().replace('-', "_")
+    )
+}
 
 /// What the help says about the target schemes, from the scheme table.
 pub struct Schemes {
@@ -56,7 +72,7 @@ pub fn command(schemes: &Schemes) -> Command {
         .copied()
         .collect();
     let after = format!(
-        "Examples:\n  healthprobe {}\n\n{FOOTER}",
+        "Examples:\n  healthprobe {}\n\n{DOCKERFILE}\n\n{ENV_RULE}\n\n{EXIT_STATUS}",
         examples.join("\n  healthprobe ")
     );
     let schemes = schemes.list.as_str();
@@ -75,7 +91,10 @@ pub fn command(schemes: &Schemes) -> Command {
         );
     for sub in Sub::ALL {
         let (about, positionals) = subcommand(sub, schemes);
-        let mut sc = Command::new(sub.name()).about(about).args(positionals);
+        let mut sc = Command::new(sub.name())
+            .about(about)
+            .after_help(ENV_RULE)
+            .args(positionals);
         for opt in OPTIONS.iter().filter(|o| o.level == Level::Only(sub)) {
             sc = sc.arg(arg(opt));
         }
@@ -96,18 +115,20 @@ fn arg(opt: &super::options::Opt) -> Arg {
         a = a.help_heading(heading);
     }
     let mut help = opt.help.to_string();
+    let env = opt.env.filter(|env| *env != variable_by_rule(opt.long));
     a = match opt.takes {
         Takes::Flag => a.action(ArgAction::SetTrue),
         Takes::One(name) => a.action(ArgAction::Set).value_name(name),
         Takes::Many(name) => {
-            if let Some(env) = opt.env {
+            if let Some(env) = env {
                 help.push_str(&format!(" [env: {env}, one per line]"));
             }
             a.action(ArgAction::Append).value_name(name)
         }
     };
-    if let (Some(env), false) = (opt.env, matches!(opt.takes, Takes::Many(_))) {
-        a = a.env(env).hide_env_values(opt.secret);
+    if let (Some(env), false) = (env, matches!(opt.takes, Takes::Many(_))) {
+        // The value is not shown: a long one would push the help past 4 KiB.
+        a = a.env(env).hide_env_values(true);
     }
     if let Some(default) = opt.default {
         a = a.default_value(default);

@@ -15,8 +15,9 @@ use std::ffi::OsStr;
 use std::path::PathBuf;
 
 use crate::values::{
-    ExitCodes, ExitSet, Header, Options, StatusSet, parse_basic_auth, parse_duration,
-    parse_host_name, parse_method, parse_nonempty, parse_size, parse_timeout,
+    ExitCodes, ExitSet, Header, MAX_REDIRS_CEILING, Options, StatusSet, parse_basic_auth,
+    parse_count, parse_duration, parse_host_name, parse_method, parse_nonempty, parse_size,
+    parse_timeout,
 };
 pub use crate::values::{Group, Groups};
 
@@ -173,7 +174,7 @@ const HTTP: Option<&str> = Some("HTTP");
 const TLS: Option<&str> = Some("TLS");
 
 /// The options, in the order the help lists them.
-pub static OPTIONS: [Opt; 38] = [
+pub static OPTIONS: [Opt; 41] = [
     Opt {
         long: "timeout",
         short: None,
@@ -393,6 +394,57 @@ pub static OPTIONS: [Opt; 38] = [
         secret: false,
         set: |o, v| {
             o.host = Some(parse_host_name(text(v)?)?);
+            Ok(())
+        },
+    },
+    Opt {
+        long: "location",
+        short: Some('L'),
+        env: Some("HEALTHPROBE_LOCATION"),
+        takes: Takes::Flag,
+        default: None,
+        choices: &[],
+        level: Level::Global,
+        group: Group::Http,
+        heading: HTTP,
+        help: "Follow redirects as curl -L does",
+        secret: false,
+        set: |o, v| {
+            o.location = flag(v)?;
+            Ok(())
+        },
+    },
+    Opt {
+        long: "max-redirs",
+        short: None,
+        env: Some("HEALTHPROBE_MAX_REDIRS"),
+        takes: Takes::One("N"),
+        default: Some("10"),
+        choices: &[],
+        level: Level::Global,
+        group: Group::Http,
+        heading: HTTP,
+        help: "Redirects -L follows at most",
+        secret: false,
+        set: |o, v| {
+            o.max_redirs = parse_count(text(v)?, MAX_REDIRS_CEILING)?;
+            Ok(())
+        },
+    },
+    Opt {
+        long: "http2",
+        short: None,
+        env: Some("HEALTHPROBE_HTTP2"),
+        takes: Takes::Flag,
+        default: None,
+        choices: &[],
+        level: Level::Global,
+        group: Group::Http,
+        heading: HTTP,
+        help: "HTTP/2: h2c on http://, ALPN h2 on https://",
+        secret: false,
+        set: |o, v| {
+            o.http2 = flag(v)?;
             Ok(())
         },
     },

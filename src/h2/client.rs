@@ -74,6 +74,18 @@ pub struct Connection<S> {
     initial_window: i64,
     /// A GOAWAY that still lets our stream finish: (last stream id, error code).
     goaway: Option<(u32, Reason)>,
+    /// Stream 1 has ended (END_STREAM seen).
+    ended: bool,
+    /// The trailers, once they came.
+    trailers: Vec<Header>,
+}
+
+/// What stream 1 brought next.
+enum Event {
+    /// A header block, and whether it ended the stream.
+    Headers(Vec<Header>, bool),
+    /// A DATA payload (padding removed), and whether it ended the stream.
+    Data(Vec<u8>, bool),
 }
 
 impl<S: Read + Write> Connection<S> {
@@ -100,30 +112,38 @@ impl<S: Read + Write> Connection<S> {
             stream_send_window: RECEIVE_WINDOW,
             initial_window: RECEIVE_WINDOW,
             goaway: None,
+            ended: false,
+            trailers: Vec::new(),
         })
     }
 
-    /// Sends the request on stream 1: `block` (HPACK-encoded headers) and the
-    /// whole `body`.
-    pub fn send_request(&mut self, block: &[u8], body: &[u8]) -> Result<(), Failure> {
-        if block.len() > frame::MAX_FRAME_SIZE || body.len() > frame::MAX_FRAME_SIZE {
-            return Err(protocol("request headers too large"));
+    /// Sends the request on stream 1: `block` (HPACK-encoded headers) and
+    /// the whole `body`; without one the HEADERS frame ends the stream.
+    pub fn send_request(&mut self, block: &[u8], body: Option<&[u8]>) -> Result<(), Failure> {
+        if block.len() > frame::MAX_FRAME_SIZE
+            || body.is_some_and(|b| b.len() > frame::MAX_FRAME_SIZE)
+        {
+            return Err(protocol(format!(
+                "request headers or body larger than {} KiB",
+                frame::MAX_FRAME_SIZE / 1024
+            )));
         }
-        let mut out = Vec::with_capacity(2 * Head::SIZE + block.len() + body.len());
-        frame::encode(
-            &mut out,
-            Kind::Headers,
-            HeadersFlags::END_HEADERS,
-            StreamId::REQUEST,
-            block,
-        );
-        frame::encode(
-            &mut out,
-            Kind::Data,
-            DataFlags::END_STREAM,
-            StreamId::REQUEST,
-            body,
-        );
+        let body_len = body.map_or(0, <[u8]>::len);
+        let mut out = Vec::with_capacity(2 * Head::SIZE + block.len() + body_len);
+        let flags = match body {
+            Some(_) => HeadersFlags::END_HEADERS,
+            None => HeadersFlags::END_HEADERS | HeadersFlags::END_STREAM,
+        };
+        frame::encode(&mut out, Kind::Headers, flags, StreamId::REQUEST, block);
+        if let Some(body) = body {
+            frame::encode(
+                &mut out,
+                Kind::Data,
+                DataFlags::END_STREAM,
+                StreamId::REQUEST,
+                body,
+            );
+        }
         self.io.write_all(&out)?;
         self.io.flush()?;
         Ok(())
@@ -138,8 +158,77 @@ impl<S: Read + Write> Connection<S> {
         mut on_headers: impl FnMut(&[Header]),
         mut check_body: impl FnMut(&[u8]) -> Result<(), String>,
     ) -> Result<Response, Failure> {
-        let mut response = Response::default();
-        let mut have_head = false;
+        let mut response = Response {
+            headers: self.read_head(&mut on_headers)?,
+            ..Response::default()
+        };
+        while let Some(data) = self.read_data(&mut on_headers)? {
+            response.body.extend_from_slice(&data);
+            check_body(&response.body).map_err(Failure::Protocol)?;
+        }
+        response.trailers = std::mem::take(&mut self.trailers);
+        Ok(response)
+    }
+
+    /// Reads the response head: the first header block whose `:status` is
+    /// not informational (1xx heads are skipped, each counted as a frame
+    /// without an answer).
+    pub fn read_head(
+        &mut self,
+        on_headers: &mut dyn FnMut(&[Header]),
+    ) -> Result<Vec<Header>, Failure> {
+        loop {
+            match self.next_event(on_headers)? {
+                Event::Headers(headers, end_stream) => {
+                    let informational = headers
+                        .iter()
+                        .find(|(n, _)| n == b":status")
+                        .is_some_and(|(_, v)| v.first() == Some(&b'1'));
+                    if informational && !end_stream {
+                        self.idle()?;
+                        continue;
+                    }
+                    self.ended = end_stream;
+                    return Ok(headers);
+                }
+                Event::Data(..) => return Err(protocol("DATA before the response headers")),
+            }
+        }
+    }
+
+    /// The next piece of the body after the head, or `None` once the
+    /// stream has ended (trailers, if any, are kept for `read_response`).
+    /// Fails rather than waits once the body fills our receive window,
+    /// which we never open further.
+    pub fn read_data(
+        &mut self,
+        on_headers: &mut dyn FnMut(&[Header]),
+    ) -> Result<Option<Vec<u8>>, Failure> {
+        if self.ended {
+            return Ok(None);
+        }
+        if self.receive_window == 0 {
+            return Err(protocol(format!(
+                "the body goes on past our {RECEIVE_WINDOW}-byte flow-control window"
+            )));
+        }
+        match self.next_event(on_headers)? {
+            Event::Data(data, end_stream) => {
+                self.ended = end_stream;
+                Ok(Some(data))
+            }
+            Event::Headers(_, false) => Err(protocol("a second header block without END_STREAM")),
+            Event::Headers(trailers, true) => {
+                self.ended = true;
+                self.trailers = trailers;
+                Ok(None)
+            }
+        }
+    }
+
+    /// The next header block or DATA payload on stream 1, the frames about
+    /// the connection handled on the way.
+    fn next_event(&mut self, on_headers: &mut dyn FnMut(&[Header])) -> Result<Event, Failure> {
         loop {
             let (head, payload) = match self.read_frame() {
                 Err(Failure::Io(e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
@@ -174,18 +263,7 @@ impl<S: Read + Write> Connection<S> {
                         other => protocol(other.to_string()),
                     })?;
                     on_headers(&headers);
-                    if !flags.end_stream() && have_head {
-                        return Err(protocol("a second header block without END_STREAM"));
-                    }
-                    if have_head {
-                        response.trailers = headers;
-                    } else {
-                        response.headers = headers;
-                        have_head = true;
-                    }
-                    if flags.end_stream() {
-                        return Ok(response);
-                    }
+                    return Ok(Event::Headers(headers, flags.end_stream()));
                 }
                 (Kind::Data, StreamId::REQUEST) => {
                     let flags = DataFlags(head.flags);
@@ -196,18 +274,12 @@ impl<S: Read + Write> Connection<S> {
                             "the server sent more than our flow-control window (FLOW_CONTROL_ERROR)",
                         ));
                     }
-                    if !have_head {
-                        return Err(protocol("DATA before the response headers"));
-                    }
                     let data = unpad(flags.padded(), &payload)?;
                     if data.is_empty() && !flags.end_stream() {
                         self.idle()?;
+                        continue;
                     }
-                    response.body.extend_from_slice(data);
-                    check_body(&response.body).map_err(Failure::Protocol)?;
-                    if flags.end_stream() {
-                        return Ok(response);
-                    }
+                    return Ok(Event::Data(data.to_vec(), flags.end_stream()));
                 }
                 (Kind::Continuation, StreamId::REQUEST) => {
                     return Err(protocol(
@@ -395,13 +467,13 @@ impl<S: Read + Write> Connection<S> {
         self.io.read_exact(&mut bytes)?;
         if bytes.starts_with(b"HTTP/") {
             return Err(protocol(
-                "the server answered HTTP/1 (not a gRPC server, or it wants TLS)",
+                "the server answered HTTP/1, not HTTP/2 (or it wants TLS)",
             ));
         }
         let head = Head::parse(&bytes);
         if head.len > frame::MAX_FRAME_SIZE {
             return Err(protocol(format!(
-                "frame of {} bytes, larger than allowed (FRAME_SIZE_ERROR): not a gRPC server?",
+                "frame of {} bytes, larger than allowed (FRAME_SIZE_ERROR): not an HTTP/2 server?",
                 head.len
             )));
         }

@@ -27,6 +27,7 @@ use super::grpc::GrpcCheck;
 use super::http::HttpCheck;
 use super::http::header_check::HeaderCheck;
 use super::http::json::JsonCheck;
+use super::http::redirect::Follow;
 use super::memcached::MemcachedCheck;
 use super::mqtt::MqttCheck;
 use super::mysql::MysqlCheck;
@@ -274,6 +275,12 @@ fn http(t: &str, row: &SchemeRow, cx: &mut Context) -> Result<Check> {
         basic_auth: opts.basic_auth.clone(),
         tls,
         unix_socket: opts.unix_socket.clone(),
+        // A redirect may go to any scheme the http check speaks.
+        follow: opts.location.then(|| Follow {
+            max: opts.max_redirs,
+            schemes: rows_of("http").map(|r| r.scheme).collect(),
+        }),
+        http2: opts.http2,
     }))
 }
 

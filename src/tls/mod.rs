@@ -30,6 +30,8 @@ use rustls::{
 pub enum Alpn {
     Http1,
     H2,
+    /// h2 offered first, HTTP/1.1 as the fallback (`--http2` on https).
+    H2OrHttp1,
     /// Protocols that announce none (Redis, PostgreSQL).
     None,
 }
@@ -39,6 +41,7 @@ impl Alpn {
         match self {
             Alpn::Http1 => vec![b"http/1.1".to_vec()],
             Alpn::H2 => vec![b"h2".to_vec()],
+            Alpn::H2OrHttp1 => vec![b"h2".to_vec(), b"http/1.1".to_vec()],
             Alpn::None => Vec::new(),
         }
     }

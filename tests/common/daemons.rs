@@ -267,6 +267,12 @@ pub fn mariadb_with(extra: &[&str]) -> Daemon {
 /// nginx (apt nginx-light) on a free loopback port, one process (no master,
 /// no daemon), with `server` as the body of its one `server { }` block.
 pub fn nginx(server: &str) -> Daemon {
+    nginx_listening("", server)
+}
+
+/// nginx as [`nginx`] starts it, its `listen` directive ending in `options`
+/// (`http2`, `ssl http2`).
+pub fn nginx_listening(options: &str, server: &str) -> Daemon {
     require(installed("nginx"), "nginx (apt-get install nginx-light)");
     let port = closed_port();
     let dir = fresh_dir("hp-nginx-");
@@ -276,7 +282,7 @@ pub fn nginx(server: &str) -> Daemon {
         "daemon off;\nmaster_process off;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n\
          events {{ worker_connections 64; }}\n\
          http {{\n  access_log off;\n  client_body_temp_path {d}/body;\n\
-         server {{\n    listen 127.0.0.1:{port};\n    {server}\n  }}\n}}\n"
+         server {{\n    listen 127.0.0.1:{port} {options};\n    {server}\n  }}\n}}\n"
     );
     std::fs::write(dir.join("nginx.conf"), conf).unwrap();
     let mut child = Command::new("nginx")

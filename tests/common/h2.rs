@@ -86,7 +86,8 @@ pub fn serving_answer() -> Vec<u8> {
 }
 
 /// Reads the client's preface and frames until its request on stream 1 is
-/// complete (DATA with END_STREAM), at most 5 s and 64 KiB.
+/// complete (DATA, or HEADERS for a request without a body, with
+/// END_STREAM), at most 5 s and 64 KiB.
 pub fn read_request(stream: &mut TcpStream) -> bool {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
     let mut preface = [0u8; 24];
@@ -103,7 +104,7 @@ pub fn read_request(stream: &mut TcpStream) -> bool {
         if stream.read_exact(&mut payload).is_err() {
             return false;
         }
-        if head[3] == DATA && head[4] & END_STREAM != 0 {
+        if (head[3] == DATA || head[3] == HEADERS) && head[4] & END_STREAM != 0 {
             return true;
         }
     }

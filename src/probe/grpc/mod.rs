@@ -95,7 +95,7 @@ impl GrpcCheck {
         let mut h2 = Connection::start(conn).map_err(failed)?;
         h2.send_request(
             &self.request_headers(deadline),
-            &message::request(&self.service),
+            Some(&message::request(&self.service)),
         )
         .map_err(failed)?;
         let response = h2

@@ -5,13 +5,18 @@
 //!
 //! The check connects itself (every address tried within the deadline, or
 //! the unix socket), sets up TLS for https, then lets ureq speak HTTP/1.1 over
-//! that connection (`transport.rs`). The body is read only as far as a
-//! verdict or a failure message needs.
+//! that connection (`transport.rs`), or speaks HTTP/2 itself with --http2
+//! (`h2.rs`). The body is read only as far as a verdict or a failure message
+//! needs. With -L each redirect is one more such hop (`redirect.rs`), all
+//! under the one deadline; the last answer is judged.
 
+mod h2;
 pub mod header_check;
 pub mod json;
+pub mod redirect;
 mod transport;
 
+use std::borrow::Cow;
 use std::io::Read;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -60,6 +65,63 @@ pub struct HttpCheck {
     pub authorization: Option<SecretString>,
     pub tls: Arc<tls::Settings>,
     pub unix_socket: Option<PathBuf>,
+    /// -L: redirects are followed.
+    pub follow: Option<redirect::Follow>,
+    /// --http2: HTTP/2 with prior knowledge (http), or offered by ALPN (https).
+    pub http2: bool,
+}
+
+/// One request of a check: the first (borrowing the check's URL and
+/// method), or one a redirect asks for.
+struct Hop<'a> {
+    url: Cow<'a, Url>,
+    method: Cow<'a, str>,
+    /// --data goes along (a redirect to GET drops it).
+    data: bool,
+    /// The first URL's origin: only there do credentials, cookies and
+    /// --host go along.
+    first_origin: bool,
+}
+
+/// A response's status and headers, its body still to read.
+struct Answer {
+    status: u16,
+    headers: http::HeaderMap,
+    body: Body,
+}
+
+/// A response body not read yet: a reader is made only when it is (making
+/// ureq's cost 4,500 instructions, callgrind, that a status check never needs).
+enum Body {
+    Http1(ureq::Body),
+    Http2(Box<h2::Body>),
+}
+
+impl Body {
+    /// The body to read, once (a check reads either an excerpt or what its
+    /// checks need, never both).
+    fn into_reader(self) -> BodyReader {
+        match self {
+            Body::Http1(body) => BodyReader::Http1(body.into_reader()),
+            Body::Http2(body) => BodyReader::Http2(body),
+        }
+    }
+}
+
+/// A body being read. An enum, not `dyn Read`: a vtable would bring every
+/// `Read` method into the binary, and only `read` is used.
+enum BodyReader {
+    Http1(ureq::BodyReader<'static>),
+    Http2(Box<h2::Body>),
+}
+
+impl Read for BodyReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            BodyReader::Http1(r) => r.read(buf),
+            BodyReader::Http2(r) => r.read(buf),
+        }
+    }
 }
 
 impl Probe for HttpCheck {
@@ -72,8 +134,67 @@ impl Probe for HttpCheck {
     }
 
     fn probe(&self, deadline: &Deadline, notes: &mut Notes) -> Outcome {
-        self.exchange(deadline, notes)
-            .unwrap_or_else(Outcome::Unhealthy)
+        let mut hop = Hop {
+            url: Cow::Borrowed(&self.url),
+            method: Cow::Borrowed(&self.method),
+            data: true,
+            first_origin: true,
+        };
+        let mut chain: Vec<(u16, String)> = Vec::new();
+        // What was asked for, to tell a loop (only once a redirect comes).
+        let mut visited: Vec<String> = Vec::new();
+        loop {
+            let answer = match self.send(&hop, deadline, notes) {
+                Ok(answer) => answer,
+                Err(why) => return after(&chain, Outcome::Unhealthy(why)),
+            };
+            // Looked up only with -L and a status it follows.
+            let followed = self
+                .follow
+                .as_ref()
+                .filter(|_| redirect::is_followed(answer.status))
+                .and_then(|f| Some((f, answer.headers.get(http::header::LOCATION)?)));
+            let Some((follow, location)) = followed else {
+                let outcome = self
+                    .judge(answer, deadline, notes)
+                    .unwrap_or_else(Outcome::Unhealthy);
+                return after(&chain, outcome);
+            };
+            let next = match redirect::resolve(&hop.url, location.as_bytes(), follow) {
+                Ok(url) => url,
+                Err(why) => {
+                    let why = format!("{}, {why}", answer.status);
+                    return after(&chain, Outcome::Unhealthy(why));
+                }
+            };
+            if visited.is_empty() {
+                visited.push(format!("{} {}", hop.method, hop.url));
+            }
+            let (method, data) = redirect::next_method(answer.status, &hop.method);
+            chain.push((answer.status, next.to_string()));
+            notes.detail(format!("< redirect {} to {next}", answer.status));
+            let seen = format!("{method} {next}");
+            if chain.len() > follow.max as usize {
+                return Outcome::Unhealthy(format!(
+                    "{}: more than {} redirects (--max-redirs)",
+                    redirect::chain_text(&chain),
+                    follow.max
+                ));
+            }
+            if visited.contains(&seen) {
+                return Outcome::Unhealthy(format!(
+                    "{}: a redirect loop",
+                    redirect::chain_text(&chain)
+                ));
+            }
+            visited.push(seen);
+            hop = Hop {
+                first_origin: redirect::same_origin(&self.url, &next),
+                url: Cow::Owned(next),
+                method: Cow::Owned(method),
+                data: hop.data && data,
+            };
+        }
     }
 
     fn secrets(&self) -> Secrets<'_> {
@@ -114,7 +235,7 @@ impl HttpCheck {
     /// as given; the URL's port is added only to a name without one (and
     /// only when it is not the scheme's default), brackets only around an
     /// IPv6 literal.
-    fn host_header(&self) -> String {
+    fn host_header(&self, hop: &Hop) -> String {
         let from_header = self
             .headers
             .iter()
@@ -123,7 +244,8 @@ impl HttpCheck {
         let given = from_header
             .map(|h| h.value.expose().to_string())
             .or_else(|| self.host.clone())
-            .unwrap_or_else(|| self.url.host.clone());
+            .filter(|_| hop.first_origin)
+            .unwrap_or_else(|| hop.url.host.clone());
         if has_port(&given) {
             return given;
         }
@@ -131,8 +253,8 @@ impl HttpCheck {
             Ok(_) => format!("[{given}]"),
             Err(_) => given,
         };
-        match self.url.port {
-            port if port == self.url.scheme.default_port => name,
+        match hop.url.port {
+            port if port == hop.url.scheme.default_port => name,
             port => format!("{name}:{port}"),
         }
     }
@@ -140,75 +262,146 @@ impl HttpCheck {
     /// The request body: --data, or an empty one (`Content-Length: 0`, as
     /// curl sends) for the methods that carry content; no body at all for
     /// the others (a GET carries no Content-Length, RFC 9110 section 8.6).
-    fn body(&self) -> Option<&[u8]> {
+    fn body(&self, hop: &Hop) -> Option<&[u8]> {
         let carries_content = ["POST", "PUT", "PATCH"]
             .iter()
-            .any(|m| self.method.eq_ignore_ascii_case(m));
-        match &self.data {
+            .any(|m| hop.method.eq_ignore_ascii_case(m));
+        match self.data.as_ref().filter(|_| hop.data) {
             Some(data) => Some(data.as_bytes()),
             None if carries_content => Some(b""),
             None => None,
         }
     }
 
-    fn exchange(&self, deadline: &Deadline, notes: &mut Notes) -> Result<Outcome, String> {
-        let host = self.host_header();
-        let body = self.body();
-        let head = self.request(&host, notes);
+    /// Sends one hop's request and reads the response head.
+    fn send(&self, hop: &Hop, deadline: &Deadline, notes: &mut Notes) -> Result<Answer, String> {
+        let host = self.host_header(hop);
+        let body = self.body(hop);
+        let head = self.request(hop, &host, notes);
         // Checked before connecting: ureq would write the head's lines that
         // fit and then fail, leaving the server half a request.
-        let size = head_size(&head, &self.method, &self.url.path, body);
+        let size = head_size(&head, &hop.method, &hop.url.path, body);
         if size > transport::OUTPUT_BUFFER {
             return Err(format!(
                 "request head of {size} bytes, larger than {} KiB (are the headers too long?)",
                 transport::OUTPUT_BUFFER / 1024
             ));
         }
-        let conn = self.connect(deadline, notes, host_of_authority(&host))?;
-        let agent = transport::agent(conn, deadline);
-        let sent = match body {
-            Some(body) => head.body(body).map(|r| agent.run(r)),
-            None => head.body(()).map(|r| agent.run(r)),
+        if let (true, Some(body)) = (self.http2, body)
+            && body.len() > h2::MAX_BODY
+        {
+            return Err(format!(
+                "request body of {} bytes, larger than {} KiB over HTTP/2",
+                body.len(),
+                h2::MAX_BODY / 1024
+            ));
+        }
+        let conn = self.connect(hop, deadline, notes, host_of_authority(&host))?;
+        let answer = match conn.alpn() {
+            Some(b"h2") => self.send_h2(conn, &head, body, deadline, notes, "ALPN h2")?,
+            _ if self.http2 && !conn.is_tls() => {
+                self.send_h2(conn, &head, body, deadline, notes, "h2c, prior knowledge")?
+            }
+            _ => {
+                if self.http2 {
+                    notes.detail("HTTP/1.1 (the server did not choose h2 by ALPN)");
+                }
+                let agent = transport::agent(conn, deadline);
+                let sent = match body {
+                    Some(body) => head.body(body).map(|r| agent.run(r)),
+                    None => head.body(()).map(|r| agent.run(r)),
+                };
+                let response = sent
+                    .map_err(|e| format!("cannot build the request: {e}"))?
+                    .map_err(|e| describe(&e, deadline, "waiting for the response"))?;
+                let (parts, body) = response.into_parts();
+                Answer {
+                    status: parts.status.as_u16(),
+                    headers: parts.headers,
+                    body: Body::Http1(body),
+                }
+            }
         };
-        let mut response = sent
-            .map_err(|e| format!("cannot build the request: {e}"))?
-            .map_err(|e| describe(&e, deadline, "waiting for the response"))?;
         notes.detail(format!(
             "response head at {}",
             format_duration(deadline.elapsed())
         ));
-
-        let status = response.status();
-        let status_text = format!(
-            "{} {}",
-            status.as_u16(),
-            status.canonical_reason().unwrap_or("")
-        )
-        .trim_end()
-        .to_string();
-        for (name, value) in response.headers().iter().take(VERBOSE_HEADERS) {
+        for (name, value) in answer.headers.iter().take(VERBOSE_HEADERS) {
             let value = shown_header_value(name.as_str(), value.as_bytes());
             notes.detail(format!("< {name}: {value}"));
         }
-        if response.headers().len() > VERBOSE_HEADERS {
+        if answer.headers.len() > VERBOSE_HEADERS {
             notes.detail(format!(
                 "< ... {} more headers",
-                response.headers().len() - VERBOSE_HEADERS
+                answer.headers.len() - VERBOSE_HEADERS
             ));
         }
+        Ok(answer)
+    }
 
-        if !self.status.contains(status.as_u16()) {
-            let (excerpt, _) = read_body(response.body_mut().as_reader(), EXCERPT_READ, |_| false);
+    /// One hop over HTTP/2 (`how`: prior knowledge or ALPN, for -v).
+    fn send_h2(
+        &self,
+        conn: Conn,
+        head: &http::request::Builder,
+        body: Option<&[u8]>,
+        deadline: &Deadline,
+        notes: &mut Notes,
+        how: &str,
+    ) -> Result<Answer, String> {
+        notes.detail(format!("HTTP/2 ({how})"));
+        let defaults = [
+            ("user-agent", transport::USER_AGENT),
+            ("accept", transport::ACCEPT),
+        ];
+        let answer = h2::exchange(conn, head, &defaults, body).map_err(|f| match f {
+            crate::h2::client::Failure::Io(e) => {
+                net::describe_io(&e, deadline, "waiting for the response")
+            }
+            crate::h2::client::Failure::Protocol(why) => why,
+        })?;
+        Ok(Answer {
+            status: answer.status,
+            headers: answer.headers,
+            body: Body::Http2(Box::new(answer.body)),
+        })
+    }
+
+    /// The verdict on the last response: its status, then the header and
+    /// body checks, reading the body only as far as they need.
+    fn judge(
+        &self,
+        answer: Answer,
+        deadline: &Deadline,
+        notes: &mut Notes,
+    ) -> Result<Outcome, String> {
+        let Answer {
+            status,
+            headers,
+            body,
+        } = answer;
+        let status_text = format!(
+            "{} {}",
+            status,
+            http::StatusCode::from_u16(status)
+                .ok()
+                .and_then(|s| s.canonical_reason())
+                .unwrap_or("")
+        )
+        .trim_end()
+        .to_string();
+        if !self.status.contains(status) {
+            let (excerpt, _) = read_body(body.into_reader(), EXCERPT_READ, |_| false);
             notes.excerpt = Some(excerpt);
             // Alive but shedding load: a warning where warnings exist (Consul).
-            return Ok(match status.as_u16() {
+            return Ok(match status {
                 429 => Outcome::Warning(status_text),
                 _ => Outcome::Unhealthy(status_text),
             });
         }
         let mut passed = vec![status_text.clone()];
         for check in &self.header_contains {
-            match check.check(response.headers()) {
+            match check.check(&headers) {
                 Ok(()) => passed.push(check.describe()),
                 Err(why) => return Ok(Outcome::Unhealthy(format!("{status_text}, but {why}"))),
             }
@@ -232,7 +425,7 @@ impl HttpCheck {
                         .is_none_or(|needle| contains(body, needle.as_bytes()))
                     && self.body_json.iter().all(|c| c.decided(body).is_some()))
         };
-        let (body, error) = read_body(response.body_mut().as_reader(), BODY_SEARCH_LIMIT, decided);
+        let (body, error) = read_body(body.into_reader(), BODY_SEARCH_LIMIT, decided);
         notes.detail(format!(
             "read {} bytes of body by {}",
             body.len(),
@@ -297,12 +490,17 @@ impl HttpCheck {
     /// for https with `server_name` (the Host header's host).
     fn connect(
         &self,
+        hop: &Hop,
         deadline: &Deadline,
         notes: &mut Notes,
         server_name: &str,
     ) -> Result<Conn, String> {
-        let config = match self.url.scheme.tls {
-            true => Some(self.tls.client(tls::Alpn::Http1)?),
+        let alpn = match self.http2 {
+            true => tls::Alpn::H2OrHttp1,
+            false => tls::Alpn::Http1,
+        };
+        let config = match hop.url.scheme.tls {
+            true => Some(self.tls.client(alpn)?),
             false => None,
         };
         let plain = match &self.unix_socket {
@@ -316,7 +514,7 @@ impl HttpCheck {
                 ));
                 Conn::Unix(DeadlineStream::new(stream, *deadline).map_err(|e| net::io_reason(&e))?)
             }
-            None => Conn::tcp(&self.url.host_port(), deadline, &mut notes.details)?,
+            None => Conn::tcp(&hop.url.host_port(), deadline, &mut notes.details)?,
         };
         match config {
             Some(client) => plain.with_tls(client, server_name, deadline, &mut notes.details),
@@ -325,17 +523,17 @@ impl HttpCheck {
     }
 
     /// The request's head; the caller adds the body.
-    fn request(&self, host: &str, notes: &mut Notes) -> http::request::Builder {
+    fn request(&self, hop: &Hop, host: &str, notes: &mut Notes) -> http::request::Builder {
         let mut builder = http::Request::builder()
-            .method(self.method.as_str())
-            .uri(self.url.request_uri(&self.url.host))
+            .method(hop.method.as_ref())
+            .uri(hop.url.request_uri(&hop.url.host))
             .header("host", host)
             .header("connection", "close");
         let mut shown = vec![
             format!(
                 "> {} {}",
-                self.method,
-                crate::target::shown_path(&self.url.path)
+                hop.method,
+                crate::target::shown_path(&hop.url.path)
             ),
             format!("> host: {host}"),
         ];
@@ -353,25 +551,29 @@ impl HttpCheck {
             // allows any coding when the header is missing).
             add("accept-encoding", "identity", "identity".into());
         }
+        // Credentials go to the first URL's origin only (as curl -L).
+        let auth = self.authorization.as_ref().filter(|_| hop.first_origin);
         let user_sets_auth = self
             .headers
             .iter()
             .any(|h| h.name.eq_ignore_ascii_case("authorization"));
-        if let (Some(auth), false) = (&self.authorization, user_sets_auth) {
+        if let (Some(auth), false) = (auth, user_sets_auth) {
             add("authorization", auth.expose(), auth.to_string());
         }
-        for h in self
-            .headers
-            .iter()
-            .filter(|h| !h.name.eq_ignore_ascii_case("host"))
-        {
+        // Another origin gets neither the user's credentials nor cookies,
+        // as curl 7.88 sends them only to the first.
+        let private = ["host", "authorization", "cookie"];
+        for h in self.headers.iter().filter(|h| {
+            !h.name.eq_ignore_ascii_case("host")
+                && (hop.first_origin || !private.iter().any(|p| h.name.eq_ignore_ascii_case(p)))
+        }) {
             add(&h.name, h.value.expose(), h.value.to_string());
         }
         let user_sets_type = self
             .headers
             .iter()
             .any(|h| h.name.eq_ignore_ascii_case("content-type"));
-        if let (Some(data), false) = (&self.data, user_sets_type) {
+        if let (Some(data), false, true) = (&self.data, user_sets_type, hop.data) {
             // As curl -d does, but JSON is said to be JSON.
             let json = matches!(data.trim_start().as_bytes().first(), Some(b'{' | b'['));
             let kind = match json {
@@ -382,6 +584,20 @@ impl HttpCheck {
         }
         notes.details.extend(shown);
         builder
+    }
+}
+
+/// `outcome` after the redirects in `chain`: `301 -> URL -> 200 OK`.
+fn after(chain: &[(u16, String)], outcome: Outcome) -> Outcome {
+    if chain.is_empty() {
+        return outcome;
+    }
+    let chain = redirect::chain_text(chain);
+    match outcome {
+        Outcome::Healthy(t) => Outcome::Healthy(format!("{chain} -> {t}")),
+        Outcome::Unhealthy(t) => Outcome::Unhealthy(format!("{chain} -> {t}")),
+        Outcome::Warning(t) => Outcome::Warning(format!("{chain} -> {t}")),
+        Outcome::NotChecked(t) => Outcome::NotChecked(format!("{chain} -> {t}")),
     }
 }
 
@@ -462,10 +678,11 @@ fn read_body(
 
 /// Why reading the body stopped. ureq's body reader wraps its own errors in io::Error.
 fn body_error(e: &std::io::Error, deadline: &Deadline) -> String {
-    match e
-        .get_ref()
-        .and_then(|inner| inner.downcast_ref::<ureq::Error>())
-    {
+    let inner = e.get_ref();
+    if let Some(h2) = inner.and_then(|i| i.downcast_ref::<h2::BodyError>()) {
+        return h2.0.clone();
+    }
+    match inner.and_then(|i| i.downcast_ref::<ureq::Error>()) {
         Some(inner) => describe(inner, deadline, "reading the body"),
         None => net::describe_io(e, deadline, "reading the body"),
     }

@@ -21,6 +21,11 @@ pub const INPUT_BUFFER: usize = 16 * 1024;
 /// ureq's output buffer: the request head must fit.
 pub const OUTPUT_BUFFER: usize = 8 * 1024;
 
+/// The User-Agent sent (over HTTP/2 as well).
+pub const USER_AGENT: &str = concat!("healthprobe/", env!("CARGO_PKG_VERSION"));
+/// The Accept sent.
+pub const ACCEPT: &str = "*/*";
+
 /// An agent that speaks HTTP/1.1 over `conn`, for one request.
 pub fn agent(conn: Conn, deadline: &Deadline) -> Agent {
     let config = Config::builder()
@@ -29,8 +34,8 @@ pub fn agent(conn: Conn, deadline: &Deadline) -> Agent {
         .http_status_as_error(false)
         .max_redirects(0) // a 3xx is a verdict, as with curl without -L
         .save_redirect_history(false)
-        .user_agent(concat!("healthprobe/", env!("CARGO_PKG_VERSION")))
-        .accept("*/*")
+        .user_agent(USER_AGENT)
+        .accept(ACCEPT)
         .allow_non_standard_methods(true)
         .max_idle_connections(0)
         // ureq's 128 KiB buffers cost more to zero than the whole request; a
