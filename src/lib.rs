@@ -17,6 +17,7 @@ pub mod plan;
 pub mod probe;
 pub mod redacted;
 pub mod report;
+pub mod serve;
 pub mod signals;
 pub mod target;
 #[cfg(feature = "tls")]
@@ -87,6 +88,11 @@ fn run() -> Result<(String, u8)> {
         let checks = plan::target_checks(targets, opts)?;
         let code = wait::run(&checks, &deadline, opts.interval, program, opts.quiet)?;
         return Ok((String::new(), code));
+    }
+    if let Some(Command::Serve { targets }) = &cli.command {
+        let checks = plan::target_checks(targets, opts)?;
+        serve::run(checks, opts)?;
+        return Ok((String::new(), code::HEALTHY));
     }
     let deadline = Deadline::start(opts.timeout.unwrap_or(cli::DEFAULT_TIMEOUT));
     let (quiet, verbose, start_period, exit_codes) =

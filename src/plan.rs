@@ -26,7 +26,7 @@ pub fn uses(given: &Given) -> Groups {
         Some(Command::Http { .. }) => schemes::uses_of_probe("http"),
         Some(Command::Grpc { .. }) => schemes::uses_of_probe("grpc"),
         Some(Command::Tcp { .. } | Command::File { .. } | Command::Exec { .. }) => Groups::NONE,
-        Some(Command::Wait { targets, .. }) => of_targets(targets),
+        Some(Command::Wait { targets, .. } | Command::Serve { targets }) => of_targets(targets),
         None => of_targets(&given.targets),
     }
 }
@@ -78,7 +78,9 @@ pub fn checks(cli: Cli) -> Result<Vec<Check>> {
                 stdout_contains: opts.stdout_contains.clone(),
             })])
         }
-        Some(Command::Wait { targets, .. }) => target_checks(&targets, opts),
+        Some(Command::Wait { targets, .. } | Command::Serve { targets }) => {
+            target_checks(&targets, opts)
+        }
         None => target_checks(&cli.targets, opts),
     }
 }

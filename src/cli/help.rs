@@ -76,7 +76,12 @@ pub fn command(schemes: &Schemes) -> Command {
         );
     for sub in Sub::ALL {
         let (about, positionals) = subcommand(sub, schemes);
-        let mut sc = Command::new(sub.name()).about(about).args(positionals);
+        // `serve` is not a check: its line would push the top-level help past
+        // 4,096 bytes; `healthprobe serve --help` and docs/serve.md describe it.
+        let mut sc = Command::new(sub.name())
+            .about(about)
+            .args(positionals)
+            .hide(sub == Sub::Serve);
         for opt in OPTIONS.iter().filter(|o| o.level == Level::Only(sub)) {
             sc = sc.arg(arg(opt));
         }
@@ -158,6 +163,16 @@ fn subcommand(sub: Sub, schemes: &str) -> (&'static str, Vec<Arg>) {
         Sub::Grpc => (
             "Healthy when grpc.health.v1.Health/Check answers SERVING",
             vec![required("address", "ADDRESS", "HOST:PORT of the gRPC server")],
+        ),
+        Sub::Serve => (
+            "Answers HTTP /healthz and gRPC health checks with the TARGETs' verdict",
+            vec![
+                Arg::new("targets")
+                    .value_name("TARGET")
+                    .required(true)
+                    .action(ArgAction::Append)
+                    .help(format!("What to check: {schemes}")),
+            ],
         ),
         Sub::Exec => (
             "Runs PROGRAM (no shell); healthy when it exits 0",

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 
 use crate::values::{
     ExitCodes, Header, Options, StatusSet, parse_basic_auth, parse_duration, parse_host_name,
-    parse_method, parse_nonempty, parse_size, parse_timeout,
+    parse_listen, parse_method, parse_nonempty, parse_size, parse_timeout,
 };
 pub use crate::values::{Group, Groups};
 
@@ -29,16 +29,18 @@ pub enum Sub {
     Wait,
     Grpc,
     Exec,
+    Serve,
 }
 
 impl Sub {
-    pub const ALL: [Sub; 6] = [
+    pub const ALL: [Sub; 7] = [
         Sub::Http,
         Sub::Tcp,
         Sub::File,
         Sub::Wait,
         Sub::Grpc,
         Sub::Exec,
+        Sub::Serve,
     ];
 
     pub fn name(self) -> &'static str {
@@ -49,6 +51,7 @@ impl Sub {
             Sub::Wait => "wait",
             Sub::Grpc => "grpc",
             Sub::Exec => "exec",
+            Sub::Serve => "serve",
         }
     }
 
@@ -145,7 +148,7 @@ const HTTP: Option<&str> = Some("HTTP");
 const TLS: Option<&str> = Some("TLS");
 
 /// The options, in the order the help lists them.
-pub static OPTIONS: [Opt; 33] = [
+pub static OPTIONS: [Opt; 35] = [
     Opt {
         long: "timeout",
         short: None,
@@ -712,6 +715,40 @@ pub static OPTIONS: [Opt; 33] = [
         secret: false,
         set: |o, v| {
             o.stdout_contains = Some(parse_nonempty(text(v)?)?);
+            Ok(())
+        },
+    },
+    Opt {
+        long: "listen",
+        short: None,
+        env: Some("HEALTHPROBE_LISTEN"),
+        takes: Takes::One("ADDR:PORT"),
+        default: Some(":8081"),
+        choices: &[],
+        level: Level::Only(Sub::Serve),
+        group: Group::Run,
+        heading: None,
+        help: "Where to listen (:PORT is every IPv4 address)",
+        secret: false,
+        set: |o, v| {
+            o.listen = Some(parse_listen(text(v)?)?);
+            Ok(())
+        },
+    },
+    Opt {
+        long: "cache",
+        short: None,
+        env: Some("HEALTHPROBE_CACHE"),
+        takes: Takes::One("DURATION"),
+        default: Some("1s"),
+        choices: &[],
+        level: Level::Only(Sub::Serve),
+        group: Group::Run,
+        heading: None,
+        help: "Answer from the last run this long (0: run for every request)",
+        secret: false,
+        set: |o, v| {
+            o.cache = parse_duration(text(v)?)?;
             Ok(())
         },
     },

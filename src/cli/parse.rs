@@ -80,6 +80,9 @@ pub enum Command {
     Exec {
         command: Vec<OsString>,
     },
+    Serve {
+        targets: Vec<String>,
+    },
 }
 
 /// The command line read, its options not yet applied.
@@ -317,6 +320,19 @@ pub fn parse(args: &[OsString], env: &Env) -> Result<Parsed, UsageError> {
                 program,
             })
         }
+        Some(Sub::Serve) => {
+            if positionals.is_empty() {
+                return Err(grammar(
+                    "the following required arguments were not provided: <TARGET>...".into(),
+                ));
+            }
+            Some(Command::Serve {
+                targets: positionals
+                    .iter()
+                    .map(|a| text(a))
+                    .collect::<Result<_, _>>()?,
+            })
+        }
         Some(Sub::Exec) => {
             if program.is_empty() {
                 return Err(grammar(
@@ -424,6 +440,7 @@ impl Given {
             Command::Wait { .. } => Sub::Wait,
             Command::Grpc { .. } => Sub::Grpc,
             Command::Exec { .. } => Sub::Exec,
+            Command::Serve { .. } => Sub::Serve,
         })
     }
 

@@ -1,0 +1,106 @@
+//! A client's connection: a non-blocking socket whose every wait is a poll
+//! on the socket and on the stop pipe together, bounded by a deadline. A
+//! client that sends nothing, or one byte a second, holds a thread only
+//! until its deadline; a stop reaches every waiting connection at once.
+
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::os::fd::BorrowedFd;
+use std::time::Instant;
+
+use rustix::event::{PollFd, PollFlags, Timespec};
+
+/// How a wait for the client ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Got {
+    /// This many bytes arrived (0: the client closed).
+    Bytes(usize),
+    TimedOut,
+    /// SIGTERM or SIGINT: the server is stopping.
+    Stopped,
+}
+
+pub struct Conn {
+    pub stream: TcpStream,
+    stop: BorrowedFd<'static>,
+}
+
+impl Conn {
+    pub fn new(stream: TcpStream, stop: BorrowedFd<'static>) -> io::Result<Conn> {
+        stream.set_nonblocking(true)?;
+        // Answers are one write each: no need to wait for the client's ack.
+        stream.set_nodelay(true)?;
+        Ok(Conn { stream, stop })
+    }
+
+    /// Reads what the client sends by `until`. A stop wins only when
+    /// `stoppable` (waiting between requests, or for a head not yet whole).
+    pub fn read(&mut self, buf: &mut [u8], until: Instant, stoppable: bool) -> io::Result<Got> {
+        loop {
+            match self.stream.read(buf) {
+                Ok(n) => return Ok(Got::Bytes(n)),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() != io::ErrorKind::WouldBlock => return Err(e),
+                Err(_) => {}
+            }
+            match self.wait(PollFlags::IN, until, stoppable)? {
+                Some(got) => return Ok(got),
+                None => continue,
+            }
+        }
+    }
+
+    /// Writes all of `bytes` by `until` (the client must read its answer).
+    pub fn write_all(&mut self, mut bytes: &[u8], until: Instant) -> io::Result<()> {
+        while !bytes.is_empty() {
+            match self.stream.write(bytes) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => bytes = &bytes[n..],
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    if self.wait(PollFlags::OUT, until, false)?.is_some() {
+                        return Err(io::ErrorKind::TimedOut.into());
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the server is stopping (the pipe is readable for good then).
+    pub fn stopping(&self) -> bool {
+        let mut fds = [PollFd::new(&self.stop, PollFlags::IN)];
+        let zero = Timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        matches!(rustix::event::poll(&mut fds, Some(&zero)), Ok(n) if n > 0)
+    }
+
+    /// Waits for the socket to be ready: `None` when it is, or how the wait ended.
+    fn wait(&self, events: PollFlags, until: Instant, stoppable: bool) -> io::Result<Option<Got>> {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(Some(Got::TimedOut));
+        }
+        let timeout = Timespec {
+            tv_sec: left.as_secs().try_into().unwrap_or(i64::MAX),
+            tv_nsec: left.subsec_nanos() as _, // below 10^9: fits any integer type
+        };
+        let mut fds = [
+            PollFd::new(&self.stream, events),
+            PollFd::new(&self.stop, PollFlags::IN),
+        ];
+        let fds = match stoppable {
+            true => &mut fds[..],
+            false => &mut fds[..1],
+        };
+        match rustix::event::poll(fds, Some(&timeout)) {
+            Ok(0) | Err(rustix::io::Errno::INTR) => Ok(None),
+            Ok(_) if stoppable && !fds[1].revents().is_empty() => Ok(Some(Got::Stopped)),
+            Ok(_) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
