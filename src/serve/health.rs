@@ -65,8 +65,13 @@ impl Health {
         opts: &Options,
         timeout: Duration,
     ) -> std::io::Result<Arc<Health>> {
+        // The first run starts at once: the first verdict is in the log (and
+        // the cache) before the first request.
         let health = Arc::new(Health {
-            state: Mutex::new(State::default()),
+            state: Mutex::new(State {
+                wanted: true,
+                ..State::default()
+            }),
             changed: Condvar::new(),
             cache: opts.cache,
             run_limit: timeout,

@@ -39,6 +39,8 @@ use health::Health;
 
 /// Client connections served at once.
 pub const MAX_CONNECTIONS: usize = 64;
+/// Connections the kernel holds for us before we accept them.
+pub const ACCEPT_BACKLOG: i32 = 1024;
 /// Stack of a connection's thread: it parses, waits and writes; the checks
 /// run on their own thread.
 pub const CONNECTION_STACK: usize = 64 * 1024;
@@ -55,16 +57,15 @@ pub fn run(checks: Vec<Check>, opts: &Options) -> Result<()> {
         .listen
         .unwrap_or(SocketAddr::from(([0, 0, 0, 0], 8081)));
     let stop = signals::serve_mode().context("serve: cannot make the stop pipe")?;
-    let listener = TcpListener::bind(addr).with_context(|| format!("listen on {addr}"))?;
-    listener.set_nonblocking(true).context("listen")?;
+    let listener = listen(addr).with_context(|| format!("listen on {addr}"))?;
     let targets = checks.len();
-    let health = Health::start(checks, opts, opts.timeout.unwrap_or(DEFAULT_RUN_TIMEOUT))
-        .context("serve: cannot start the checks' thread")?;
     let shown = listener.local_addr().unwrap_or(addr);
     report::print(&format!(
         "serving /healthz and grpc.health.v1 on {shown} for {targets} target{}\n",
         if targets == 1 { "" } else { "s" }
     ));
+    let health = Health::start(checks, opts, opts.timeout.unwrap_or(DEFAULT_RUN_TIMEOUT))
+        .context("serve: cannot start the checks' thread")?;
     let active = Arc::new(AtomicUsize::new(0));
     while wait_for_client(&listener, stop) {
         let Ok((stream, _)) = listener.accept() else {
@@ -78,6 +79,23 @@ pub fn run(checks: Vec<Check>, opts: &Options) -> Result<()> {
         std::thread::sleep(Duration::from_millis(5));
     }
     Ok(())
+}
+
+/// A listening socket with room for [`ACCEPT_BACKLOG`] clients not yet
+/// accepted (std's 128 made a burst of 1,000 connections wait for the
+/// kernel's SYN retries instead of getting their 503 at once).
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    use rustix::net::{AddressFamily, SocketFlags, SocketType, sockopt};
+    let family = match addr {
+        SocketAddr::V4(_) => AddressFamily::INET,
+        SocketAddr::V6(_) => AddressFamily::INET6,
+    };
+    let flags = SocketFlags::CLOEXEC | SocketFlags::NONBLOCK;
+    let socket = rustix::net::socket_with(family, SocketType::STREAM, flags, None)?;
+    sockopt::set_socket_reuseaddr(&socket, true)?;
+    rustix::net::bind(&socket, &addr)?;
+    rustix::net::listen(&socket, ACCEPT_BACKLOG)?;
+    Ok(TcpListener::from(socket))
 }
 
 /// Waits for a client or the stop: `false` once stopping.
