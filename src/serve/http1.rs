@@ -35,7 +35,7 @@ pub const LINGER_BYTES: usize = 2 * 1024 * 1024;
 /// What a request asks, once its head is read.
 struct Request {
     head_only: bool,
-    /// `None`: a method we do not answer.
+    /// GET or HEAD: the methods answered.
     method_ok: bool,
     /// `Some(verbose)` for `/healthz` and `/`, `None` for other paths.
     health: Option<bool>,

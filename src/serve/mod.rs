@@ -41,6 +41,8 @@ use health::Health;
 pub const MAX_CONNECTIONS: usize = 64;
 /// Connections the kernel holds for us before we accept them.
 pub const ACCEPT_BACKLOG: i32 = 1024;
+/// How long accepting pauses when accept fails (EMFILE, ENOMEM).
+pub const ACCEPT_PAUSE: Duration = Duration::from_millis(50);
 /// Stack of a connection's thread: it parses, waits and writes; the checks
 /// run on their own thread.
 pub const CONNECTION_STACK: usize = 64 * 1024;
@@ -68,8 +70,15 @@ pub fn run(checks: Vec<Check>, opts: &Options) -> Result<()> {
         .context("serve: cannot start the checks' thread")?;
     let active = Arc::new(AtomicUsize::new(0));
     while wait_for_client(&listener, stop) {
-        let Ok((stream, _)) = listener.accept() else {
-            continue;
+        let stream = match listener.accept() {
+            Ok((stream, _)) => stream,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+            // Out of descriptors or memory: the client waits in the backlog
+            // while we pause, rather than this loop spinning on it.
+            Err(_) => {
+                std::thread::sleep(ACCEPT_PAUSE);
+                continue;
+            }
         };
         admit(stream, &active, &health, stop);
     }
