@@ -501,7 +501,12 @@ impl Given {
             }
             source[index] = Source::Env;
         }
+        // A default is applied only where its option may be given: a plain
+        // run does not parse serve's --listen or wait's --interval.
         for (index, opt) in OPTIONS.iter().enumerate() {
+            if !opt.allowed_in(sub) {
+                continue;
+            }
             if let (Source::Unset, Some(default)) = (source[index], opt.default) {
                 (opt.set)(&mut options, OsStr::new(default))
                     .map_err(|why| UsageError(format!("default of --{}: {why}", opt.long)))?;
