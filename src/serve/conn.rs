@@ -6,9 +6,16 @@
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::os::fd::BorrowedFd;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rustix::event::{PollFd, PollFlags, Timespec};
+
+/// Before closing on a client that broke a rule, what it still sends is
+/// read and dropped for this long (at most [`LINGER_BYTES`]): closing with
+/// unread bytes resets the connection, and the reset can destroy the
+/// answer (431, GOAWAY) before the client reads it.
+pub const LINGER_LIMIT: Duration = Duration::from_millis(250);
+pub const LINGER_BYTES: usize = 2 * 1024 * 1024;
 
 /// How a wait for the client ended.
 #[derive(Debug, PartialEq, Eq)]
@@ -66,6 +73,20 @@ impl Conn {
             }
         }
         Ok(())
+    }
+
+    /// Ends our side after a last answer, then drops what the client still
+    /// sends until it closes too, or the linger limits.
+    pub fn close_gently(&mut self) {
+        let _ = self.stream.shutdown(std::net::Shutdown::Write);
+        let until = Instant::now() + LINGER_LIMIT;
+        let (mut chunk, mut dropped) = ([0u8; 4096], 0);
+        while dropped < LINGER_BYTES {
+            match self.read(&mut chunk, until, true) {
+                Ok(Got::Bytes(n)) if n > 0 => dropped += n,
+                _ => return,
+            }
+        }
     }
 
     /// Whether the server is stopping (the pipe is readable for good then).

@@ -67,15 +67,22 @@ pub fn serve(conn: &mut Conn, health: &Health, rest: &[u8], until: Instant) {
         last_stream: 0,
     };
     let end = h2.run(until);
-    let reason = match end {
+    let reason = match &end {
         End::Quiet => Reason::NO_ERROR,
-        End::Error(reason) => reason,
+        End::Error(reason) => *reason,
     };
     let mut payload = h2.last_stream.to_be_bytes().to_vec();
     payload.extend_from_slice(&reason.0.to_be_bytes());
     let mut out = Vec::new();
     frame::encode(&mut out, Kind::GoAway, 0, StreamId::CONNECTION, &payload);
-    let _ = h2.conn.write_all(&out, Instant::now() + WRITE_LIMIT);
+    if h2
+        .conn
+        .write_all(&out, Instant::now() + WRITE_LIMIT)
+        .is_ok()
+        && matches!(end, End::Error(_))
+    {
+        h2.conn.close_gently();
+    }
 }
 
 struct Server<'a> {

@@ -26,11 +26,6 @@ pub const HEAD_LIMIT: Duration = Duration::from_secs(2);
 pub const IDLE_LIMIT: Duration = Duration::from_secs(5);
 /// An answer must be taken by the client within this long.
 pub const WRITE_LIMIT: Duration = Duration::from_secs(2);
-/// After refusing a request, what the client still sends is read and
-/// dropped for this long (at most [`LINGER_BYTES`]), so that closing with
-/// unread bytes does not reset the connection before the answer is read.
-pub const LINGER_LIMIT: Duration = Duration::from_millis(250);
-pub const LINGER_BYTES: usize = 2 * 1024 * 1024;
 
 /// What a request asks, once its head is read.
 struct Request {
@@ -231,17 +226,8 @@ fn response_head(status: &str, len: usize, allow: bool, keep: bool, say_keep: bo
 fn refuse(conn: &mut Conn, status: &str, why: &str) {
     let mut out = response_head(status, why.len(), false, false, false).into_bytes();
     out.extend_from_slice(why.as_bytes());
-    if conn.write_all(&out, Instant::now() + WRITE_LIMIT).is_err() {
-        return;
-    }
-    let _ = conn.stream.shutdown(std::net::Shutdown::Write);
-    let until = Instant::now() + LINGER_LIMIT;
-    let (mut chunk, mut dropped) = ([0u8; 4096], 0);
-    while dropped < LINGER_BYTES {
-        match conn.read(&mut chunk, until, true) {
-            Ok(Got::Bytes(n)) if n > 0 => dropped += n,
-            _ => return,
-        }
+    if conn.write_all(&out, Instant::now() + WRITE_LIMIT).is_ok() {
+        conn.close_gently();
     }
 }
 
