@@ -89,14 +89,10 @@ impl Conn {
         }
     }
 
-    /// Whether the server is stopping (the pipe is readable for good then).
+    /// Whether the server is stopping: the flag the signal handler sets
+    /// (no system call, unlike polling the pipe).
     pub fn stopping(&self) -> bool {
-        let mut fds = [PollFd::new(&self.stop, PollFlags::IN)];
-        let zero = Timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        matches!(rustix::event::poll(&mut fds, Some(&zero)), Ok(n) if n > 0)
+        crate::signals::stopped().is_some()
     }
 
     /// Waits for the socket to be ready: `None` when it is, or how the wait ended.

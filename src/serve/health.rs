@@ -173,6 +173,8 @@ impl Runner {
         let verdict = Verdict::decide(&reports, self.start_period, self.exit_codes);
         let headline = verdict.headline();
         let elapsed = deadline.elapsed();
+        // --format json (issue 27): the JSON body is rendered here, from the
+        // same `reports`, into a field of its own; `http1::answer` picks it.
         Answer {
             healthy: verdict == Verdict::Healthy,
             line: report::render(&headline, &reports, elapsed, false),

@@ -172,7 +172,8 @@ fn answer(conn: &mut Conn, health: &Health, req: &Request) -> bool {
             true,
         ),
         (Some(verbose), true) => match health.answer(health.run_limit + WRITE_LIMIT) {
-            // --format json (issue 27): the body and its Content-Type are chosen here.
+            // --format json (issue 27): the body (rendered in health.rs) and its
+            // Content-Type (in response_head) are chosen here.
             Some(a) => (
                 status_of(a.healthy),
                 match verbose {
