@@ -139,6 +139,15 @@ impl Served {
             .and_then(|s| s.trim().parse().ok())
             .expect("peak RSS measured");
         let _ = std::fs::remove_file(&self.rss_file);
+        // As the launcher does: HEALTHPROBE_TEST_RSS_LOG gets a line per server.
+        if let Some(log) = std::env::var_os("HEALTHPROBE_TEST_RSS_LOG")
+            && let Ok(mut f) = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(log)
+        {
+            let _ = writeln!(f, "{peak_rss_kib}\tserve on port {}", self.port);
+        }
         let code = status.code().expect("serve exits, not killed by a signal");
         assert_eq!(code, 0, "serve's exit code after a stop");
         assert!(took <= scaled(STOP_LIMIT), "stopping took {took:?}");
