@@ -8,7 +8,9 @@
 //! decoded header list ([`MAX_HEADER_LIST`], announced), the raw header
 //! block, the message, and frames that carry no request (at most
 //! [`MAX_IDLE_FRAMES`] per request). One stream at a time
-//! (SETTINGS_MAX_CONCURRENT_STREAMS 1): a health check asks one question.
+//! (SETTINGS_MAX_CONCURRENT_STREAMS 1): a health check asks one question; a
+//! second stream opened meanwhile is refused (REFUSED_STREAM, which gRPC
+//! clients retry).
 //! A request must be whole within the head limit of its first frame, and a
 //! connection between requests closes after the idle limit, however many
 //! PINGs arrive meanwhile.
@@ -163,7 +165,7 @@ impl Server<'_> {
                 Kind::WindowUpdate | Kind::Priority | Kind::Unknown(_) => idle_frames += 1,
                 Kind::Headers => {
                     let id = head.stream.0;
-                    if stream.is_some() || id.is_multiple_of(2) || id <= self.last_stream {
+                    if id.is_multiple_of(2) || id <= self.last_stream {
                         return End::Error(Reason::PROTOCOL_ERROR);
                     }
                     self.last_stream = id;
@@ -171,6 +173,30 @@ impl Server<'_> {
                     let Some(fragment) = headers_fragment(&payload, flags) else {
                         return End::Error(Reason::PROTOCOL_ERROR);
                     };
+                    if stream.is_some() {
+                        // Past the one stream we announced: refused (the client
+                        // may retry it), its block still decoded so that the
+                        // HPACK table stays in step.
+                        if !flags.end_headers() {
+                            return End::Error(Reason::PROTOCOL_ERROR);
+                        }
+                        let mut refused = Stream {
+                            id,
+                            block: Some(fragment.to_vec()),
+                            is_check: false,
+                            ended: true,
+                            body: Vec::new(),
+                        };
+                        if let Err(end) = self.decode(&mut refused) {
+                            return end;
+                        }
+                        let code = Reason::REFUSED_STREAM.0.to_be_bytes();
+                        if self.send(Kind::RstStream, 0, id, &code).is_err() {
+                            return End::Quiet;
+                        }
+                        idle_frames += 1;
+                        continue;
+                    }
                     until = Instant::now() + HEAD_LIMIT;
                     let mut s = Stream {
                         id,
@@ -226,8 +252,17 @@ impl Server<'_> {
                         .as_mut()
                         .filter(|s| s.id == head.stream.0 && !s.ended)
                     else {
-                        // Data on a stream that is not open here.
-                        return End::Error(Reason::STREAM_CLOSED);
+                        if head.stream.0 > self.last_stream || head.stream == StreamId::CONNECTION {
+                            // A stream never opened.
+                            return End::Error(Reason::PROTOCOL_ERROR);
+                        }
+                        // A stream refused, reset or answered: dropped, its
+                        // credit given back to the connection.
+                        idle_frames += 1;
+                        if head.len > 0 && self.window_update(head.len, None).is_err() {
+                            return End::Quiet;
+                        }
+                        continue;
                     };
                     let flags = DataFlags(head.flags);
                     let Some(data) = data_of(&payload, flags) else {
@@ -239,7 +274,7 @@ impl Server<'_> {
                     s.body.extend_from_slice(data);
                     if payload.is_empty() {
                         idle_frames += 1;
-                    } else if self.window_update(head.len, s.id).is_err() {
+                    } else if self.window_update(head.len, Some(s.id)).is_err() {
                         return End::Quiet;
                     }
                     if flags.end_stream() {
@@ -283,8 +318,9 @@ impl Server<'_> {
         self.conn.write_all(&out, Instant::now() + WRITE_LIMIT)
     }
 
-    /// Gives back the flow-control credit DATA used, connection and stream.
-    fn window_update(&mut self, len: usize, stream: u32) -> std::io::Result<()> {
+    /// Gives back the flow-control credit DATA used: to the connection, and
+    /// to the stream while it is open.
+    fn window_update(&mut self, len: usize, stream: Option<u32>) -> std::io::Result<()> {
         let mut out = Vec::new();
         let credit = (len as u32).to_be_bytes();
         frame::encode(
@@ -294,7 +330,9 @@ impl Server<'_> {
             StreamId::CONNECTION,
             &credit,
         );
-        frame::encode(&mut out, Kind::WindowUpdate, 0, StreamId(stream), &credit);
+        if let Some(stream) = stream {
+            frame::encode(&mut out, Kind::WindowUpdate, 0, StreamId(stream), &credit);
+        }
         self.conn.write_all(&out, Instant::now() + WRITE_LIMIT)
     }
 

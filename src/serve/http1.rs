@@ -123,7 +123,9 @@ fn parse(bytes: &[u8]) -> Parsed {
         .any(|p| p.split_once('=').map_or(p, |(k, _)| k) == "verbose");
     let mut has_body = false;
     let (mut close, mut keep_alive) = (false, false);
+    let mut hosts = 0;
     for field in req.headers.iter() {
+        hosts += usize::from(field.name.eq_ignore_ascii_case("host"));
         if field.name.eq_ignore_ascii_case("content-length") {
             match std::str::from_utf8(field.value).map(|v| v.trim().parse::<u64>()) {
                 Ok(Ok(0)) => {}
@@ -139,6 +141,10 @@ fn parse(bytes: &[u8]) -> Parsed {
                 keep_alive |= token.eq_ignore_ascii_case(b"keep-alive");
             }
         }
+    }
+    // RFC 9112 3.2: a 1.1 request has exactly one Host.
+    if minor >= 1 && hosts != 1 {
+        return Parsed::Bad;
     }
     // RFC 9112 9.3: close wins; 1.1 persists by default, 1.0 only when asked.
     let persist = !close && (minor >= 1 || keep_alive);
@@ -239,4 +245,57 @@ pub fn busy(limit: usize) -> Vec<u8> {
         response_head("503 Service Unavailable", why.len(), false, false, false).into_bytes();
     out.extend_from_slice(why.as_bytes());
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn whole(head: &str) -> Request {
+        match parse(head.as_bytes()) {
+            Parsed::Whole(r, used) => {
+                assert_eq!(used, head.len());
+                r
+            }
+            _ => panic!("not a whole request: {head:?}"),
+        }
+    }
+
+    #[test]
+    fn keep_alive_follows_rfc_9112() {
+        let r = whole("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
+        assert!(r.keep_alive && !r.say_keep_alive);
+        let r = whole("GET /healthz HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, close\r\n\r\n");
+        assert!(!r.keep_alive);
+        let r = whole("GET /healthz HTTP/1.0\r\n\r\n");
+        assert!(!r.keep_alive);
+        let r = whole("GET /healthz HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n");
+        assert!(r.keep_alive && r.say_keep_alive);
+    }
+
+    #[test]
+    fn paths_methods_and_bodies() {
+        let r = whole("HEAD /?verbose HTTP/1.1\r\nHost: a\r\n\r\n");
+        assert!(r.head_only && r.method_ok && r.health == Some(true));
+        let r = whole("GET /healthz?x=1&verbose=1 HTTP/1.1\r\nHost: a\r\n\r\n");
+        assert_eq!(r.health, Some(true));
+        let r = whole("GET /healthzz HTTP/1.1\r\nHost: a\r\n\r\n");
+        assert_eq!(r.health, None);
+        let r = whole("DELETE /healthz HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n");
+        assert!(!r.method_ok && !r.has_body);
+        let r = whole("GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n");
+        assert!(r.has_body);
+        for bad in [
+            "GET / HTTP/1.1\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n",
+            "GET / HTTP/2.0\r\nHost: a\r\n\r\n",
+        ] {
+            assert!(matches!(parse(bad.as_bytes()), Parsed::Bad), "{bad:?}");
+        }
+        assert!(matches!(
+            parse(b"GET / HTTP/1.1\r\nHost: a\r\n"),
+            Parsed::Partial
+        ));
+    }
 }
