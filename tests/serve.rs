@@ -944,3 +944,32 @@ fn a_second_grpc_stream_at_once_is_refused_and_the_first_answered() {
     assert_eq!(data.3, [0, 0, 0, 0, 2, 0x08, 1], "SERVING");
     served.stop();
 }
+
+#[test]
+fn quiet_serves_and_prints_nothing() {
+    let (_backend, port) = tcp_backend();
+    let listen = format!("127.0.0.1:{}", closed_port());
+    let child = Command::new(bin())
+        .args(["serve", "-q", "--listen", &listen])
+        .arg(format!("tcp://127.0.0.1:{port}"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while TcpStream::connect(&listen).is_err() {
+        assert!(
+            started.elapsed() < scaled(Duration::from_secs(5)),
+            "never listened"
+        );
+        thread::sleep(Duration::from_millis(10));
+    }
+    let out = curl(&[&format!("http://{listen}/healthz")]);
+    assert_eq!(statuses(&out), [200], "{out}");
+    // SAFETY: kill has no memory effects; the pid is our own unreaped child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let done = child.wait_with_output().unwrap();
+    assert!(done.status.success());
+    assert_eq!(String::from_utf8_lossy(&done.stdout), "");
+    assert_eq!(String::from_utf8_lossy(&done.stderr), "");
+}

@@ -56,6 +56,8 @@ struct Runner {
     timeout: Duration,
     start_period: Option<Duration>,
     exit_codes: crate::values::ExitCodes,
+    /// --quiet: no verdict lines.
+    quiet: bool,
 }
 
 impl Health {
@@ -81,6 +83,7 @@ impl Health {
             timeout,
             start_period: opts.start_period,
             exit_codes: opts.exit_codes,
+            quiet: opts.quiet,
         };
         let shared = Arc::clone(&health);
         std::thread::Builder::new()
@@ -143,6 +146,7 @@ impl Health {
             let answer = Arc::new(runner.run());
             // One line at the first verdict and one per change, never per request.
             match last {
+                _ if runner.quiet => {}
                 None => report::print(&answer.line),
                 Some(was) if was != answer.healthy => {
                     report::print(&format!("{} -> {}", word(was), answer.line))

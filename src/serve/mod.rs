@@ -48,10 +48,6 @@ pub const ACCEPT_PAUSE: Duration = Duration::from_millis(50);
 pub const CONNECTION_STACK: usize = 64 * 1024;
 /// After a stop, answers in flight get this long before the process exits.
 pub const DRAIN_LIMIT: Duration = Duration::from_millis(800);
-/// The checks' deadline when --timeout is not given: below a kubelet's
-/// default probe timeout (1s) is the caller's to choose; this only bounds
-/// how long a run may hold its waiters.
-pub const DEFAULT_RUN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Serves until SIGTERM or SIGINT; `Ok` after a clean stop.
 pub fn run(checks: Vec<Check>, opts: &Options) -> Result<()> {
@@ -62,12 +58,19 @@ pub fn run(checks: Vec<Check>, opts: &Options) -> Result<()> {
     let listener = listen(addr).with_context(|| format!("listen on {addr}"))?;
     let targets = checks.len();
     let shown = listener.local_addr().unwrap_or(addr);
-    report::print(&format!(
-        "serving /healthz and grpc.health.v1 on {shown} for {targets} target{}\n",
-        if targets == 1 { "" } else { "s" }
-    ));
-    let health = Health::start(checks, opts, opts.timeout.unwrap_or(DEFAULT_RUN_TIMEOUT))
-        .context("serve: cannot start the checks' thread")?;
+    log(
+        opts.quiet,
+        &format!(
+            "serving /healthz and grpc.health.v1 on {shown} for {targets} target{}\n",
+            if targets == 1 { "" } else { "s" }
+        ),
+    );
+    let health = Health::start(
+        checks,
+        opts,
+        opts.timeout.unwrap_or(crate::cli::DEFAULT_TIMEOUT),
+    )
+    .context("serve: cannot start the checks' thread")?;
     let active = Arc::new(AtomicUsize::new(0));
     while wait_for_client(&listener, stop) {
         let stream = match listener.accept() {
@@ -105,6 +108,13 @@ fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
     rustix::net::bind(&socket, &addr)?;
     rustix::net::listen(&socket, ACCEPT_BACKLOG)?;
     Ok(TcpListener::from(socket))
+}
+
+/// Prints a line of the log, unless --quiet.
+fn log(quiet: bool, line: &str) {
+    if !quiet {
+        report::print(line);
+    }
 }
 
 /// Waits for a client or the stop: `false` once stopping.
