@@ -121,3 +121,25 @@ impl Conn {
         }
     }
 }
+
+/// The connection as the HTTP/2 server side reads and writes it.
+impl crate::h2::server::Transport for Conn {
+    fn read_by(&mut self, buf: &mut [u8], until: Instant, stoppable: bool) -> Option<usize> {
+        match self.read(buf, until, stoppable) {
+            Ok(Got::Bytes(n)) if n > 0 => Some(n),
+            _ => None,
+        }
+    }
+
+    fn write_by(&mut self, bytes: &[u8], until: Instant) -> io::Result<()> {
+        self.write_all(bytes, until)
+    }
+
+    fn stopping(&self) -> bool {
+        Conn::stopping(self)
+    }
+
+    fn close_gently(&mut self) {
+        Conn::close_gently(self)
+    }
+}
