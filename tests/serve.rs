@@ -942,6 +942,9 @@ fn a_second_grpc_stream_at_once_is_refused_and_the_first_answered() {
     assert_eq!(on_1, [h2::HEADERS, h2::DATA, h2::HEADERS], "{list:?}");
     let data = list.iter().find(|f| f.0 == h2::DATA).unwrap();
     assert_eq!(data.3, [0, 0, 0, 0, 2, 0x08, 1], "SERVING");
+    // The GOAWAY names stream 1 as the last taken, not the refused 3.
+    let goaway = list.iter().find(|f| f.0 == h2::GOAWAY).expect("GOAWAY");
+    assert_eq!(goaway.3[..4], [0, 0, 0, 1], "{list:?}");
     served.stop();
 }
 

@@ -120,13 +120,14 @@ pub fn serve<T: Transport>(
         input: rest.to_vec(),
         decoder: Decoder::new(MAX_HEADER_LIST),
         last_stream: 0,
+        last_taken: 0,
     };
     let end = h2.run(until);
     let reason = match &end {
         End::Quiet => Reason::NO_ERROR,
         End::Error(reason) => *reason,
     };
-    let mut payload = h2.last_stream.to_be_bytes().to_vec();
+    let mut payload = h2.last_taken.to_be_bytes().to_vec();
     payload.extend_from_slice(&reason.0.to_be_bytes());
     let mut out = Vec::new();
     frame::encode(&mut out, Kind::GoAway, 0, StreamId::CONNECTION, &payload);
@@ -143,7 +144,10 @@ struct Server<'a, T> {
     /// Bytes read and not yet used.
     input: Vec<u8>,
     decoder: Decoder,
+    /// The highest stream the client opened.
     last_stream: u32,
+    /// The highest stream taken (not refused): what GOAWAY names.
+    last_taken: u32,
 }
 
 impl<T: Transport> Server<'_, T> {
@@ -247,6 +251,7 @@ impl<T: Transport> Server<'_, T> {
                         idle_frames += 1;
                         continue;
                     }
+                    self.last_taken = id;
                     until = Instant::now() + self.limits.request;
                     let mut s = Stream {
                         id,
