@@ -67,23 +67,22 @@ fn serve(args: &[&str]) -> Served {
             }
         }
     });
-    let first = lines
-        .recv_timeout(scaled(Duration::from_secs(5)))
-        .expect("serve prints its start line");
-    assert!(
-        first.starts_with(&format!(
-            "serving /healthz and grpc.health.v1 on {listen} for "
-        )),
-        "{first}"
-    );
     let pid = child_of(launcher.id());
-    Served {
+    // Made before anything can fail, so that its Drop ends the server.
+    let served = Served {
         launcher,
         pid,
         port,
         lines,
         rss_file,
-    }
+    };
+    let first = served
+        .lines
+        .recv_timeout(scaled(Duration::from_secs(5)))
+        .expect("serve prints its start line");
+    let start = format!("serving /healthz and grpc.health.v1 on {listen} for ");
+    assert!(first.starts_with(&start), "{first}");
+    served
 }
 
 /// The one child of `parent` (the launcher's: the probe).
