@@ -975,3 +975,68 @@ fn quiet_serves_and_prints_nothing() {
     assert_eq!(String::from_utf8_lossy(&done.stdout), "");
     assert_eq!(String::from_utf8_lossy(&done.stderr), "");
 }
+
+#[test]
+fn targets_come_from_healthprobe_url_as_in_a_plain_run() {
+    let (_backend, port) = tcp_backend();
+    let listen = format!("127.0.0.1:{}", closed_port());
+    let mut child = Command::new(bin())
+        .args(["serve", "--listen", &listen])
+        .env(
+            "HEALTHPROBE_URL",
+            format!("tcp://127.0.0.1:{port} tcp://127.0.0.1:{port}"),
+        )
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.ends_with("for 2 targets\n"), "{line}");
+    assert_eq!(
+        statuses(&curl(&[&format!("http://{listen}/healthz")])),
+        [200]
+    );
+    // SAFETY: kill has no memory effects; the pid is our own unreaped child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    assert!(child.wait().unwrap().success());
+    probe(&["serve"])
+        .unhealthy()
+        .one_line()
+        .says("HEALTHPROBE_URL");
+}
+
+#[test]
+#[ignore = "needs IPv6 loopback (::1), which containers often lack; CI runs it"]
+fn listens_on_ipv6_too() {
+    require(has_ipv6(), "IPv6 loopback (::1)");
+    let (_backend, port) = tcp_backend();
+    let listen = format!("[::1]:{}", closed_port());
+    let mut child = Command::new(bin())
+        .args([
+            "serve",
+            "--listen",
+            &listen,
+            &format!("tcp://127.0.0.1:{port}"),
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(
+        line.contains(&format!("on {listen} for 1 target")),
+        "{line}"
+    );
+    assert_eq!(
+        statuses(&curl(&["-g", &format!("http://{listen}/healthz")])),
+        [200]
+    );
+    probe(&["grpc", &listen]).healthy().says("SERVING");
+    // SAFETY: kill has no memory effects; the pid is our own unreaped child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    assert!(child.wait().unwrap().success());
+}

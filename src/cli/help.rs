@@ -169,9 +169,8 @@ fn subcommand(sub: Sub, schemes: &str) -> (&'static str, Vec<Arg>) {
             vec![
                 Arg::new("targets")
                     .value_name("TARGET")
-                    .required(true)
                     .action(ArgAction::Append)
-                    .help(format!("What to check: {schemes}")),
+                    .help(format!("What to check: {schemes}. Default: $HEALTHPROBE_URL")),
             ],
         ),
         Sub::Exec => (

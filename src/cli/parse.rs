@@ -320,19 +320,16 @@ pub fn parse(args: &[OsString], env: &Env) -> Result<Parsed, UsageError> {
                 program,
             })
         }
-        Some(Sub::Serve) => {
-            if positionals.is_empty() {
-                return Err(grammar(
-                    "the following required arguments were not provided: <TARGET>...".into(),
-                ));
-            }
-            Some(Command::Serve {
-                targets: positionals
+        // As a plain run: the targets, or HEALTHPROBE_URL's (a sidecar's ENV).
+        Some(Sub::Serve) => Some(Command::Serve {
+            targets: match positionals.is_empty() {
+                true => targets_from_env(env)?,
+                false => positionals
                     .iter()
                     .map(|a| text(a))
                     .collect::<Result<_, _>>()?,
-            })
-        }
+            },
+        }),
         Some(Sub::Exec) => {
             if program.is_empty() {
                 return Err(grammar(
