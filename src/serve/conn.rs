@@ -57,6 +57,16 @@ impl Conn {
         }
     }
 
+    /// Like [`Conn::read`], but waits first: after an answer the next
+    /// request is rarely there yet, and a read that would block is a system
+    /// call spent for nothing.
+    pub fn read_next(&mut self, buf: &mut [u8], until: Instant) -> io::Result<Got> {
+        match self.wait(PollFlags::IN, until, true)? {
+            Some(got) => Ok(got),
+            None => self.read(buf, until, true),
+        }
+    }
+
     /// Writes all of `bytes` by `until` (the client must read its answer).
     pub fn write_all(&mut self, mut bytes: &[u8], until: Instant) -> io::Result<()> {
         while !bytes.is_empty() {

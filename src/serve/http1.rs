@@ -76,7 +76,11 @@ pub fn serve(conn: &mut Conn, health: &Health, opened: Instant) {
                 0 if !first => Instant::now() + IDLE_LIMIT,
                 _ => head_until,
             };
-            match conn.read(&mut buf[len..], until, true) {
+            let got = match (len, first) {
+                (0, false) => conn.read_next(&mut buf, until),
+                _ => conn.read(&mut buf[len..], until, true),
+            };
+            match got {
                 Ok(Got::Bytes(0)) | Ok(Got::Stopped) | Err(_) => return,
                 Ok(Got::Bytes(n)) => {
                     if len == 0 && !first {
