@@ -1040,3 +1040,27 @@ fn listens_on_ipv6_too() {
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     assert!(child.wait().unwrap().success());
 }
+
+#[test]
+fn a_pipelined_head_split_after_a_slow_answer_gets_its_own_head_limit() {
+    // The first answer takes 2.5 s (a slow backend, --cache 0), longer than
+    // the head limit; the second request's first half came with the first.
+    let (port, _count) = slow_backend(Duration::from_millis(2500));
+    let served = serve(&[
+        &format!("http://127.0.0.1:{port}/"),
+        "--cache",
+        "0",
+        "--timeout",
+        "5s",
+    ]);
+    let mut s = TcpStream::connect(served.addr()).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\n")
+        .unwrap();
+    let first = one_response(&mut s, false);
+    assert_eq!(statuses(&first), [200], "{first}");
+    s.write_all(b"Host: x\r\n\r\n").unwrap();
+    let second = one_response(&mut s, false);
+    assert_eq!(statuses(&second), [404], "{second}");
+    served.stop();
+}

@@ -99,6 +99,8 @@ pub fn serve(conn: &mut Conn, health: &Health, opened: Instant) {
         if !answer(conn, health, &request) {
             return;
         }
+        // A pipelined request already begun has its own head limit from now.
+        head_until = Instant::now() + HEAD_LIMIT;
     }
 }
 
