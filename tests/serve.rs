@@ -397,7 +397,8 @@ fn a_kubelet_shaped_client_gets_its_answer_within_its_1s_timeout() {
     for _ in 0..3 {
         let started = Instant::now();
         let mut s = TcpStream::connect(served.addr()).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
+        s.set_read_timeout(Some(scaled(Duration::from_secs(1))))
+            .unwrap();
         // What the kubelet's httpGet probe sends (keep-alives disabled).
         let request = format!(
             "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nUser-Agent: kube-probe/1.35\r\n\
@@ -408,7 +409,7 @@ fn a_kubelet_shaped_client_gets_its_answer_within_its_1s_timeout() {
         let mut out = String::new();
         s.read_to_string(&mut out)
             .expect("whole answer, then close, within 1 s");
-        assert!(started.elapsed() < Duration::from_secs(1));
+        assert!(started.elapsed() < scaled(Duration::from_secs(1)));
         assert_eq!(statuses(&out), [200], "{out}");
         assert!(out.contains("Connection: close"), "{out}");
     }
@@ -507,7 +508,7 @@ with grpc.insecure_channel(sys.argv[1]) as channel:
 
 #[test]
 fn concurrent_requests_share_one_run() {
-    let (port, count) = slow_backend(Duration::from_millis(500));
+    let (port, count) = slow_backend(scaled(Duration::from_millis(500)));
     let target = format!("http://127.0.0.1:{port}/");
     // --cache 0: every request wants a run of its own, yet they coalesce.
     let served = serve(&[&target, "--cache", "0"]);
@@ -589,7 +590,9 @@ fn answers_are_scrubbed_like_the_line() {
 
 #[test]
 fn sigterm_lets_answers_in_flight_finish_then_exits_0() {
-    let (port, _count) = slow_backend(Duration::from_millis(400));
+    // The answers in flight must be out within the drain limit (800 ms) of the signal.
+    let lead = scaled(Duration::from_millis(150));
+    let (port, _count) = slow_backend(lead + Duration::from_millis(250));
     let served = serve(&[&format!("http://127.0.0.1:{port}/"), "--cache", "0"]);
     served.line(Duration::from_secs(3)).expect("first verdict");
     // The first run is published just after its line: ask after it.
@@ -606,7 +609,7 @@ fn sigterm_lets_answers_in_flight_finish_then_exits_0() {
     idle.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
     idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
         .unwrap();
-    thread::sleep(Duration::from_millis(150));
+    thread::sleep(lead);
     let ended = served.stop();
     for c in clients {
         let out = c.join().unwrap();
@@ -671,7 +674,7 @@ fn slowloris_heads_are_cut_at_2s_and_do_not_delay_others() {
     let started = Instant::now();
     assert_eq!(statuses(&curl(&[&served.url("/healthz")])), [200]);
     assert!(
-        started.elapsed() < Duration::from_millis(500),
+        started.elapsed() < scaled(Duration::from_millis(500)),
         "{:?}",
         started.elapsed()
     );
@@ -696,7 +699,7 @@ fn connections_past_64_are_answered_503_at_once() {
         .collect();
     let mut busy = 0;
     for mut c in conns.iter() {
-        c.set_read_timeout(Some(Duration::from_millis(500)))
+        c.set_read_timeout(Some(scaled(Duration::from_millis(500))))
             .unwrap();
         let mut buf = [0u8; 128];
         if let Ok(n) = c.read(&mut buf)
