@@ -12,9 +12,12 @@
 //! Threads: the accepting one (this), one for the checks, one per client
 //! connection with a small stack, at most [`MAX_CONNECTIONS`]; a client
 //! past that is answered 503 and closed at once, from this thread, without
-//! waiting on it. SIGTERM or SIGINT (see `signals::serve_mode`) stops the
-//! accepting, lets answers in flight go out, and exits 0 within
-//! [`DRAIN_LIMIT`].
+//! waiting on it. Blocking threads and not an event loop: the code reads
+//! like the plain run's, and it is fast enough by far (with keep-alive,
+//! 70-90% of nginx's rate on one core; 10,000 connections at once: 9,936
+//! turned away, 2 MiB peak RSS; docs/incoming/serve-performance.md).
+//! SIGTERM or SIGINT (see `signals::serve_mode`) stops the accepting, lets
+//! answers in flight go out, and exits 0 within [`DRAIN_LIMIT`].
 
 mod conn;
 mod grpc;
