@@ -18,6 +18,7 @@ pub mod plan;
 pub mod probe;
 pub mod redacted;
 pub mod report;
+pub mod serve;
 pub mod signals;
 pub mod target;
 #[cfg(feature = "tls")]
@@ -96,6 +97,11 @@ fn run() -> Result<(String, u8)> {
     if let Some(Command::Install { dir }) = &cli.command {
         let line = install::run(dir)?;
         return Ok((if opts.quiet { String::new() } else { line }, code::HEALTHY));
+    }
+    if let Some(Command::Serve { targets }) = &cli.command {
+        let checks = plan::target_checks(targets, opts)?;
+        serve::run(checks, opts)?;
+        return Ok((String::new(), code::HEALTHY));
     }
     let deadline = Deadline::start(opts.timeout.unwrap_or(cli::DEFAULT_TIMEOUT));
     let (quiet, verbose, start_period, exit_codes) =

@@ -31,7 +31,7 @@ pub fn uses(given: &Given) -> Groups {
             | Command::Exec { .. }
             | Command::Install { .. },
         ) => Groups::NONE,
-        Some(Command::Wait { targets, .. }) => of_targets(targets),
+        Some(Command::Wait { targets, .. } | Command::Serve { targets }) => of_targets(targets),
         None => of_targets(&given.targets),
     }
 }
@@ -92,7 +92,9 @@ fn kinds(cli: Cli) -> Result<Vec<Check>> {
             })])
         }
         Some(Command::Install { .. }) => bail!("install checks nothing"),
-        Some(Command::Wait { targets, .. }) => target_checks(&targets, opts),
+        Some(Command::Wait { targets, .. } | Command::Serve { targets }) => {
+            target_checks(&targets, opts)
+        }
         None => target_checks(&cli.targets, opts),
     }
 }

@@ -14,6 +14,10 @@
 //! `wait`'s pause between attempts is woken the same way, so that its line
 //! says it was stopped while waiting, and after how long.
 //!
+//! `serve` lives until it is told to stop: once [`serve_mode`] is called the
+//! handler only notes the signal and makes a pipe readable (never drained,
+//! so every thread polling it sees it), and the server drains and exits 0.
+//!
 //! The handler is installed before Rust's runtime starts (an `.init_array`
 //! entry in main.rs): what is left is the few microseconds between execve
 //! and musl's start-up code, where any program dies by the signal.
@@ -30,6 +34,9 @@ static REPORTED: AtomicBool = AtomicBool::new(false);
 static WAKE: AtomicI32 = AtomicI32::new(-1);
 /// Process groups of running exec checks (0 = free slot).
 static GROUPS: [AtomicI32; 16] = [const { AtomicI32::new(0) }; 16];
+
+/// The write end of serve's stop pipe once serving (-1 otherwise).
+static SERVE_STOP: AtomicI32 = AtomicI32::new(-1);
 
 /// The wake pipe: created once, never closed.
 static WAKE_PIPE: OnceLock<(OwnedFd, OwnedFd)> = OnceLock::new();
@@ -145,6 +152,22 @@ pub fn name(sig: i32) -> &'static str {
     }
 }
 
+/// From now on a signal stops the server instead of the process: returns
+/// the read end of a pipe that becomes readable (and stays so) on SIGTERM
+/// or SIGINT. The pipe is never closed.
+pub fn serve_mode() -> std::io::Result<BorrowedFd<'static>> {
+    static STOP_PIPE: OnceLock<(OwnedFd, OwnedFd)> = OnceLock::new();
+    let flags = rustix::pipe::PipeFlags::CLOEXEC | rustix::pipe::PipeFlags::NONBLOCK;
+    let pipe = rustix::pipe::pipe_with(flags)?;
+    let (read, write) = STOP_PIPE.get_or_init(|| pipe);
+    SERVE_STOP.store(write.as_raw_fd(), Ordering::SeqCst);
+    if stopped().is_some() {
+        // The signal came before the pipe was known: make it readable now.
+        let _ = rustix::io::write(write, &[1]);
+    }
+    Ok(read.as_fd())
+}
+
 fn wake_pipe() -> Option<&'static (OwnedFd, OwnedFd)> {
     if let Some(pipe) = WAKE_PIPE.get() {
         return Some(pipe);
@@ -159,6 +182,19 @@ extern "C" fn on_signal(sig: libc::c_int) {
         .compare_exchange(0, sig, Ordering::SeqCst, Ordering::SeqCst)
         .is_ok();
     let wake = WAKE.load(Ordering::SeqCst);
+    let serving = SERVE_STOP.load(Ordering::SeqCst);
+    if serving >= 0 {
+        // Serving: stop accepting, drain, exit 0 (serve's own loop does it);
+        // a running exec check is woken to clean up as in a run.
+        // SAFETY: write is async-signal-safe; both pipes are never closed.
+        unsafe {
+            if first && wake >= 0 {
+                libc::write(wake, [1u8].as_ptr().cast(), 1);
+            }
+            libc::write(serving, [1u8].as_ptr().cast(), 1);
+        }
+        return;
+    }
     if first && wake >= 0 {
         // An exec check runs: it cleans up and main reports.
         // SAFETY: write is async-signal-safe; the pipe is never closed.

@@ -30,6 +30,17 @@ pub fn parse_timeout(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// `ADDR:PORT` to listen on: an IP address and a port, `[v6]:PORT`, or
+/// `:PORT` for every IPv4 address. No names: what to bind is not looked up.
+pub fn parse_listen(s: &str) -> Result<std::net::SocketAddr, String> {
+    let full = match s.strip_prefix(':') {
+        Some(port) => format!("0.0.0.0:{port}"),
+        None => s.to_string(),
+    };
+    full.parse()
+        .map_err(|_| "expected ADDR:PORT with an IP address, [::]:PORT or :PORT".into())
+}
+
 pub fn parse_method(s: &str) -> Result<String, String> {
     if s.is_empty() || s.len() > 32 || !s.bytes().all(is_token_byte) {
         return Err("a method is 1 to 32 letters, like GET or HEAD".into());
@@ -397,6 +408,10 @@ pub struct Options {
     pub invert: bool,
     /// `exec`: the exit statuses that count as healthy.
     pub expect_exit: ExitSet,
+    /// `serve`: the address to listen on.
+    pub listen: Option<std::net::SocketAddr>,
+    /// `serve`: how long a result answers requests.
+    pub cache: Duration,
     /// `grpc`: the service to ask about.
     pub service: String,
     /// `grpc`: use TLS.

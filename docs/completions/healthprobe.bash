@@ -11,7 +11,7 @@ _healthprobe() {
     fi
     for ((i = 1; i < COMP_CWORD; i++)); do
         case ${COMP_WORDS[i]} in
-            http|tcp|file|wait|grpc|exec|install) [[ -z $sub ]] && sub=${COMP_WORDS[i]} ;;
+            http|tcp|file|wait|grpc|exec|install|serve) [[ -z $sub ]] && sub=${COMP_WORDS[i]} ;;
             --)
                 if [[ $sub == exec || $sub == wait ]]; then
                     COMPREPLY=($(compgen -c -- "$cur"))
@@ -29,7 +29,7 @@ _healthprobe() {
             COMPREPLY=($(compgen -W "docker consul" -- "$cur"))
             return
             ;;
-        --timeout|--start-period|--method|-X|--data|-d|--status|--header|-H|--host|--max-redirs|--body-contains|--body-not-contains|--header-contains|--body-json|--basic-auth|--max-age|--contains|--min-size|--max-size|--interval|--attempt-timeout|--max-interval|--service|--authority|--stdout-contains|--expect-exit)
+        --timeout|--start-period|--method|-X|--data|-d|--status|--header|-H|--host|--max-redirs|--body-contains|--body-not-contains|--header-contains|--body-json|--basic-auth|--max-age|--contains|--min-size|--max-size|--interval|--attempt-timeout|--max-interval|--service|--authority|--stdout-contains|--expect-exit|--listen|--cache)
             return
             ;;
     esac
@@ -39,6 +39,7 @@ _healthprobe() {
         wait) opts="$opts --interval --attempt-timeout --backoff --max-interval" ;;
         grpc) opts="$opts --service --tls --authority" ;;
         exec) opts="$opts --redact-args --stdout-contains --expect-exit" ;;
+        serve) opts="$opts --listen --cache" ;;
     esac
     if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "$opts" -- "$cur"))
@@ -46,7 +47,7 @@ _healthprobe() {
     fi
     local schemes="http:// https:// tcp:// grpc:// grpcs:// redis:// rediss:// postgres:// postgresql:// mysql:// amqp:// amqps:// mqtt:// mqtts:// memcached:// nats:// dns:"
     case $sub in
-        "") COMPREPLY=($(compgen -W "http tcp file wait grpc exec install $schemes" -- "$cur")) ;;
+        "") COMPREPLY=($(compgen -W "http tcp file wait grpc exec install serve $schemes" -- "$cur")) ;;
         file) COMPREPLY=($(compgen -f -- "$cur")) ;;
         exec) COMPREPLY=($(compgen -c -- "$cur")) ;;
         *) COMPREPLY=($(compgen -W "$schemes" -- "$cur")) ;;

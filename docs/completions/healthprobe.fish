@@ -2,13 +2,14 @@
 # Generated from the option and scheme tables by tests/generated.rs: do not edit.
 
 complete -c healthprobe -f
-complete -c healthprobe -n 'not __fish_seen_subcommand_from http tcp file wait grpc exec install' -a http -d 'Healthy when URL answers with a status in --status'
-complete -c healthprobe -n 'not __fish_seen_subcommand_from http tcp file wait grpc exec install' -a tcp -d 'Healthy when HOST:PORT accepts a TCP connection'
-complete -c healthprobe -n 'not __fish_seen_subcommand_from http tcp file wait grpc exec install' -a file -d 'Healthy when the file PATH exists and passes its checks'
-complete -c healthprobe -n 'not __fish_seen_subcommand_from http tcp file wait grpc exec install' -a wait -d 'Waits until all TARGETs pass (--timeout, default 60s), then runs PROGRAM'
-complete -c healthprobe -n 'not __fish_seen_subcommand_from http tcp file wait grpc exec install' -a grpc -d 'Healthy when grpc.health.v1.Health/Check answers SERVING'
-complete -c healthprobe -n 'not __fish_seen_subcommand_from http tcp file wait grpc exec install' -a exec -d 'Runs PROGRAM (no shell); healthy when it exits 0'
-complete -c healthprobe -n 'not __fish_seen_subcommand_from http tcp file wait grpc exec install' -a install -d 'Copies this binary to DIR/healthprobe'
+complete -c healthprobe -n 'not __fish_seen_subcommand_from http tcp file wait grpc exec install serve' -a http -d 'Healthy when URL answers with a status in --status'
+complete -c healthprobe -n 'not __fish_seen_subcommand_from http tcp file wait grpc exec install serve' -a tcp -d 'Healthy when HOST:PORT accepts a TCP connection'
+complete -c healthprobe -n 'not __fish_seen_subcommand_from http tcp file wait grpc exec install serve' -a file -d 'Healthy when the file PATH exists and passes its checks'
+complete -c healthprobe -n 'not __fish_seen_subcommand_from http tcp file wait grpc exec install serve' -a wait -d 'Waits until all TARGETs pass (--timeout, default 60s), then runs PROGRAM'
+complete -c healthprobe -n 'not __fish_seen_subcommand_from http tcp file wait grpc exec install serve' -a grpc -d 'Healthy when grpc.health.v1.Health/Check answers SERVING'
+complete -c healthprobe -n 'not __fish_seen_subcommand_from http tcp file wait grpc exec install serve' -a exec -d 'Runs PROGRAM (no shell); healthy when it exits 0'
+complete -c healthprobe -n 'not __fish_seen_subcommand_from http tcp file wait grpc exec install serve' -a install -d 'Copies this binary to DIR/healthprobe'
+complete -c healthprobe -n 'not __fish_seen_subcommand_from http tcp file wait grpc exec install serve' -a serve -d 'Answers HTTP /healthz and gRPC health checks with the TARGETs\' verdict'
 complete -c healthprobe -n 'not __fish_seen_subcommand_from file exec' -a 'http://' -d 'a http check'
 complete -c healthprobe -n 'not __fish_seen_subcommand_from file exec' -a 'https://' -d 'a http check'
 complete -c healthprobe -n 'not __fish_seen_subcommand_from file exec' -a 'tcp://' -d 'a tcp check'
@@ -66,6 +67,8 @@ complete -c healthprobe -n '__fish_seen_subcommand_from grpc' -l authority -x -d
 complete -c healthprobe -n '__fish_seen_subcommand_from exec' -l redact-args -d 'Print the program\'s name but not its arguments (they may hold a password)'
 complete -c healthprobe -n '__fish_seen_subcommand_from exec' -l stdout-contains -x -d 'Healthy only if the output\'s first 64 KiB contain TEXT'
 complete -c healthprobe -n '__fish_seen_subcommand_from exec' -l expect-exit -x -d 'Healthy exit statuses, e.g. 0,3 or 0-2'
+complete -c healthprobe -n '__fish_seen_subcommand_from serve' -l listen -x -d 'Where to listen (:PORT is every IPv4 address)'
+complete -c healthprobe -n '__fish_seen_subcommand_from serve' -l cache -x -d 'Answer from the last run this long (0: run for every request)'
 complete -c healthprobe -s h -l help -d 'Print the help (of the subcommand it follows)'
 complete -c healthprobe -s V -l version -d 'Print the version'
 complete -c healthprobe -n '__fish_seen_subcommand_from file' -F

@@ -179,6 +179,15 @@ fn subcommand(sub: Sub, schemes: &str) -> (&'static str, Vec<Arg>) {
             sub.about(),
             vec![required("address", "ADDRESS", "HOST:PORT of the gRPC server")],
         ),
+        Sub::Serve => (
+            sub.about(),
+            vec![
+                Arg::new("targets")
+                    .value_name("TARGET")
+                    .action(ArgAction::Append)
+                    .help(format!("What to check: {schemes}. Default: $HEALTHPROBE_URL")),
+            ],
+        ),
         Sub::Exec => (
             sub.about(),
             vec![

@@ -16,8 +16,8 @@ use std::path::PathBuf;
 
 use crate::values::{
     ExitCodes, ExitSet, Header, MAX_REDIRS_CEILING, Options, StatusSet, parse_basic_auth,
-    parse_count, parse_duration, parse_host_name, parse_method, parse_nonempty, parse_size,
-    parse_timeout,
+    parse_count, parse_duration, parse_host_name, parse_listen, parse_method, parse_nonempty,
+    parse_size, parse_timeout,
 };
 pub use crate::values::{Group, Groups};
 
@@ -31,10 +31,11 @@ pub enum Sub {
     Grpc,
     Exec,
     Install,
+    Serve,
 }
 
 impl Sub {
-    pub const ALL: [Sub; 7] = [
+    pub const ALL: [Sub; 8] = [
         Sub::Http,
         Sub::Tcp,
         Sub::File,
@@ -42,6 +43,7 @@ impl Sub {
         Sub::Grpc,
         Sub::Exec,
         Sub::Install,
+        Sub::Serve,
     ];
 
     pub fn name(self) -> &'static str {
@@ -53,6 +55,7 @@ impl Sub {
             Sub::Grpc => "grpc",
             Sub::Exec => "exec",
             Sub::Install => "install",
+            Sub::Serve => "serve",
         }
     }
 
@@ -70,6 +73,7 @@ impl Sub {
             Sub::Grpc => "Healthy when grpc.health.v1.Health/Check answers SERVING",
             Sub::Exec => "Runs PROGRAM (no shell); healthy when it exits 0",
             Sub::Install => "Copies this binary to DIR/healthprobe",
+            Sub::Serve => "Answers HTTP /healthz and gRPC health checks with the TARGETs' verdict",
         }
     }
 
@@ -82,6 +86,7 @@ impl Sub {
             Sub::Exec => "[--] PROGRAM [ARGS...]",
             Sub::Wait => "TARGET... [-- PROGRAM [ARGS...]]",
             Sub::Install => "DIR",
+            Sub::Serve => "[--listen ADDR:PORT] [TARGET...]",
         }
     }
 }
@@ -174,7 +179,7 @@ const HTTP: Option<&str> = Some("HTTP");
 const TLS: Option<&str> = Some("TLS");
 
 /// The options, in the order the help lists them.
-pub static OPTIONS: [Opt; 41] = [
+pub static OPTIONS: [Opt; 43] = [
     Opt {
         long: "timeout",
         short: None,
@@ -878,6 +883,40 @@ pub static OPTIONS: [Opt; 41] = [
         secret: false,
         set: |o, v| {
             o.expect_exit = ExitSet::parse(text(v)?)?;
+            Ok(())
+        },
+    },
+    Opt {
+        long: "listen",
+        short: None,
+        env: Some("HEALTHPROBE_LISTEN"),
+        takes: Takes::One("ADDR:PORT"),
+        default: Some(":8081"),
+        choices: &[],
+        level: Level::Only(Sub::Serve),
+        group: Group::Run,
+        heading: None,
+        help: "Where to listen (:PORT is every IPv4 address)",
+        secret: false,
+        set: |o, v| {
+            o.listen = Some(parse_listen(text(v)?)?);
+            Ok(())
+        },
+    },
+    Opt {
+        long: "cache",
+        short: None,
+        env: Some("HEALTHPROBE_CACHE"),
+        takes: Takes::One("DURATION"),
+        default: Some("1s"),
+        choices: &[],
+        level: Level::Only(Sub::Serve),
+        group: Group::Run,
+        heading: None,
+        help: "Answer from the last run this long (0: run for every request)",
+        secret: false,
+        set: |o, v| {
+            o.cache = parse_duration(text(v)?)?;
             Ok(())
         },
     },

@@ -85,6 +85,9 @@ pub enum Command {
     Install {
         dir: PathBuf,
     },
+    Serve {
+        targets: Vec<String>,
+    },
 }
 
 /// The command line read, its options not yet applied.
@@ -335,6 +338,16 @@ pub fn parse(args: &[OsString], env: &Env) -> Result<Parsed, UsageError> {
                 program,
             })
         }
+        // As a plain run: the targets, or HEALTHPROBE_URL's (a sidecar's ENV).
+        Some(Sub::Serve) => Some(Command::Serve {
+            targets: match positionals.is_empty() {
+                true => targets_from_env(env)?,
+                false => positionals
+                    .iter()
+                    .map(|a| text(a))
+                    .collect::<Result<_, _>>()?,
+            },
+        }),
         Some(Sub::Exec) => {
             if program.is_empty() {
                 return Err(grammar(
@@ -519,6 +532,7 @@ impl Given {
             Command::Grpc { .. } => Sub::Grpc,
             Command::Exec { .. } => Sub::Exec,
             Command::Install { .. } => Sub::Install,
+            Command::Serve { .. } => Sub::Serve,
         })
     }
 

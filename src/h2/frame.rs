@@ -181,6 +181,7 @@ pub mod setting {
     pub const INITIAL_WINDOW_SIZE: u16 = 0x4;
     pub const MAX_FRAME_SIZE: u16 = 0x5;
     pub const MAX_HEADER_LIST_SIZE: u16 = 0x6;
+    pub const MAX_CONCURRENT_STREAMS: u16 = 0x3;
 }
 
 /// Appends one setting to a SETTINGS payload.
@@ -210,7 +211,9 @@ impl Reason {
     pub const NO_ERROR: Reason = Reason(0x0);
     pub const PROTOCOL_ERROR: Reason = Reason(0x1);
     pub const FLOW_CONTROL_ERROR: Reason = Reason(0x3);
+    pub const STREAM_CLOSED: Reason = Reason(0x5);
     pub const FRAME_SIZE_ERROR: Reason = Reason(0x6);
+    pub const REFUSED_STREAM: Reason = Reason(0x7);
     pub const COMPRESSION_ERROR: Reason = Reason(0x9);
     pub const ENHANCE_YOUR_CALM: Reason = Reason(0xb);
 

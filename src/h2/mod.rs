@@ -1,9 +1,11 @@
 //! HTTP/2 (RFC 9113) and HPACK (RFC 7541), spoken without a client library:
-//! the frames (`frame.rs`), header compression (`hpack/`) and the client
-//! side of one connection for one request (`client.rs`). The gRPC check uses
-//! them today; they live below `probe/` so that any check or server that
-//! speaks HTTP/2 shares one codec, with one set of limits.
+//! the frames (`frame.rs`), header compression (`hpack/`), the client side
+//! of one connection for one request (`client.rs`, the gRPC check's) and
+//! the server side of a connection (`server.rs`, `serve`'s gRPC health).
+//! They live below `probe/` so that any check or server that speaks HTTP/2
+//! shares one codec, with one set of limits.
 
 pub mod client;
 pub mod frame;
 pub mod hpack;
+pub mod server;

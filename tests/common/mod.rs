@@ -264,7 +264,7 @@ fn launch(wrapper: &[&OsStr], args: &[&OsStr], env: &[(&str, &str)]) -> Run {
 
 /// `tests/support/maxrss.c`, compiled once per test binary with the C
 /// compiler the TLS build needs anyway ($CC, else cc).
-fn maxrss_launcher() -> &'static std::path::Path {
+pub fn maxrss_launcher() -> &'static std::path::Path {
     static LAUNCHER: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     LAUNCHER.get_or_init(|| {
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));

@@ -56,6 +56,58 @@ pub fn request(service: &str) -> Vec<u8> {
     out
 }
 
+/// The length-prefixed HealthCheckResponse carrying `status` (the server's side).
+pub fn response(status: ServingStatus) -> Vec<u8> {
+    let value = match status {
+        ServingStatus::Unknown => 0,
+        ServingStatus::Serving => 1,
+        ServingStatus::NotServing => 2,
+        ServingStatus::ServiceUnknown => 3,
+        ServingStatus::Other(n) => n,
+    };
+    let mut proto = vec![0x08]; // field 1, varint
+    varint(&mut proto, value);
+    let mut out = vec![0u8];
+    out.extend_from_slice(&(proto.len() as u32).to_be_bytes());
+    out.extend_from_slice(&proto);
+    out
+}
+
+/// The service a length-prefixed HealthCheckRequest asks about (the
+/// server's side); an empty body is the empty request.
+pub fn requested_service(message: &[u8]) -> Result<String, &'static str> {
+    const BAD: &str = "malformed health request message";
+    if message.is_empty() {
+        return Ok(String::new());
+    }
+    if message[0] != 0 {
+        return Err("compressed health request (not offered)");
+    }
+    let len = announced_length(message).ok_or(BAD)?;
+    let mut proto = message.get(5..5 + len).ok_or(BAD)?;
+    let mut service = Vec::new();
+    while !proto.is_empty() {
+        let key = read_varint(&mut proto).ok_or(BAD)?;
+        match key & 7 {
+            0 => {
+                read_varint(&mut proto).ok_or(BAD)?;
+            }
+            2 => {
+                let n = usize::try_from(read_varint(&mut proto).ok_or(BAD)?).map_err(|_| BAD)?;
+                let value = proto.get(..n).ok_or(BAD)?;
+                if key >> 3 == 1 {
+                    service = value.to_vec();
+                }
+                proto = &proto[n..];
+            }
+            1 => proto = proto.get(8..).ok_or(BAD)?,
+            5 => proto = proto.get(4..).ok_or(BAD)?,
+            _ => return Err(BAD),
+        }
+    }
+    String::from_utf8(service).map_err(|_| BAD)
+}
+
 /// The length a gRPC message announces in its prefix, once 5 bytes are in.
 pub fn announced_length(body: &[u8]) -> Option<usize> {
     let b = body.get(1..5)?;
@@ -117,6 +169,17 @@ fn read_varint(input: &mut &[u8]) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_server_side_reads_requests_and_writes_answers_the_client_side_reads() {
+        assert_eq!(requested_service(&request("")).unwrap(), "");
+        assert_eq!(requested_service(&request("db")).unwrap(), "db");
+        assert_eq!(requested_service(b"").unwrap(), "");
+        assert!(requested_service(&[0, 0, 0, 0, 9, 0x0a]).is_err());
+        for status in [ServingStatus::Serving, ServingStatus::NotServing] {
+            assert_eq!(serving_status(&response(status)).unwrap(), status);
+        }
+    }
 
     #[test]
     fn requests() {
