@@ -199,9 +199,9 @@ pub static SCHEMES: [SchemeRow; 17] = [
         uses: NONE,
         example: None,
         build: |t, row, _| {
-            Ok(Check::new(MemcachedCheck {
-                url: target::parse_url(t, row.scheme)?,
-            }))
+            Ok(Check::new(MemcachedCheck::new(target::parse_url(
+                t, row.scheme,
+            )?)?))
         },
     },
     SchemeRow {
