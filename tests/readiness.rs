@@ -150,11 +150,16 @@ fn postgres_accepting_connections_as_pg_isready_says() {
         .says(&format!(
             "healthy: postgres {at} -> accepting connections in "
         ));
-    // A user, a password (never sent, never printed) and a database that does
-    // not exist: the server still asks to authenticate, so it accepts connections.
-    probe(&[&format!("postgresql://app:hunter2@{at}/nodb")])
+    // A user without a password and a database that does not exist: the
+    // server still asks to authenticate, so it accepts connections.
+    probe(&[&format!("postgresql://app@{at}/nodb")])
         .healthy()
-        .says(&format!("postgres app@{at}/nodb -> accepting connections"))
+        .says(&format!("postgres app@{at}/nodb -> accepting connections"));
+    // With a password the check logs in as the application would (issue
+    // 28; tests/logins.rs has the rest): no such user here.
+    probe(&[&format!("postgresql://app:hunter2@{at}/nodb")])
+        .unhealthy()
+        .says("(28P01)")
         .never_says("hunter2");
     probe(&[&format!("postgres://{at}/?sslmode=require")])
         .unhealthy()
