@@ -392,3 +392,327 @@ fn a_scram_count_of_2_31_costs_the_deadline_not_more() {
     .says("did not finish within the deadline")
     .by_deadline(Duration::from_secs(1));
 }
+
+// --- MySQL / MariaDB ------------------------------------------------------------
+
+/// The mysql client's exit status logging in as `user` to `db` (0: it ran
+/// `select 1`; 1: it could not).
+fn mysql_client(port: u16, user: &str, password: &str, db: &str) -> i32 {
+    let mut cmd = Command::new("mysql");
+    cmd.args(["--no-defaults", "-h", "127.0.0.1", "-P", &port.to_string()])
+        .args(["-u", user, &format!("-p{password}"), "--connect-timeout=5"]);
+    if !db.is_empty() {
+        cmd.arg(db);
+    }
+    cmd.args(["-e", "select 1"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("mysql client (apt-get install mariadb-client)")
+        .code()
+        .unwrap_or(-1)
+}
+
+/// Runs `sql` as root over the server's socket.
+fn mariadb_sql(db: &daemons::Daemon, sql: &str) -> bool {
+    Command::new("mariadb")
+        .args(["--no-defaults", "-u", "root"])
+        .arg(format!("--socket={}", db.dir.join("sock").display()))
+        .args(["-e", sql])
+        .status()
+        .expect("mariadb client")
+        .success()
+}
+
+fn mariadb_with_users(extra: &[&str]) -> daemons::Daemon {
+    let db = daemons::mariadb_with(extra);
+    assert!(mariadb_sql(
+        &db,
+        "CREATE DATABASE orders; \
+         CREATE USER 'app'@'%' IDENTIFIED BY 'App5ecretPw'; \
+         CREATE USER 'app'@'localhost' IDENTIFIED BY 'App5ecretPw'; \
+         GRANT ALL ON orders.* TO 'app'@'%'; GRANT ALL ON orders.* TO 'app'@'localhost'; \
+         CREATE USER 'boss'@'%' IDENTIFIED BY 'Boss5ecretPw'; \
+         CREATE USER 'boss'@'localhost' IDENTIFIED BY 'Boss5ecretPw'; \
+         GRANT ALL ON *.* TO 'boss'@'%'; GRANT ALL ON *.* TO 'boss'@'localhost'"
+    ));
+    db
+}
+
+#[test]
+#[ignore = "needs MariaDB (apt mariadb-server) and root; CI runs it"]
+fn mariadb_logins_as_the_mysql_client_judges_them() {
+    let db = mariadb_with_users(&[]);
+    let port = db.port;
+    let ed25519 = mariadb_sql(
+        &db,
+        "INSTALL SONAME 'auth_ed25519'; \
+         CREATE USER 'edu'@'%' IDENTIFIED VIA ed25519 USING PASSWORD('Ed5ecretPw'); \
+         CREATE USER 'edu'@'localhost' IDENTIFIED VIA ed25519 USING PASSWORD('Ed5ecretPw')",
+    );
+    // (user, password, database, what our line says, the mysql client's exit)
+    let mut cases = vec![
+        ("app", "App5ecretPw", "orders", "logged in to orders (", 0),
+        ("boss", "Boss5ecretPw", "", "logged in (", 0),
+        (
+            "app",
+            "WrongSecret1",
+            "orders",
+            "error 1045: Access denied for user '***'@'",
+            1,
+        ),
+        (
+            "nosuch",
+            "WrongSecret1",
+            "orders",
+            "error 1045: Access denied",
+            1,
+        ),
+        (
+            "boss",
+            "Boss5ecretPw",
+            "nodb",
+            "error 1049: Unknown database 'nodb'",
+            1,
+        ),
+        ("app", "App5ecretPw", "nodb", "error 1044: Access denied", 1),
+    ];
+    if ed25519 {
+        cases.push((
+            "edu",
+            "Ed5ecretPw",
+            "",
+            "authentication plugin client_ed25519, which the check does not speak",
+            0,
+        ));
+    }
+    for (user, password, database, says, oracle) in cases {
+        assert_eq!(
+            mysql_client(port, user, password, database),
+            oracle,
+            "mysql -u {user} {database}"
+        );
+        let url = format!("mysql://{user}:{password}@127.0.0.1:{port}/{database}");
+        let run = probe(&["-v", &url]);
+        // ed25519: the client logs in, the check says it cannot.
+        match (oracle, user) {
+            (0, "edu") => run.unhealthy(),
+            (0, _) => run.healthy(),
+            _ => run.unhealthy(),
+        };
+        run.says(says).never_says(password).never_says("5ecret");
+    }
+    // Without a password nothing changes: mysqladmin ping's rule.
+    probe(&[&format!("mysql://app@127.0.0.1:{port}/nodb")])
+        .healthy()
+        .says("ready (");
+}
+
+#[test]
+#[ignore = "needs MariaDB (apt mariadb-server) and root; CI runs it"]
+fn a_full_mariadb_refuses_the_login_with_its_number() {
+    let db = mariadb_with_users(&["--max-connections=10"]);
+    let socket = format!("--socket={}", db.dir.join("sock").display());
+    let mut holders = Vec::new();
+    for _ in 0..12 {
+        holders.push(
+            Command::new("mariadb")
+                .args(["--no-defaults", "-u", "root", &socket])
+                .args(["-e", "SELECT SLEEP(30)"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("mariadb client"),
+        );
+        thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(mysql_client(db.port, "app", "App5ecretPw", "orders"), 1);
+    probe(&[&format!(
+        "mysql://app:App5ecretPw@127.0.0.1:{}/orders",
+        db.port
+    )])
+    .unhealthy()
+    .one_line()
+    .says("error 1040: Too many connections");
+    for mut h in holders {
+        let _ = h.kill();
+        let _ = h.wait();
+    }
+}
+
+/// A fake MySQL 8 greeting with `plugin` and the nonce `abcdefghijklmnopqrst`.
+fn mysql8_greeting(plugin: &str) -> Vec<u8> {
+    let mut g = vec![10];
+    g.extend(b"8.4.0-fake\0");
+    g.extend([1, 0, 0, 0]);
+    g.extend(b"abcdefgh\0");
+    g.extend([0xff, 0xff, 45, 2, 0, 0xff, 0xdf, 21]);
+    g.extend([0u8; 10]);
+    g.extend(b"ijklmnopqrst\0");
+    g.extend(plugin.as_bytes());
+    g.push(0);
+    g
+}
+
+fn mysql_write(s: &mut TcpStream, seq: u8, payload: &[u8]) {
+    let mut packet = (payload.len() as u32).to_le_bytes()[..3].to_vec();
+    packet.push(seq);
+    packet.extend(payload);
+    let _ = s.write_all(&packet);
+}
+
+fn mysql_read(s: &mut TcpStream) -> Option<(u8, Vec<u8>)> {
+    let mut head = [0u8; 4];
+    s.read_exact(&mut head).ok()?;
+    let len = u32::from_le_bytes([head[0], head[1], head[2], 0]) as usize;
+    let mut payload = vec![0u8; len.min(65536)];
+    s.read_exact(&mut payload).ok()?;
+    Some((head[3], payload))
+}
+
+/// The auth data in a HandshakeResponse41 (1-byte length form).
+fn auth_data(response: &[u8]) -> Vec<u8> {
+    let user_end = 32 + response[32..].iter().position(|&b| b == 0).unwrap_or(0);
+    let len = response.get(user_end + 1).copied().unwrap_or(0) as usize;
+    response
+        .get(user_end + 2..user_end + 2 + len)
+        .unwrap_or_default()
+        .to_vec()
+}
+
+/// caching_sha2_password's fast scramble, computed here from its definition.
+fn sha2_scramble(password: &[u8], nonce: &[u8]) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    let p1 = Sha256::digest(password);
+    let p2 = Sha256::digest(p1);
+    let mut h = Sha256::new();
+    h.update(p2);
+    h.update(nonce);
+    p1.iter().zip(h.finalize()).map(|(a, b)| a ^ b).collect()
+}
+
+/// A fake server running `script` after sending `greeting`.
+fn mysql_fake(script: fn(&mut TcpStream)) -> Server {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            thread::spawn(move || {
+                let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+                script(&mut s);
+                thread::sleep(Duration::from_millis(200));
+            });
+        }
+    });
+    Server::at(addr)
+}
+
+const OK_PACKET: &[u8] = &[0, 0, 0, 2, 0, 0, 0];
+
+#[test]
+fn caching_sha2_password_fast_authentication_against_a_fake_mysql_8() {
+    // The fake knows the password "Sha2SecretPw" and checks our scramble.
+    let fast = mysql_fake(|s| {
+        mysql_write(s, 0, &mysql8_greeting("caching_sha2_password"));
+        let Some((_, response)) = mysql_read(s) else {
+            return;
+        };
+        if auth_data(&response) == sha2_scramble(b"Sha2SecretPw", b"abcdefghijklmnopqrst") {
+            mysql_write(s, 2, &[1, 3]);
+            mysql_write(s, 3, OK_PACKET);
+        } else {
+            let mut err = vec![0xff, 0x15, 0x04];
+            err.extend(b"#28000Access denied for user 'app'@'localhost' (using password: YES)");
+            mysql_write(s, 2, &err);
+        }
+    });
+    probe(&[
+        "-v",
+        &format!("mysql://app:Sha2SecretPw@{}/orders", fast.addr),
+    ])
+    .healthy()
+    .says("logged in to orders (8.4.0-fake)")
+    .says("fast authentication")
+    .never_says("Sha2SecretPw");
+    probe(&[&format!("mysql://app:WrongSecret1@{}/orders", fast.addr)])
+        .unhealthy()
+        .one_line()
+        .says("error 1045: Access denied for user '***'@'localhost'");
+    // Full authentication: the password would have to go over TLS or RSA.
+    let full = mysql_fake(|s| {
+        mysql_write(s, 0, &mysql8_greeting("caching_sha2_password"));
+        if mysql_read(s).is_some() {
+            mysql_write(s, 2, &[1, 4]);
+            // A client that sent the password in clear would be logged in here.
+            if mysql_read(s).is_some_and(|(_, p)| p.starts_with(b"Sha2SecretPw")) {
+                mysql_write(s, 4, OK_PACKET);
+            }
+        }
+    });
+    probe(&[&format!("mysql://app:Sha2SecretPw@{}/orders", full.addr)])
+        .unhealthy()
+        .one_line()
+        .says("full authentication")
+        .says("the password is not sent in clear");
+}
+
+#[test]
+fn hostile_mysql_logins_end_in_one_line() {
+    // An endless AuthSwitchRequest loop.
+    let endless = mysql_fake(|s| {
+        mysql_write(s, 0, &mysql8_greeting("mysql_native_password"));
+        while let Some((seq, _)) = mysql_read(s) {
+            let mut switch = vec![0xfe];
+            switch.extend(b"mysql_native_password\0abcdefghijklmnopqrst\0");
+            mysql_write(s, seq.wrapping_add(1), &switch);
+        }
+    });
+    probe(&[
+        "--timeout",
+        "2s",
+        &format!("mysql://app:Pw5ecret@{}/orders", endless.addr),
+    ])
+    .unhealthy()
+    .one_line()
+    .says("more than 2 authentication switches")
+    .within(Duration::from_secs(1));
+    // A switch to a plugin we do not speak, and to the password in clear.
+    let unknown = mysql_fake(|s| {
+        mysql_write(s, 0, &mysql8_greeting("mysql_native_password"));
+        if mysql_read(s).is_some() {
+            mysql_write(s, 2, b"\xfeauth_gssapi_client\0principal\0");
+        }
+    });
+    probe(&[&format!("mysql://app:Pw5ecret@{}/orders", unknown.addr)])
+        .unhealthy()
+        .says("authentication plugin auth_gssapi_client");
+    let clear = mysql_fake(|s| {
+        mysql_write(s, 0, &mysql8_greeting("mysql_native_password"));
+        if mysql_read(s).is_some() {
+            mysql_write(s, 2, b"\xfemysql_clear_password\0");
+            if let Some((_, p)) = mysql_read(s) {
+                let mut err = vec![0xff, 0x15, 0x04];
+                err.extend(b"#28000got ");
+                err.extend(p);
+                mysql_write(s, 4, &err);
+            }
+        }
+    });
+    probe(&[&format!("mysql://app:Pw5ecret@{}/orders", clear.addr)])
+        .unhealthy()
+        .says("in clear (mysql_clear_password)")
+        .never_says("Pw5ecret");
+    // An error echoing the scramble we sent: scrubbed.
+    let echo = mysql_fake(|s| {
+        mysql_write(s, 0, &mysql8_greeting("mysql_native_password"));
+        if let Some((_, response)) = mysql_read(s) {
+            let mut err = vec![0xff, 0x15, 0x04];
+            err.extend(b"#28000echo ");
+            err.extend(auth_data(&response));
+            mysql_write(s, 2, &err);
+        }
+    });
+    probe(&[&format!("mysql://app:Pw5ecret@{}/orders", echo.addr)])
+        .unhealthy()
+        .says("error 1045: echo ***");
+}
