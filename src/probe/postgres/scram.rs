@@ -60,14 +60,15 @@ impl Scram {
         format!("{GS2_HEADER}{}", self.first_bare)
     }
 
-    /// The client-final-message for the server-first-message `server`; the
-    /// proof in it is derived from the password under `deadline`.
+    /// The client-final-message for the server-first-message `server`, and
+    /// the proof in it (derived from the password under `deadline`: a
+    /// secret of its own).
     pub fn answer(
         &mut self,
         server: &[u8],
         password: &[u8],
         deadline: &Deadline,
-    ) -> Result<String, String> {
+    ) -> Result<(String, String), String> {
         let server = std::str::from_utf8(server)
             .map_err(|_| "the server's SCRAM message is not text".to_string())?;
         let (mut nonce, mut salt, mut iterations) = (None, None, None);
@@ -108,7 +109,8 @@ impl Scram {
             .collect();
         let server_key = hmac(&salted, b"Server Key");
         self.server_signature = Some(hmac(&server_key, auth_message.as_bytes()));
-        Ok(format!("{without_proof},p={}", base64(&proof)))
+        let proof = base64(&proof);
+        Ok((format!("{without_proof},p={proof}"), proof))
     }
 
     /// Whether the server-final-message proves the server knows the
@@ -223,7 +225,8 @@ mod tests {
         let server = b"r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,\
                        s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096";
         let deadline = Deadline::start(Duration::from_secs(30));
-        let last = scram.answer(server, b"pencil", &deadline).unwrap();
+        let (last, proof) = scram.answer(server, b"pencil", &deadline).unwrap();
+        assert!(last.ends_with(&proof));
         assert_eq!(
             last,
             "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,\
