@@ -191,6 +191,81 @@ fn postgres_logs_in_as_psql_does() {
         .says("accepting connections");
 }
 
+/// Runs pg_ctl as user postgres with `args` on the cluster in `pg`.
+fn pg_ctl(pg: &daemons::Daemon, args: &[&str]) -> bool {
+    let bin = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()
+        .and_then(|d| d.flatten().map(|e| e.path().join("bin/pg_ctl")).max())
+        .expect("pg_ctl");
+    Command::new("setpriv")
+        .args([
+            "--reuid",
+            "postgres",
+            "--regid",
+            "postgres",
+            "--init-groups",
+        ])
+        .arg(bin)
+        .arg("-D")
+        .arg(pg.dir.join("data"))
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Stops the postmaster pg_ctl started (the Daemon's own child is gone).
+struct PgCtlStop<'a>(&'a daemons::Daemon);
+
+impl Drop for PgCtlStop<'_> {
+    fn drop(&mut self) {
+        pg_ctl(self.0, &["stop", "-m", "immediate", "-w"]);
+    }
+}
+
+#[test]
+#[ignore = "needs PostgreSQL (apt postgresql) and root; CI runs it"]
+fn a_full_postgres_refuses_the_login_with_53300() {
+    let pg = daemons::postgres(None);
+    let port = pg.port.to_string();
+    let sock = pg.dir.display().to_string();
+    // Three connections in all, none kept for superusers; restarted by pg_ctl.
+    let opts = format!(
+        "-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c max_connections=3 \
+         -c superuser_reserved_connections=0"
+    );
+    assert!(pg_ctl(&pg, &["restart", "-m", "fast", "-w", "-o", &opts]));
+    let _stop = PgCtlStop(&pg);
+    let url = format!("postgresql://postgres:not-used@127.0.0.1:{port}/postgres");
+    let mut holders = Vec::new();
+    for _ in 0..3 {
+        holders.push(
+            Command::new("psql")
+                .args([url.as_str(), "-X", "-q", "-c", "select pg_sleep(30)"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("psql"),
+        );
+    }
+    thread::sleep(Duration::from_millis(1500));
+    assert_eq!(psql(&url), 2);
+    probe(&[&url])
+        .unhealthy()
+        .one_line()
+        .says("sorry, too many clients already (53300)")
+        .never_says("not-used");
+    // Without a password: pg_isready's rule, the server still answers.
+    probe(&[&format!("postgres://127.0.0.1:{port}")])
+        .healthy()
+        .says("accepting connections");
+    for mut h in holders {
+        let _ = h.kill();
+        let _ = h.wait();
+    }
+}
+
 #[cfg(feature = "tls")]
 #[test]
 #[ignore = "needs PostgreSQL (apt postgresql) and root; CI runs it"]
