@@ -452,6 +452,39 @@ fn a_postgres_that_cannot_prove_it_knows_the_password_is_unhealthy() {
     .never_says("bad answer md5");
 }
 
+#[cfg(feature = "tls")]
+#[test]
+fn under_prefer_a_failed_tls_handshake_is_followed_by_plaintext_as_libpq_does() {
+    // The first connection says `S` to SSLRequest and then speaks no TLS;
+    // libpq (sslmode=prefer) connects again without SSLRequest.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+            let Ok(body) = pg_read_startup(&mut s) else {
+                continue;
+            };
+            if body.starts_with(&80_877_103u32.to_be_bytes()) {
+                let _ = s.write_all(b"S");
+                let _ = s.write_all(b"this is not a TLS server hello\r\n");
+                continue;
+            }
+            ready_after_ok(&mut s);
+            thread::sleep(Duration::from_millis(200));
+        }
+    });
+    probe(&["-v", &format!("postgres://app:Hunter2Secret@{addr}/orders")])
+        .healthy()
+        .says("plaintext again (sslmode=prefer)")
+        .says("logged in to orders (PostgreSQL 16.4)");
+    probe(&[&format!(
+        "postgres://app:Hunter2Secret@{addr}/orders?sslmode=require"
+    )])
+    .unhealthy()
+    .one_line();
+}
+
 #[test]
 fn a_scram_count_of_2_31_costs_the_deadline_not_more() {
     let hostile = pg_fake(|s| {

@@ -31,7 +31,9 @@
 //! without a password (the server's answer decides either way); with one, it
 //! asks for TLS first and goes on in plaintext only when the server says it
 //! has none, so that a password is not sent in clear to a server that offers
-//! TLS. A build without TLS does what libpq built without SSL does: plaintext.
+//! TLS; when the TLS handshake fails, it connects again in plaintext, as
+//! libpq does. A build without TLS does what libpq built without SSL does:
+//! plaintext.
 //! Any other value is a usage error, as it is to pg_isready.
 
 mod scram;
@@ -167,7 +169,16 @@ impl PostgresCheck {
                         _ => (*self.tls).clone(),
                     };
                     let client = settings.client(tls::Alpn::None)?;
-                    conn = conn.with_tls(client, &self.url.host, deadline, &mut notes.details)?;
+                    conn = match conn.with_tls(client, &self.url.host, deadline, &mut notes.details)
+                    {
+                        Ok(tls) => tls,
+                        // libpq's prefer: a failed handshake, a new plaintext connection.
+                        Err(e) if self.sslmode == SslMode::Prefer => {
+                            notes.detail(format!("{e}: plaintext again (sslmode=prefer)"));
+                            Conn::tcp(&self.url.host_port(), deadline, &mut notes.details)?
+                        }
+                        Err(e) => return Err(e),
+                    };
                 }
                 b'N' if self.sslmode == SslMode::Prefer => {
                     notes.detail("the server offers no TLS: plaintext (sslmode=prefer)");
