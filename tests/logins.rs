@@ -257,6 +257,15 @@ fn a_full_postgres_refuses_the_login_with_53300() {
         .says("sorry, too many clients already (53300)")
         .never_says("not-used");
     // Without a password: pg_isready's rule, the server still answers.
+    let isready = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()
+        .and_then(|d| d.flatten().map(|e| e.path().join("bin/pg_isready")).max())
+        .expect("pg_isready");
+    let ready = Command::new(isready)
+        .args(["-q", "-h", "127.0.0.1", "-p", &port])
+        .status()
+        .expect("pg_isready");
+    assert!(ready.success(), "pg_isready: {ready:?}");
     probe(&[&format!("postgres://127.0.0.1:{port}")])
         .healthy()
         .says("accepting connections");
