@@ -495,6 +495,41 @@ fn under_prefer_a_failed_tls_handshake_is_followed_by_plaintext_as_libpq_does() 
 }
 
 #[test]
+fn the_stored_forms_of_the_password_are_never_shown() {
+    // A proxy quoting the password as the servers store it: PostgreSQL's
+    // md5 form, MySQL's native form. Both are derived from the password.
+    let pg = pg_fake(|s| {
+        use md5::Digest;
+        let hash = md5::Md5::digest(b"Hunter2Secretapp");
+        let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+        let mut fields = b"SFATAL\0C28P01\0Mstored md5".to_vec();
+        fields.extend(hex.as_bytes());
+        fields.extend(b" does not match\0\0");
+        let mut e = vec![b'E'];
+        e.extend(((fields.len() + 4) as u32).to_be_bytes());
+        e.extend(fields);
+        let _ = s.write_all(&e);
+    });
+    probe(&[&format!("postgres://app:Hunter2Secret@{}/orders", pg.addr)])
+        .unhealthy()
+        .says("stored *** does not match (28P01)");
+    let my = mysql_fake(|s| {
+        use sha1::Digest;
+        mysql_write(s, 0, &mysql8_greeting("mysql_native_password"));
+        if mysql_read(s).is_some() {
+            let twice = sha1::Sha1::digest(sha1::Sha1::digest(b"Hunter2Secret"));
+            let hex: String = twice.iter().map(|b| format!("{b:02X}")).collect();
+            let mut err = vec![0xff, 0x15, 0x04];
+            err.extend(format!("#28000stored *{hex} does not match").as_bytes());
+            mysql_write(s, 2, &err);
+        }
+    });
+    probe(&[&format!("mysql://app:Hunter2Secret@{}/orders", my.addr)])
+        .unhealthy()
+        .says("error 1045: stored *** does not match");
+}
+
+#[test]
 fn a_scram_count_of_2_31_costs_the_deadline_not_more() {
     let hostile = pg_fake(|s| {
         scram_until_final(s, "2147483647");

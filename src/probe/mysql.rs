@@ -31,6 +31,7 @@ use crate::deadline::Deadline;
 use crate::net::conn::Conn;
 use crate::net::describe_io;
 use crate::probe::{Notes, Outcome, Probe};
+use crate::redacted::SecretString;
 use crate::report::printable;
 use crate::target::Url;
 
@@ -58,7 +59,22 @@ const CACHING_SHA2: &str = "caching_sha2_password";
 
 #[derive(Debug, Clone)]
 pub struct MysqlCheck {
-    pub url: Url,
+    url: Url,
+    /// The password as MySQL stores it for mysql_native_password (`*` and
+    /// the hex of SHA1(SHA1(password))), when there is one: derived from
+    /// it, so a secret too, should a server or proxy quote it.
+    stored: Option<SecretString>,
+}
+
+impl MysqlCheck {
+    pub fn new(url: Url) -> MysqlCheck {
+        let stored = url.password.as_ref().map(|password| {
+            let twice = Sha1::digest(Sha1::digest(password.expose().as_bytes()));
+            let hex: String = twice.iter().map(|b| format!("{b:02X}")).collect();
+            SecretString::new(format!("*{hex}"))
+        });
+        MysqlCheck { url, stored }
+    }
 }
 
 impl Probe for MysqlCheck {
@@ -67,7 +83,11 @@ impl Probe for MysqlCheck {
     }
 
     fn secrets(&self) -> crate::redacted::Secrets<'_> {
-        self.url.secrets()
+        let mut secrets = self.url.secrets();
+        secrets
+            .passwords
+            .extend(self.stored.as_ref().map(SecretString::expose));
+        secrets
     }
 
     fn probe(&self, deadline: &Deadline, notes: &mut Notes) -> Outcome {
@@ -401,6 +421,16 @@ mod tests {
             scrub_bytes(b"a \xff\x01 c".to_vec(), &[b"\xff\x01".to_vec()]),
             b"a *** c"
         );
+    }
+
+    #[test]
+    fn the_stored_form_of_the_password_is_a_secret() {
+        let url = crate::probe::schemes::url("mysql://app:secret@db/orders").unwrap();
+        let check = MysqlCheck::new(url);
+        // SELECT PASSWORD('secret') in MariaDB.
+        let stored = "*14E65567ABDB5135D0CFD9A70B3032C179A49EE7";
+        assert!(check.secrets().passwords.contains(&stored));
+        assert!(check.secrets().passwords.contains(&"secret"));
     }
 
     #[test]

@@ -47,7 +47,7 @@ use crate::deadline::Deadline;
 use crate::net::conn::Conn;
 use crate::net::describe_io;
 use crate::probe::{Notes, Outcome, Probe};
-use crate::redacted::{Secrets, scrub_text};
+use crate::redacted::{SecretString, Secrets, scrub_text};
 use crate::report::{cut, printable};
 use crate::target::{Url, shown_url};
 use crate::tls;
@@ -82,6 +82,10 @@ pub struct PostgresCheck {
     /// --insecure, --cacert and client certificates, for sslmode.
     pub tls: Arc<tls::Settings>,
     sslmode: SslMode,
+    /// The password as PostgreSQL stores it for MD5 (`md5` and the hex of
+    /// md5(password user)), when there is a password: derived from it, so a
+    /// secret too, should a server or proxy quote it.
+    stored: Option<SecretString>,
 }
 
 /// libpq's sslmode values.
@@ -124,7 +128,20 @@ impl PostgresCheck {
                 shown_url(&url.to_string())
             ),
         };
-        Ok(PostgresCheck { url, tls, sslmode })
+        let stored = url.password.as_ref().map(|password| {
+            let user = url
+                .user
+                .as_deref()
+                .filter(|u| !u.is_empty())
+                .unwrap_or("postgres");
+            SecretString::new(md5_stored(password.expose(), user))
+        });
+        Ok(PostgresCheck {
+            url,
+            tls,
+            sslmode,
+            stored,
+        })
     }
 }
 
@@ -138,8 +155,12 @@ impl Probe for PostgresCheck {
         format!("postgres {user}{}{db}", self.url.host_port())
     }
 
-    fn secrets(&self) -> crate::redacted::Secrets<'_> {
-        self.url.secrets()
+    fn secrets(&self) -> Secrets<'_> {
+        let mut secrets = self.url.secrets();
+        secrets
+            .passwords
+            .extend(self.stored.as_ref().map(SecretString::expose));
+        secrets
     }
 
     fn probe(&self, deadline: &Deadline, notes: &mut Notes) -> Outcome {
@@ -472,13 +493,18 @@ const AUTH_SASL_FINAL: u32 = 12;
 /// md5(hex(md5(password user)) salt).
 fn md5_answer(password: &str, user: &str, salt: &[u8]) -> String {
     use md5::{Digest, Md5};
-    let inner = hex(&Md5::digest(
-        [password.as_bytes(), user.as_bytes()].concat(),
-    ));
+    let stored = md5_stored(password, user);
     format!(
         "md5{}",
-        hex(&Md5::digest([inner.as_bytes(), salt].concat()))
+        hex(&Md5::digest([&stored.as_bytes()[3..], salt].concat()))
     )
+}
+
+/// The password as PostgreSQL stores it for MD5: `md5` and the hex of
+/// md5(password user).
+fn md5_stored(password: &str, user: &str) -> String {
+    use md5::{Digest, Md5};
+    format!("md5{}", hex(&Md5::digest([password, user].concat())))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -603,6 +629,16 @@ mod tests {
             [&inner.as_bytes()[3..], &b"abcd"[..]].concat(),
         ));
         assert_eq!(answer, format!("md5{expected}"));
+    }
+
+    #[test]
+    fn the_stored_form_of_the_password_is_a_secret() {
+        let url = crate::probe::schemes::url("postgres://app:secret@db/orders").unwrap();
+        let check = PostgresCheck::new(url, Arc::default()).unwrap();
+        // SET password_encryption = 'md5'; CREATE ROLE app PASSWORD 'secret'
+        // stores md5 || md5("secretapp").
+        let stored = "md5".to_string() + &hex(&md5::Md5::digest(b"secretapp"));
+        assert!(check.secrets().passwords.contains(&stored.as_str()));
     }
 
     #[test]

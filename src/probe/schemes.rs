@@ -155,9 +155,9 @@ pub static SCHEMES: [SchemeRow; 17] = [
         uses: NONE,
         example: None,
         build: |t, row, _| {
-            Ok(Check::new(MysqlCheck {
-                url: target::parse_url(t, row.scheme)?,
-            }))
+            Ok(Check::new(MysqlCheck::new(target::parse_url(
+                t, row.scheme,
+            )?)))
         },
     },
     SchemeRow {
