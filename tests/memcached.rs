@@ -181,6 +181,10 @@ fn answers_are_judged_and_shown_printable() {
             "-> SERVER_ERROR out of memory in",
         ),
         (
+            |mut s, _| answer(&mut s, b"ERROR Too many open connections\r\n"),
+            "-> too many connections: ERROR Too many open connections in",
+        ),
+        (
             |mut s, _| answer(&mut s, b"+PONG\r\n"),
             "not a memcached answer: +PONG",
         ),

@@ -6,8 +6,9 @@
 //! 2^31 - 1), so the key is derived here rather than by a crate's one-shot
 //! PBKDF2: in slices of [`SLICE`] iterations, each followed by a look at the
 //! deadline. A hostile count costs the deadline and a few hundred bytes, no
-//! more. Measured: 4,096 iterations (PostgreSQL's default) take about 2 ms in
-//! the release build.
+//! more. Measured in the slim release build against a fake server: 0.7 µs an
+//! iteration, so PostgreSQL's default 4,096 cost about 3 ms, a slice under
+//! 1 ms, and 409,600 took 275 ms.
 
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
@@ -17,7 +18,7 @@ use crate::redacted::base64;
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// Iterations between two looks at the deadline (well under a millisecond).
+/// Iterations between two looks at the deadline (about 0.7 ms).
 const SLICE: u32 = 1024;
 /// The longest server-first or server-final message taken: a real one is
 /// about 100 bytes (a 16-byte salt, an 18-byte nonce each side).
