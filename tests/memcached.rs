@@ -11,7 +11,110 @@ use std::thread;
 use std::time::Duration;
 
 use common::brokers::memcached;
+use common::daemons::{Daemon, fresh_dir, installed, wait_for};
 use common::*;
+
+/// memcached on a free port with `extra` options (-B binary, -c N).
+fn memcached_with(extra: &[&str]) -> Daemon {
+    require(
+        installed("memcached"),
+        "memcached (apt-get install memcached)",
+    );
+    let dir = fresh_dir("hp-memcached-");
+    let port = closed_port();
+    let log = dir.join("memcached.log");
+    let mut child = Command::new("memcached")
+        .args(["-u", "root", "-l", "127.0.0.1", "-U", "0", "-m", "8"])
+        .args(["-p", &port.to_string()])
+        .args(extra)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("start memcached");
+    wait_for(port, &mut child, "memcached", &log);
+    Daemon { child, port, dir }
+}
+
+#[test]
+#[ignore = "needs memcached (apt); CI runs it"]
+fn a_binary_only_memcached_is_named_within_milliseconds() {
+    // Issue 27.10: `-B binary` ignores text until a 24-byte header has come,
+    // so one `version` waited out the deadline.
+    let m = memcached_with(&["-B", "binary"]);
+    probe(&[
+        "--timeout",
+        "5s",
+        &format!("memcached://127.0.0.1:{}", m.port),
+    ])
+    .unhealthy()
+    .one_line()
+    .says("speaks only the binary protocol")
+    .within(Duration::from_secs(1));
+}
+
+#[test]
+fn a_memcached_answering_in_binary_says_so_at_once() {
+    // A SASL-only server answering our text as a binary request, with
+    // status 0x20 (authentication required) and its body.
+    let s = Server::raw("127.0.0.1:0", |mut s, _| {
+        let mut header = [0u8; 24];
+        let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+        if s.read_exact(&mut header).is_ok() {
+            let mut reply = vec![0x81, header[1], 0, 0, 0, 0, 0, 0x20, 0, 0, 0, 14];
+            reply.resize(24, 0);
+            reply.extend(b"Auth failure.\n");
+            let _ = s.write_all(&reply);
+            thread::sleep(Duration::from_secs(3));
+        }
+    });
+    probe(&["--timeout", "5s", &format!("memcached://{}", s.addr)])
+        .unhealthy()
+        .one_line()
+        .says("binary protocol (status 0x0020: authentication required)")
+        .within(Duration::from_secs(1));
+}
+
+#[test]
+#[ignore = "needs memcached (apt); CI runs it"]
+fn a_memcached_at_its_connection_limit_says_too_many_connections() {
+    // Issue 27.13: with one worker thread and -c 16, memcached takes three
+    // clients and answers the fourth `ERROR Too many open connections`.
+    let m = memcached_with(&["-t", "1", "-c", "16"]);
+    let mut held = Vec::new();
+    loop {
+        let mut c = TcpStream::connect(("127.0.0.1", m.port)).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        c.write_all(b"version\r\n").unwrap();
+        let mut buf = [0u8; 64];
+        let n = c.read(&mut buf).unwrap();
+        if buf[..n].starts_with(b"ERROR Too many") {
+            break;
+        }
+        held.push(c);
+        assert!(held.len() < 16, "memcached took {} clients", held.len());
+    }
+    probe(&[&format!("memcached://127.0.0.1:{}", m.port)])
+        .unhealthy()
+        .one_line()
+        .says("too many connections: ERROR Too many open connections");
+}
+
+#[test]
+fn a_memcached_url_with_credentials_is_a_usage_error_that_says_why() {
+    // Nothing listens: the URL is refused before any connection.
+    for url in [
+        "memcached://app:Hunter2Secret@127.0.0.1:1",
+        "memcached://app@127.0.0.1:1",
+    ] {
+        probe(&[url])
+            .unhealthy()
+            .one_line()
+            .says("memcached:// takes no user or password")
+            .says("text protocol, which has no login")
+            .never_says("Hunter2Secret")
+            .never_says("connection refused");
+    }
+}
 
 #[test]
 #[ignore = "needs memcached (apt); CI runs it"]
@@ -67,7 +170,7 @@ fn answer(s: &mut TcpStream, reply: &[u8]) {
 }
 
 #[test]
-fn answers_are_judged_and_shown_scrubbed_of_the_password() {
+fn answers_are_judged_and_shown_printable() {
     for (handler, says) in [
         (
             (|mut s: TcpStream, _: &str| answer(&mut s, b"ERROR\r\n")) as Handler,
@@ -78,20 +181,21 @@ fn answers_are_judged_and_shown_scrubbed_of_the_password() {
             "-> SERVER_ERROR out of memory in",
         ),
         (
+            |mut s, _| answer(&mut s, b"ERROR Too many open connections\r\n"),
+            "-> too many connections: ERROR Too many open connections in",
+        ),
+        (
             |mut s, _| answer(&mut s, b"+PONG\r\n"),
             "not a memcached answer: +PONG",
         ),
         (
             |mut s, _| answer(&mut s, b"VERSION Echo5ecret\x1b[2J\r\n"),
-            "VERSION ***\\u{1b}[2J",
+            "VERSION Echo5ecret\\u{1b}[2J",
         ),
     ] {
         let s = Server::raw("127.0.0.1:0", handler);
-        let url = format!("memcached://u:Echo5ecret@{}", s.addr);
-        probe(&["-v", &url])
-            .says(says)
-            .never_says("Echo5ecret")
-            .never_says("\u{1b}");
+        let url = format!("memcached://{}", s.addr);
+        probe(&["-v", &url]).says(says).never_says("\u{1b}");
     }
 }
 

@@ -150,11 +150,16 @@ fn postgres_accepting_connections_as_pg_isready_says() {
         .says(&format!(
             "healthy: postgres {at} -> accepting connections in "
         ));
-    // A user, a password (never sent, never printed) and a database that does
-    // not exist: the server still asks to authenticate, so it accepts connections.
-    probe(&[&format!("postgresql://app:hunter2@{at}/nodb")])
+    // A user without a password and a database that does not exist: the
+    // server still asks to authenticate, so it accepts connections.
+    probe(&[&format!("postgresql://app@{at}/nodb")])
         .healthy()
-        .says(&format!("postgres app@{at}/nodb -> accepting connections"))
+        .says(&format!("postgres app@{at}/nodb -> accepting connections"));
+    // With a password the check logs in as the application would (issue
+    // 28; tests/logins.rs has the rest): no such user here.
+    probe(&[&format!("postgresql://app:hunter2@{at}/nodb")])
+        .unhealthy()
+        .says("(28P01)")
         .never_says("hunter2");
     probe(&[&format!("postgres://{at}/?sslmode=require")])
         .unhealthy()
@@ -488,6 +493,61 @@ fn a_redis_echoing_the_password_does_not_get_it_printed() {
             .never_says("Hunter2")
             .never_says("alice");
     }
+}
+
+/// redis-cli's exit status and output for PING with `args`, stderr included.
+fn redis_cli_full(args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new("redis-cli")
+        .args(args)
+        .arg("ping")
+        .env("REDISCLI_AUTH", "")
+        .output()
+        .expect("redis-cli (apt-get install redis-tools)");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+#[test]
+#[ignore = "needs redis-server (apt); CI runs it"]
+fn a_refused_redis_auth_is_unhealthy_even_when_ping_would_pass() {
+    // Issue 27.9 / 28.3. The default user needs no password, so PING alone
+    // passes; alice exists with another password, and in the second server
+    // AUTH is renamed away. redis-cli warns about the refused AUTH and still
+    // prints PONG (exit 0): it goes on after a failed AUTH. The rule here is
+    // the application's client library's (redis-py, go-redis, Jedis), which
+    // fails to connect with those credentials: unhealthy, with the server's
+    // words and without the secrets.
+    let acl = daemons::redis(&["--user", "alice", "on", ">s3cretPass", "~*", "&*", "+@all"]);
+    let at = format!("127.0.0.1:{}", acl.port);
+    let wrong = format!("redis://alice:WrongSecret1@{at}");
+    let (ok, text) = redis_cli_full(&["-u", &wrong]);
+    assert!(
+        ok && text.contains("PONG") && text.contains("WRONGPASS"),
+        "{text}"
+    );
+    for args in [vec![wrong.as_str()], vec!["-v", &wrong]] {
+        probe(&args)
+            .unhealthy()
+            .says(&format!("redis {at} -> AUTH refused: WRONGPASS"))
+            .never_says("WrongSecret1");
+    }
+    probe(&[&format!("redis://alice:s3cretPass@{at}")])
+        .healthy()
+        .says("PONG");
+    let renamed = daemons::redis(&["--rename-command", "AUTH", ""]);
+    let at = format!("127.0.0.1:{}", renamed.port);
+    let url = format!("redis://alice:Hunter2Secret@{at}");
+    let (ok, text) = redis_cli_full(&["-u", &url]);
+    assert!(ok && text.contains("PONG"), "{text}");
+    probe(&[&url])
+        .unhealthy()
+        .one_line()
+        .says("AUTH refused: ERR unknown command 'AUTH'")
+        .never_says("Hunter2")
+        .never_says("'alice'");
+    // Without credentials the same server is ready: nothing changes.
+    probe(&[&format!("redis://{at}")]).healthy().says("PONG");
 }
 
 #[test]

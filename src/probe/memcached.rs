@@ -1,9 +1,19 @@
 //! `memcached://HOST[:PORT]`: ready means the server answers the text
 //! protocol's `version` with `VERSION x.y.z`, and the line shows it. `ERROR`
 //! (a server that is not memcached, or one started with the text protocol
-//! off), `SERVER_ERROR ...` and anything else are unhealthy. The answer is
-//! one line, read up to [`MAX_LINE`] bytes and no further. Cost, slim
-//! x86_64 build: 1,360 bytes of code and data.
+//! off), `SERVER_ERROR ...` and anything else are unhealthy; so is `ERROR Too
+//! many open connections` (memcached at its -c limit), said as such. The
+//! answer is one line, read up to [`MAX_LINE`] bytes and no further.
+//!
+//! `version` goes out three times in one write ([`ASK`], 27 bytes): a text
+//! server answers the first at once (the rest are never read), and a
+//! memcached that speaks only the binary protocol (`-B binary`, or SASL)
+//! reads a 24-byte header, sees no binary magic and closes at once, or
+//! answers in binary: either way the line says so within milliseconds,
+//! where one `version` (9 bytes) left it waiting for the rest of a header
+//! until the deadline. The text protocol has no login, so a `memcached://`
+//! URL with user information is a usage error. Cost, slim x86_64 build:
+//! 1,360 bytes of code and data before these answers.
 
 use std::io::{Read, Write};
 
@@ -13,7 +23,13 @@ use crate::net::describe_io;
 use crate::probe::{Notes, Outcome, Probe};
 use crate::redacted::{Secrets, scrub_text};
 use crate::report::printable;
-use crate::target::Url;
+use crate::target::{Url, shown_url};
+
+/// What is sent: `version`, thrice, so that the request is longer than a
+/// binary-protocol header (24 bytes) and a binary-only server answers now.
+const ASK: &[u8] = b"version\r\nversion\r\nversion\r\n";
+/// The first byte of a binary-protocol response.
+const BINARY_RESPONSE: u8 = 0x81;
 
 /// The longest answer read: `VERSION 1.6.18` is 16 bytes with its CRLF.
 const MAX_LINE: usize = 1024;
@@ -22,7 +38,22 @@ const MAX_TEXT: usize = 160;
 
 #[derive(Debug, Clone)]
 pub struct MemcachedCheck {
-    pub url: Url,
+    url: Url,
+}
+
+impl MemcachedCheck {
+    /// The check for `url`; user information in it is an error: nothing
+    /// would be done with it.
+    pub fn new(url: Url) -> anyhow::Result<MemcachedCheck> {
+        if url.user.is_some() || url.password.is_some() {
+            anyhow::bail!(
+                "bad URL {}: memcached:// takes no user or password (the check speaks \
+                 memcached's text protocol, which has no login)",
+                shown_url(&url.to_string())
+            );
+        }
+        Ok(MemcachedCheck { url })
+    }
 }
 
 impl Probe for MemcachedCheck {
@@ -37,15 +68,16 @@ impl Probe for MemcachedCheck {
     fn probe(&self, deadline: &Deadline, notes: &mut Notes) -> Outcome {
         let answer =
             Conn::tcp(&self.url.host_port(), deadline, &mut notes.details).and_then(|mut conn| {
-                conn.write_all(b"version\r\n")
+                conn.write_all(ASK)
                     .and_then(|()| read_line(&mut conn))
                     .map_err(|e| describe_io(&e, deadline, "waiting for the answer to version"))
             });
         match answer {
-            Ok(Some(line)) => self.judge(&line),
-            Ok(None) => Outcome::Unhealthy(format!(
+            Ok(Answer::Line(line)) => self.judge(&line),
+            Ok(Answer::TooLong) => Outcome::Unhealthy(format!(
                 "no line end in the first {MAX_LINE} bytes of the answer: not memcached?"
             )),
+            Ok(Answer::Closed(bytes)) => Outcome::Unhealthy(closed(&bytes)),
             Err(reason) => Outcome::Unhealthy(reason),
         }
     }
@@ -56,9 +88,15 @@ impl MemcachedCheck {
         let text = self.scrubbed(&String::from_utf8_lossy(line));
         match line.strip_prefix(b"VERSION ") {
             Some(v) if !v.is_empty() => Outcome::Healthy(text),
+            _ if line.first() == Some(&BINARY_RESPONSE) => Outcome::Unhealthy(closed(line)),
             _ if line == b"ERROR" => {
                 Outcome::Unhealthy("answered ERROR to version: not memcached?".into())
             }
+            // memcached at its connection limit (-c) says this and closes.
+            _ if line.starts_with(b"ERROR Too many open connections") => {
+                Outcome::Unhealthy(format!("too many connections: {text}"))
+            }
+            _ if line.starts_with(b"ERROR ") => Outcome::Unhealthy(text),
             _ if line.starts_with(b"SERVER_ERROR") || line.starts_with(b"CLIENT_ERROR") => {
                 Outcome::Unhealthy(text)
             }
@@ -74,9 +112,47 @@ impl MemcachedCheck {
     }
 }
 
-/// The first line of the answer without its CRLF (or LF), or `None` when
-/// none ends within [`MAX_LINE`] bytes.
-fn read_line(conn: &mut impl Read) -> std::io::Result<Option<Vec<u8>>> {
+/// What came back for `version`.
+#[derive(Debug, PartialEq)]
+enum Answer {
+    /// The first line, without its CRLF (or LF).
+    Line(Vec<u8>),
+    /// No line end within [`MAX_LINE`] bytes.
+    TooLong,
+    /// The connection ended before a line did: what came before.
+    Closed(Vec<u8>),
+}
+
+/// Why a connection that ended without a line is not a ready memcached:
+/// one that speaks only the binary protocol closes on our text, or answers
+/// it in binary (its header's status says why).
+fn closed(bytes: &[u8]) -> String {
+    match bytes {
+        [] => "closed the connection without answering version: a memcached that speaks only \
+               the binary protocol (-B binary)?"
+            .into(),
+        [BINARY_RESPONSE, _, _, _, _, _, hi, lo, ..] => format!(
+            "answered in memcached's binary protocol (status 0x{:04x}{}): it does not speak \
+             the text protocol (-B binary, SASL)",
+            u16::from_be_bytes([*hi, *lo]),
+            match u16::from_be_bytes([*hi, *lo]) {
+                0x20 => ": authentication required",
+                0x81 => ": unknown command",
+                _ => "",
+            }
+        ),
+        [BINARY_RESPONSE, ..] => {
+            "answered in memcached's binary protocol: it does not speak the text protocol".into()
+        }
+        _ => format!(
+            "closed the connection after {} bytes without a line end: not memcached?",
+            bytes.len()
+        ),
+    }
+}
+
+/// The first line of the answer, read up to [`MAX_LINE`] bytes.
+fn read_line(conn: &mut impl Read) -> std::io::Result<Answer> {
     let mut line = Vec::with_capacity(64);
     let mut buf = [0u8; 256];
     loop {
@@ -85,13 +161,13 @@ fn read_line(conn: &mut impl Read) -> std::io::Result<Option<Vec<u8>>> {
             if line.last() == Some(&b'\r') {
                 line.pop();
             }
-            return Ok(Some(line));
+            return Ok(Answer::Line(line));
         }
         if line.len() >= MAX_LINE {
-            return Ok(None);
+            return Ok(Answer::TooLong);
         }
         match conn.read(&mut buf)? {
-            0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+            0 => return Ok(Answer::Closed(line)),
             n => line.extend_from_slice(&buf[..n]),
         }
     }
@@ -102,9 +178,7 @@ mod tests {
     use super::*;
 
     fn check(url: &str) -> MemcachedCheck {
-        MemcachedCheck {
-            url: crate::probe::schemes::url(url).unwrap(),
-        }
+        MemcachedCheck::new(crate::probe::schemes::url(url).unwrap()).unwrap()
     }
 
     #[test]
@@ -116,17 +190,32 @@ mod tests {
         );
         assert!(matches!(c.judge(b"ERROR"), Outcome::Unhealthy(m) if m.contains("not memcached")));
         assert!(matches!(c.judge(b"VERSION "), Outcome::Unhealthy(_)));
-        let echo = check("memcached://u:hunter2@h");
         assert!(
-            matches!(echo.judge(b"hunter2\x1b"), Outcome::Unhealthy(m) if m == "not a memcached answer: ***\\u{1b}")
+            matches!(c.judge(b"hunter2\x1b"), Outcome::Unhealthy(m) if m == "not a memcached answer: hunter2\\u{1b}")
+        );
+        assert!(
+            matches!(c.judge(b"ERROR Too many open connections"), Outcome::Unhealthy(m) if m.starts_with("too many connections"))
+        );
+        let url = crate::probe::schemes::url("memcached://u:hunter2@h").unwrap();
+        let refused = MemcachedCheck::new(url).unwrap_err().to_string();
+        assert!(
+            refused.contains("no login") && !refused.contains("hunter2"),
+            "{refused}"
         );
     }
 
     #[test]
     fn lines_are_bounded() {
         let read = |b: &[u8]| read_line(&mut &b[..]).map_err(|e| e.kind());
-        assert_eq!(read(b"VERSION 1\r\nmore"), Ok(Some(b"VERSION 1".to_vec())));
-        assert_eq!(read(&[b'x'; 5000]), Ok(None));
-        assert!(read(b"VERSION").is_err());
+        assert_eq!(
+            read(b"VERSION 1\r\nmore"),
+            Ok(Answer::Line(b"VERSION 1".to_vec()))
+        );
+        assert_eq!(read(&[b'x'; 5000]), Ok(Answer::TooLong));
+        assert_eq!(read(b"VERSION"), Ok(Answer::Closed(b"VERSION".to_vec())));
+        assert!(closed(&[]).contains("binary protocol"));
+        let mut auth = vec![0x81, 0x0b, 0, 0, 0, 0, 0, 0x20];
+        auth.resize(24, 0);
+        assert!(closed(&auth).contains("0x0020: authentication required"));
     }
 }

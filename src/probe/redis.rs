@@ -5,9 +5,13 @@
 //!
 //! The URL's user information reads as `redis-cli -u` reads it:
 //! `USER:PASSWORD`, `:PASSWORD`, and a lone `PASSWORD` (no colon) is a
-//! password. AUTH is sent first when there is one; as redis-cli does, a
-//! refused AUTH does not end the check: PING decides (a Redis without a
-//! password answers AUTH with an error and PING with PONG). The user
+//! password. AUTH is sent first when there is one, and a refused AUTH
+//! (`WRONGPASS`, or `unknown command 'AUTH'` where it was renamed away) is
+//! unhealthy with the server's words: the application's client library
+//! (redis-py, go-redis, Jedis) fails to connect with those credentials.
+//! redis-cli differs here on purpose: it warns and goes on to PING. Only the
+//! answers of a Redis that has no password at all ([`NO_PASSWORD_SET`]) leave
+//! PING to decide, as clients then carry on too. The user
 //! information is never printed, nor echoed back by the server.
 
 use std::io::{Read, Write};
@@ -20,6 +24,14 @@ use crate::probe::{Notes, Outcome, Probe};
 use crate::redacted::Secrets;
 use crate::target::Url;
 use crate::tls;
+
+/// How a Redis without any password answers AUTH: Redis 6 and later
+/// (`AUTH <password> called without any password configured for the default
+/// user`), and older ones. Redis gives only the text to tell this apart.
+const NO_PASSWORD_SET: [&str; 2] = [
+    "called without any password configured",
+    "Client sent AUTH, but no password is set",
+];
 
 /// The longest reply line read: PONG, OK and Redis's errors are short.
 const MAX_REPLY: usize = 4096;
@@ -60,7 +72,6 @@ impl RedisCheck {
             conn = conn.with_tls(client, &self.url.host, deadline, &mut notes.details)?;
         }
         let failed = |e: std::io::Error| describe_io(&e, deadline, "waiting for the reply");
-        let mut refused = None;
         if let (user, Some(password)) = self.credentials() {
             let mut auth = vec!["AUTH".as_bytes()];
             auth.extend(user.map(str::as_bytes));
@@ -68,10 +79,10 @@ impl RedisCheck {
             conn.write_all(&command(&auth)).map_err(failed)?;
             match read_reply(&mut conn).map_err(failed)? {
                 Reply::Simple(_) => notes.detail("AUTH accepted"),
-                Reply::Error(e) => {
-                    notes.detail(format!("AUTH refused: {e}"));
-                    refused = Some(e);
+                Reply::Error(e) if NO_PASSWORD_SET.iter().any(|n| e.contains(n)) => {
+                    notes.detail(format!("AUTH refused: {e}; PING decides"));
                 }
+                Reply::Error(e) => return Err(format!("AUTH refused: {e}")),
                 Reply::Other(first) => return Err(not_redis(first)),
                 Reply::Endless(first) => return Err(endless(first)),
             }
@@ -80,8 +91,6 @@ impl RedisCheck {
         match read_reply(&mut conn).map_err(failed)? {
             Reply::Simple(s) if s == "PONG" => Ok(()),
             Reply::Simple(s) => Err(format!("answered {s:?} to PING, not PONG")),
-            // NOAUTH after a refused AUTH: the refusal says more (WRONGPASS).
-            Reply::Error(e) if e.starts_with("NOAUTH") => Err(refused.unwrap_or(e)),
             Reply::Error(e) => Err(e),
             Reply::Other(first) => Err(not_redis(first)),
             Reply::Endless(first) => Err(endless(first)),

@@ -157,9 +157,9 @@ pub static SCHEMES: [SchemeRow; 17] = [
         uses: NONE,
         example: None,
         build: |t, row, _| {
-            Ok(Check::new(MysqlCheck {
-                url: target::parse_url(t, row.scheme)?,
-            }))
+            Ok(Check::new(MysqlCheck::new(target::parse_url(
+                t, row.scheme,
+            )?)))
         },
     },
     SchemeRow {
@@ -201,9 +201,9 @@ pub static SCHEMES: [SchemeRow; 17] = [
         uses: NONE,
         example: None,
         build: |t, row, _| {
-            Ok(Check::new(MemcachedCheck {
-                url: target::parse_url(t, row.scheme)?,
-            }))
+            Ok(Check::new(MemcachedCheck::new(target::parse_url(
+                t, row.scheme,
+            )?)?))
         },
     },
     SchemeRow {
