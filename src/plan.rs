@@ -25,7 +25,12 @@ pub fn uses(given: &Given) -> Groups {
     match &given.command {
         Some(Command::Http { .. }) => schemes::uses_of_probe("http"),
         Some(Command::Grpc { .. }) => schemes::uses_of_probe("grpc"),
-        Some(Command::Tcp { .. } | Command::File { .. } | Command::Exec { .. }) => Groups::NONE,
+        Some(
+            Command::Tcp { .. }
+            | Command::File { .. }
+            | Command::Exec { .. }
+            | Command::History { .. },
+        ) => Groups::NONE,
         Some(Command::Wait { targets, .. }) => of_targets(targets),
         None => of_targets(&given.targets),
     }
@@ -79,6 +84,7 @@ pub fn checks(cli: Cli) -> Result<Vec<Check>> {
             })])
         }
         Some(Command::Wait { targets, .. }) => target_checks(&targets, opts),
+        Some(Command::History { .. }) => bail!("history runs no checks"),
         None => target_checks(&cli.targets, opts),
     }
 }

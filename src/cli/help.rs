@@ -5,7 +5,7 @@
 use clap::builder::PossibleValuesParser;
 use clap::{Arg, ArgAction, Command};
 
-use super::options::{Level, OPTIONS, Sub, Takes};
+use super::options::{Level, MEMORY, OPTIONS, Sub, Takes};
 
 const ABOUT: &str =
     "Container health check: many kinds of check, one deadline, one line of output.";
@@ -80,9 +80,21 @@ pub fn command(schemes: &Schemes) -> Command {
         for opt in OPTIONS.iter().filter(|o| o.level == Level::Only(sub)) {
             sc = sc.arg(arg(opt));
         }
+        // `history` and the options that remember runs are listed by
+        // `healthprobe history --help`, not in the main help, which is at
+        // the 4 KiB a runtime keeps.
+        if sub == Sub::History {
+            sc = sc.hide(true);
+            for opt in OPTIONS.iter().filter(|o| o.heading == MEMORY) {
+                sc = sc.arg(arg(opt));
+            }
+        }
         root = root.subcommand(sc);
     }
-    for opt in OPTIONS.iter().filter(|o| o.level == Level::Global) {
+    for opt in OPTIONS
+        .iter()
+        .filter(|o| o.level == Level::Global && o.heading != MEMORY)
+    {
         root = root.arg(arg(opt).global(true));
     }
     root
@@ -170,6 +182,15 @@ fn subcommand(sub: Sub, schemes: &str) -> (&'static str, Vec<Arg>) {
                 .action(ArgAction::Append)
                 .trailing_var_arg(true)
                 .allow_hyphen_values(true),
+            ],
+        ),
+        Sub::History => (
+            "Runs kept by --history; restarts, start-up",
+            vec![
+                Arg::new("targets")
+                    .value_name("TARGET")
+                    .action(ArgAction::Append)
+                    .help("Only the check sets of these targets"),
             ],
         ),
     }

@@ -15,8 +15,9 @@ use std::ffi::OsStr;
 use std::path::PathBuf;
 
 use crate::values::{
-    ExitCodes, Header, Options, StatusSet, parse_basic_auth, parse_duration, parse_host_name,
-    parse_method, parse_nonempty, parse_size, parse_timeout,
+    ExitCodes, Format, Header, Options, RestartSignal, StatusSet, parse_basic_auth, parse_duration,
+    parse_history, parse_host_name, parse_method, parse_nonempty, parse_restart_after, parse_size,
+    parse_timeout,
 };
 pub use crate::values::{Group, Groups};
 
@@ -29,16 +30,18 @@ pub enum Sub {
     Wait,
     Grpc,
     Exec,
+    History,
 }
 
 impl Sub {
-    pub const ALL: [Sub; 6] = [
+    pub const ALL: [Sub; 7] = [
         Sub::Http,
         Sub::Tcp,
         Sub::File,
         Sub::Wait,
         Sub::Grpc,
         Sub::Exec,
+        Sub::History,
     ];
 
     pub fn name(self) -> &'static str {
@@ -49,6 +52,7 @@ impl Sub {
             Sub::Wait => "wait",
             Sub::Grpc => "grpc",
             Sub::Exec => "exec",
+            Sub::History => "history",
         }
     }
 
@@ -143,9 +147,11 @@ fn flag(v: &OsStr) -> Result<bool, String> {
 
 const HTTP: Option<&str> = Some("HTTP");
 const TLS: Option<&str> = Some("TLS");
+/// Listed by `healthprobe history --help` only (see `help.rs`).
+pub const MEMORY: Option<&str> = Some("Memory across runs");
 
 /// The options, in the order the help lists them.
-pub static OPTIONS: [Opt; 33] = [
+pub static OPTIONS: [Opt; 39] = [
     Opt {
         long: "timeout",
         short: None,
@@ -712,6 +718,108 @@ pub static OPTIONS: [Opt; 33] = [
         secret: false,
         set: |o, v| {
             o.stdout_contains = Some(parse_nonempty(text(v)?)?);
+            Ok(())
+        },
+    },
+    Opt {
+        long: "state-dir",
+        short: None,
+        env: Some("HEALTHPROBE_STATE_DIR"),
+        takes: Takes::One("DIR"),
+        default: Some("/dev/shm/healthprobe"),
+        choices: &[],
+        level: Level::Global,
+        group: Group::Run,
+        heading: MEMORY,
+        help: "Where the options below keep their record (private, 0700)",
+        secret: false,
+        set: |o, v| {
+            o.state_dir = path(v)?;
+            Ok(())
+        },
+    },
+    Opt {
+        long: "restart-after",
+        short: None,
+        env: Some("HEALTHPROBE_RESTART_AFTER"),
+        takes: Takes::One("N"),
+        default: None,
+        choices: &[],
+        level: Level::Global,
+        group: Group::Run,
+        heading: MEMORY,
+        help: "Signal PID 1 once after N unhealthy runs in a row",
+        secret: false,
+        set: |o, v| {
+            o.restart_after = Some(parse_restart_after(text(v)?)?);
+            Ok(())
+        },
+    },
+    Opt {
+        long: "restart-signal",
+        short: None,
+        env: Some("HEALTHPROBE_RESTART_SIGNAL"),
+        takes: Takes::One("SIGNAL"),
+        default: Some("TERM"),
+        choices: &RestartSignal::NAMES,
+        level: Level::Global,
+        group: Group::Run,
+        heading: MEMORY,
+        help: "TERM, INT, QUIT, HUP, USR1 or USR2",
+        secret: false,
+        set: |o, v| {
+            o.restart_signal = RestartSignal::parse(text(v)?)?;
+            Ok(())
+        },
+    },
+    Opt {
+        long: "start-interval",
+        short: None,
+        env: Some("HEALTHPROBE_START_INTERVAL"),
+        takes: Takes::One("DURATION"),
+        default: None,
+        choices: &[],
+        level: Level::Global,
+        group: Group::Run,
+        heading: MEMORY,
+        help: "Until the first healthy run, retry this often within a run",
+        secret: false,
+        set: |o, v| {
+            o.start_interval = Some(parse_timeout(text(v)?)?);
+            Ok(())
+        },
+    },
+    Opt {
+        long: "history",
+        short: None,
+        env: Some("HEALTHPROBE_HISTORY"),
+        takes: Takes::One("N"),
+        default: None,
+        choices: &[],
+        level: Level::Global,
+        group: Group::Run,
+        heading: MEMORY,
+        help: "Keep the last N runs for `healthprobe history`",
+        secret: false,
+        set: |o, v| {
+            o.history = Some(parse_history(text(v)?)?);
+            Ok(())
+        },
+    },
+    Opt {
+        long: "format",
+        short: None,
+        env: Some("HEALTHPROBE_FORMAT"),
+        takes: Takes::One("FORMAT"),
+        default: Some("line"),
+        choices: &Format::NAMES,
+        level: Level::Global,
+        group: Group::Run,
+        heading: MEMORY,
+        help: "line, or json: one JSON object",
+        secret: false,
+        set: |o, v| {
+            o.format = Format::parse(text(v)?)?;
             Ok(())
         },
     },

@@ -80,6 +80,10 @@ pub enum Command {
     Exec {
         command: Vec<OsString>,
     },
+    /// `history [TARGET...]`: the recorded runs (of these targets' check sets).
+    History {
+        targets: Vec<String>,
+    },
 }
 
 /// The command line read, its options not yet applied.
@@ -325,6 +329,12 @@ pub fn parse(args: &[OsString], env: &Env) -> Result<Parsed, UsageError> {
             }
             Some(Command::Exec { command: program })
         }
+        Some(Sub::History) => Some(Command::History {
+            targets: positionals
+                .iter()
+                .map(|a| text(a))
+                .collect::<Result<_, _>>()?,
+        }),
     };
     let targets = match (&command, positionals.is_empty()) {
         (Some(_), _) => Vec::new(),
@@ -424,6 +434,7 @@ impl Given {
             Command::Wait { .. } => Sub::Wait,
             Command::Grpc { .. } => Sub::Grpc,
             Command::Exec { .. } => Sub::Exec,
+            Command::History { .. } => Sub::History,
         })
     }
 

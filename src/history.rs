@@ -1,0 +1,139 @@
+//! `healthprobe history [--format json] [TARGET...]`: the runs `--history`
+//! kept, newest last, and a summary per check set, for
+//! `docker exec app /healthprobe history` (Docker keeps five results).
+//! Without targets every check set in the state directory is shown; with
+//! targets, the check sets of exactly those targets, whatever their options.
+//!
+//! This is for a person and prints every kept run (up to 1000 per check
+//! set); the 4 KiB bound is the checks' output's, which a runtime keeps.
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use crate::memory::target_hash;
+use crate::report::{format_duration, json_string};
+use crate::state::{Record, Store};
+use crate::values::{Format, Options};
+use crate::verdict::code;
+
+/// What to print, and the exit code (1 when nothing was recorded).
+pub fn run(targets: &[String], opts: &Options) -> (String, u8) {
+    let path = opts.state_dir.clone().unwrap_or_default();
+    let shown = path.display();
+    // Looking does not make the directory.
+    if std::fs::symlink_metadata(&path).is_err() {
+        return (
+            format!("no runs recorded: {shown} does not exist\n"),
+            code::FAILED,
+        );
+    }
+    let store = match Store::open(&path) {
+        Ok(s) => s,
+        Err(why) => return (format!("{why}\n"), code::FAILED),
+    };
+    let mut wanted: Vec<u64> = targets.iter().map(|t| target_hash(t)).collect();
+    wanted.sort_unstable();
+    let sets: Vec<(String, Record)> = store
+        .records()
+        .into_iter()
+        .filter(|(_, r)| {
+            let mut have = r.targets.clone();
+            have.sort_unstable();
+            wanted.is_empty() || have == wanted
+        })
+        .collect();
+    if sets.is_empty() {
+        let which = match targets {
+            [] => String::new(),
+            _ => format!(" for {}", targets.join(" ")),
+        };
+        return (
+            format!("no runs recorded{which} in {shown}\n"),
+            code::FAILED,
+        );
+    }
+    let text = match opts.format {
+        Format::Line => sets.iter().map(|(name, r)| lines(name, r)).collect(),
+        Format::Json => {
+            let sets: Vec<String> = sets.iter().map(|(name, r)| json(name, r)).collect();
+            format!("{{\"check_sets\":[{}]}}\n", sets.join(","))
+        }
+    };
+    (text, code::HEALTHY)
+}
+
+/// `2026-12-06T12:01:03Z`.
+fn utc(ms: u64) -> String {
+    humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_millis(ms)).to_string()
+}
+
+/// `12:01:03Z`: the time of day of [`utc`].
+fn clock(ms: u64) -> String {
+    let full = utc(ms);
+    full.get(11..).unwrap_or(&full).to_string()
+}
+
+/// One check set: a heading, its runs, the summary.
+fn lines(name: &str, r: &Record) -> String {
+    let mut out = format!("{} ({})\n", r.subjects, name.trim_end_matches(".rec"));
+    for run in &r.runs {
+        out.push_str(&format!(
+            "{} exit {} {} {}\n",
+            utc(run.at_ms),
+            run.exit_code,
+            format_duration(Duration::from_micros(run.micros)),
+            run.line
+        ));
+    }
+    out.push_str(&summary(r));
+    out.push('\n');
+    out
+}
+
+/// `unhealthy 3 in a row since 12:01:03Z; last healthy 12:00:33Z: 200 OK`
+pub fn summary(r: &Record) -> String {
+    let last_healthy = match &r.last_healthy {
+        Some((at, result)) => format!("last healthy {}: {result}", clock(*at)),
+        None => "never healthy".into(),
+    };
+    let mut s = match (r.streak, r.runs.last(), &r.last_healthy) {
+        (0, Some(last), Some((at, result))) if *at == last.at_ms => {
+            format!("healthy at {}: {result}", clock(*at))
+        }
+        (0, Some(last), _) => format!("{} at {}; {last_healthy}", last.verdict, clock(last.at_ms)),
+        (0, None, _) => last_healthy,
+        (n, _, _) => format!(
+            "unhealthy {n} in a row since {}; {last_healthy}",
+            clock(r.streak_since_ms)
+        ),
+    };
+    if r.signalled {
+        s.push_str("; PID 1 was signalled");
+    }
+    s
+}
+
+fn json(name: &str, r: &Record) -> String {
+    let runs: Vec<String> = r
+        .runs
+        .iter()
+        .map(|run| {
+            format!(
+                "{{\"time\":\"{}\",\"exit_code\":{},\"verdict\":{},\"ms\":{:.1},\"line\":{}}}",
+                utc(run.at_ms),
+                run.exit_code,
+                json_string(&run.verdict),
+                run.micros as f64 / 1000.0,
+                json_string(&run.line)
+            )
+        })
+        .collect();
+    format!(
+        "{{\"check_set\":{},\"subjects\":{},\"unhealthy_in_a_row\":{},\"pid1_signalled\":{},\"summary\":{},\"runs\":[{}]}}",
+        json_string(name.trim_end_matches(".rec")),
+        json_string(&r.subjects),
+        r.streak,
+        r.signalled,
+        json_string(&summary(r)),
+        runs.join(",")
+    )
+}
