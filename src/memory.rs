@@ -203,7 +203,11 @@ impl Memory {
                                 }
                                 (false, Decision::Refused(why)) => why,
                             };
-                            note = Some(format!("{} failures in a row: {what}", r.streak));
+                            let runs = match r.streak {
+                                1 => "1 failure".to_string(),
+                                n => format!("{n} failures"),
+                            };
+                            note = Some(format!("{runs} in a row: {what}"));
                         }
                     }
                 }
