@@ -487,8 +487,12 @@ impl Namespace {
             .stdin(Stdio::null())
             .spawn();
         require(unshare.is_ok(), "unshare (util-linux)");
-        let unshare = unshare.unwrap();
-        let id = unshare.id();
+        // Made at once, so that Drop ends it whatever happens next.
+        let mut ns = Namespace {
+            unshare: unshare.unwrap(),
+            pid1: 0,
+        };
+        let id = ns.unshare.id();
         let started = Instant::now();
         loop {
             let children = std::fs::read_to_string(format!("/proc/{id}/task/{id}/children"))
@@ -507,7 +511,8 @@ impl Namespace {
                     .and_then(|m| u64::from_str_radix(m, 16).ok())
                     .is_some_and(|m| m & (1 << 14) != 0);
                 if named && (caught || !handles) {
-                    return Namespace { unshare, pid1 };
+                    ns.pid1 = pid1;
+                    return ns;
                 }
             }
             assert!(
@@ -532,8 +537,10 @@ impl Namespace {
 
 impl Drop for Namespace {
     fn drop(&mut self) {
-        // SAFETY: kill with a pid we started; SIGKILL to PID 1 of our namespace from outside.
-        unsafe { libc::kill(self.pid1 as i32, libc::SIGKILL) };
+        if self.pid1 != 0 {
+            // SAFETY: kill has no memory preconditions; the pid is our namespace's PID 1.
+            unsafe { libc::kill(self.pid1 as i32, libc::SIGKILL) };
+        }
         let _ = self.unshare.kill();
         let _ = self.unshare.wait();
     }
