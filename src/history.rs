@@ -30,15 +30,14 @@ pub fn run(targets: &[String], opts: &Options) -> (String, u8) {
         Ok(s) => s,
         Err(why) => return (format!("{why}\n"), code::FAILED),
     };
-    let mut wanted: Vec<u64> = targets.iter().map(|t| target_hash(t)).collect();
-    wanted.sort_unstable();
+    let wanted: Vec<u64> = targets.iter().map(|t| target_hash(t)).collect();
+    // The same targets, in any order.
     let sets: Vec<(String, Record)> = store
         .records()
         .into_iter()
         .filter(|(_, r)| {
-            let mut have = r.targets.clone();
-            have.sort_unstable();
-            wanted.is_empty() || have == wanted
+            wanted.is_empty()
+                || (r.targets.len() == wanted.len() && wanted.iter().all(|w| r.targets.contains(w)))
         })
         .collect();
     if sets.is_empty() {
@@ -74,7 +73,11 @@ fn clock(ms: u64) -> String {
 
 /// One check set: a heading, its runs, the summary.
 fn lines(name: &str, r: &Record) -> String {
-    let mut out = format!("{} ({})\n", r.subjects, name.trim_end_matches(".rec"));
+    let mut out = format!(
+        "{} ({})\n",
+        r.subjects,
+        name.strip_suffix(".rec").unwrap_or(name)
+    );
     for run in &r.runs {
         out.push_str(&format!(
             "{} exit {} {} {}\n",
@@ -129,7 +132,7 @@ fn json(name: &str, r: &Record) -> String {
         .collect();
     format!(
         "{{\"check_set\":{},\"subjects\":{},\"unhealthy_in_a_row\":{},\"pid1_signalled\":{},\"summary\":{},\"runs\":[{}]}}",
-        json_string(name.trim_end_matches(".rec")),
+        json_string(name.strip_suffix(".rec").unwrap_or(name)),
         json_string(&r.subjects),
         r.streak,
         r.signalled,

@@ -11,13 +11,16 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::cli::{Cli, Command};
+use std::ffi::OsString;
+
+use crate::cli::options::MEMORY;
+use crate::cli::{Cli, Command, OPTIONS};
 use crate::deadline::Deadline;
 use crate::probe::Check;
 use crate::restart::{self, Decision, Kick};
 use crate::state::{Key, Record, Run, Store, fnv};
 use crate::target;
-use crate::values::{Options, RestartSignal};
+use crate::values::RestartSignal;
 use crate::verdict::{self, Verdict};
 
 /// One run's use of the state.
@@ -55,6 +58,19 @@ pub fn targets_of(cli: &Cli) -> Vec<String> {
     }
 }
 
+fn subcommand(command: &Option<Command>) -> &'static str {
+    match command {
+        None => "",
+        Some(Command::Http { .. }) => "http",
+        Some(Command::Tcp { .. }) => "tcp",
+        Some(Command::Grpc { .. }) => "grpc",
+        Some(Command::File { .. }) => "file",
+        Some(Command::Exec { .. }) => "exec",
+        Some(Command::Wait { .. }) => "wait",
+        Some(Command::History { .. }) => "history",
+    }
+}
+
 /// The hash `history TARGET` looks a target up by (the record keeps no
 /// target in clear: a URL may hold a password).
 pub fn target_hash(target: &str) -> u64 {
@@ -70,31 +86,24 @@ impl Memory {
             return None;
         }
         let targets = targets_of(cli);
-        // What is checked, not how it is shown or remembered.
-        let checked = Options {
-            quiet: false,
-            verbose: false,
-            format: Default::default(),
-            state_dir: None,
-            restart_after: None,
-            restart_signal: Default::default(),
-            start_interval: None,
-            history: None,
-            ..opts.clone()
+        let mut parts: Vec<&[u8]> = vec![subcommand(&cli.command).as_bytes()];
+        parts.extend(targets.iter().map(|t| t.as_bytes()));
+        // The options that change what is checked, as given and from the
+        // environment (not how the result is shown, nor these options).
+        let counts = |i: &usize| {
+            let opt = &OPTIONS[*i];
+            opt.heading != MEMORY && !matches!(opt.long, "quiet" | "verbose")
         };
-        let sub = match &cli.command {
-            None => "",
-            Some(Command::Http { .. }) => "http",
-            Some(Command::Tcp { .. }) => "tcp",
-            Some(Command::Grpc { .. }) => "grpc",
-            Some(Command::File { .. }) => "file",
-            Some(Command::Exec { .. }) => "exec",
-            Some(Command::Wait { .. }) => "wait",
-            Some(Command::History { .. }) => "history",
-        };
-        let options = format!("{sub} {checked:?}");
-        let mut parts: Vec<&[u8]> = targets.iter().map(|t| t.as_bytes()).collect();
-        parts.push(options.as_bytes());
+        let env: Vec<(usize, OsString)> = cli
+            .from_env
+            .iter()
+            .filter(|i| counts(i))
+            .filter_map(|&i| Some((i, std::env::var_os(OPTIONS[i].env?)?)))
+            .collect();
+        for (i, value) in cli.given.iter().filter(|(i, _)| counts(i)).chain(&env) {
+            parts.push(OPTIONS[*i].long.as_bytes());
+            parts.push(value.as_encoded_bytes());
+        }
         Some(Memory {
             path: opts.state_dir.clone().unwrap_or_default(),
             key: Key::of(&parts),

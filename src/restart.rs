@@ -135,7 +135,10 @@ pub fn judge(
         Err(Errno::PERM) => Decision::Refused(format!(
             "cannot signal PID 1 ({name}): not permitted (it runs as another user)"
         )),
-        Err(e) => Decision::Refused(format!("cannot signal PID 1 ({name}): {e}")),
+        Err(e) => Decision::Refused(format!(
+            "cannot signal PID 1 ({name}): {}",
+            crate::net::io_reason(&std::io::Error::from(e))
+        )),
     }
 }
 

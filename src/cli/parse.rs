@@ -102,6 +102,11 @@ pub struct Cli {
     pub command: Option<Command>,
     pub targets: Vec<String>,
     pub options: Options,
+    /// The options' values as given on the command line (index into
+    /// [`OPTIONS`], value), and the options read from a variable: what the
+    /// state's key is made of (`memory.rs`).
+    pub given: Vec<(usize, OsString)>,
+    pub from_env: Vec<usize>,
 }
 
 /// Where HEALTHPROBE_* variables come from. Each is read at most once, and
@@ -502,10 +507,18 @@ impl Given {
             }
         }
         settle_conflicts(&mut options, &source)?;
+        let from_env = match options.remembers() {
+            true => (0..OPTIONS.len())
+                .filter(|&i| source[i] == Source::Env)
+                .collect(),
+            false => Vec::new(),
+        };
         Ok(Cli {
             command: self.command,
             targets: self.targets,
             options,
+            given: self.values,
+            from_env,
         })
     }
 }

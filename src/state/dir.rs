@@ -138,19 +138,18 @@ impl Dir {
         fd.map_err(|e| format!("cannot open {}/{name}: {}", self.path.display(), reason(e)))
     }
 
-    /// The names of the files in the directory ending in `suffix`, at most `max`.
+    /// The names of the files in the directory ending in `suffix`, at most
+    /// `max`, in the directory's order.
     pub fn names(&self, suffix: &str, max: usize) -> Vec<String> {
         let Ok(entries) = std::fs::read_dir(&self.path) else {
             return Vec::new();
         };
-        let mut names: Vec<String> = entries
+        entries
             .flatten()
             .filter_map(|e| e.file_name().into_string().ok())
             .filter(|n| n.ends_with(suffix))
             .take(max)
-            .collect();
-        names.sort();
-        names
+            .collect()
     }
 }
 

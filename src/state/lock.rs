@@ -36,7 +36,10 @@ impl Lock {
                         crate::report::format_duration(started.elapsed())
                     ));
                 }
-                Err(e) => return Err(format!("cannot lock the state: {e}")),
+                Err(e) => {
+                    let why = crate::net::io_reason(&std::io::Error::from(e));
+                    return Err(format!("cannot lock the state: {why}"));
+                }
             }
         }
     }
