@@ -78,7 +78,7 @@ fn lines(name: &str, r: &Record) -> String {
         r.subjects,
         name.strip_suffix(".rec").unwrap_or(name)
     );
-    for run in &r.runs {
+    for run in &r.runs() {
         out.push_str(&format!(
             "{} exit {} {} {}\n",
             utc(run.at_ms),
@@ -98,7 +98,8 @@ pub fn summary(r: &Record) -> String {
         Some((at, result)) => format!("last healthy {}: {result}", clock(*at)),
         None => "never healthy".into(),
     };
-    let mut s = match (r.streak, r.runs.last(), &r.last_healthy) {
+    let runs = r.runs();
+    let mut s = match (r.streak, runs.last(), &r.last_healthy) {
         (0, Some(last), Some((at, result))) if *at == last.at_ms => {
             format!("healthy at {}: {result}", clock(*at))
         }
@@ -117,7 +118,7 @@ pub fn summary(r: &Record) -> String {
 
 fn json(name: &str, r: &Record) -> String {
     let runs: Vec<String> = r
-        .runs
+        .runs()
         .iter()
         .map(|run| {
             format!(

@@ -233,7 +233,7 @@ impl Memory {
                                 .trim_end()
                                 .to_string(),
                         };
-                        r.push_run(run, keep.into());
+                        r.push_run(&run, keep.into());
                     }
                     None => r.runs.clear(),
                 }

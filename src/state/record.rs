@@ -51,8 +51,9 @@ pub struct Record {
     pub targets: Vec<u64>,
     /// What is checked, for `history`'s heading.
     pub subjects: String,
-    /// The last runs, oldest first.
-    pub runs: Vec<Run>,
+    /// The last runs, oldest first, as kept in the file (see [`Run::text`]):
+    /// a run copies them on, only `history` reads them ([`Record::runs`]).
+    pub runs: Vec<String>,
 }
 
 /// Why a file is not a record we can use.
@@ -82,17 +83,16 @@ impl Record {
         out.push('\n');
         let _ = writeln!(out, "subjects {}", one_line(&self.subjects));
         for r in &self.runs {
-            let _ = writeln!(
-                out,
-                "run {} {} {} {} {}",
-                r.at_ms,
-                r.exit_code,
-                r.micros,
-                word(&r.verdict),
-                one_line(&r.line)
-            );
+            out.push_str("run ");
+            out.push_str(r);
+            out.push('\n');
         }
         out
+    }
+
+    /// The runs kept, oldest first (one that does not read is left out).
+    pub fn runs(&self) -> Vec<Run> {
+        self.runs.iter().filter_map(|r| Run::parse(r)).collect()
     }
 
     /// Reads a record; anything else is [`Unreadable`], never a panic.
@@ -113,8 +113,8 @@ impl Record {
     }
 
     /// Notes a run, keeping the last `keep`.
-    pub fn push_run(&mut self, run: Run, keep: usize) {
-        self.runs.push(run);
+    pub fn push_run(&mut self, run: &Run, keep: usize) {
+        self.runs.push(run.text());
         let extra = self.runs.len().saturating_sub(keep);
         self.runs.drain(..extra);
     }
@@ -150,31 +150,67 @@ fn parse_field(r: &mut Record, name: &str, value: &str) -> Option<()> {
         }
         "subjects" => r.subjects = value.to_string(),
         "run" => {
-            if r.runs.len() == MAX_HISTORY as usize {
+            // Copied on as it is: checked only for what it must not hold.
+            if r.runs.len() == MAX_HISTORY as usize || !plain(value) || value.len() > MAX_RUN {
                 return None;
             }
-            let mut parts = value.splitn(5, ' ');
-            let at_ms = num(parts.next()?)?;
-            let exit_code = parts.next()?.parse().ok()?;
-            let micros = num(parts.next()?)?;
-            let verdict = parts.next()?.to_string();
-            let line = parts.next().unwrap_or("").to_string();
-            r.runs.push(Run {
-                at_ms,
-                exit_code,
-                verdict,
-                micros,
-                line,
-            });
+            r.runs.push(value.to_string());
         }
         _ => return None,
     }
     Some(())
 }
 
+/// The longest run entry: its numbers, verdict and line.
+const MAX_RUN: usize = MAX_LINE + 96;
+
+impl Run {
+    /// `AT_MS EXIT_CODE MICROS VERDICT LINE`, as kept after `run `.
+    fn text(&self) -> String {
+        format!(
+            "{} {} {} {} {}",
+            self.at_ms,
+            self.exit_code,
+            self.micros,
+            word(&self.verdict),
+            one_line(&self.line)
+        )
+    }
+
+    fn parse(text: &str) -> Option<Run> {
+        let mut parts = text.splitn(5, ' ');
+        Some(Run {
+            at_ms: parts.next()?.parse().ok()?,
+            exit_code: parts.next()?.parse().ok()?,
+            micros: parts.next()?.parse().ok()?,
+            verdict: parts.next()?.to_string(),
+            line: parts.next().unwrap_or("").to_string(),
+        })
+    }
+}
+
 /// Text safe to keep on one line of the record: escaped, bounded.
 fn one_line(text: &str) -> String {
-    printable(text, MAX_LINE)
+    match plain(text) && text.len() <= MAX_LINE {
+        true => text.to_string(),
+        false => printable(text, MAX_LINE),
+    }
+}
+
+/// Holds nothing [`printable`] would escape: no control character (C0,
+/// DEL, C1: U+0080 to U+009F) and no bidi control (U+200E, U+200F,
+/// U+202A to U+202E, U+2066 to U+2069), tested on the UTF-8 bytes.
+fn plain(text: &str) -> bool {
+    let b = text.as_bytes();
+    (0..b.len()).all(|i| match b[i] {
+        0..0x20 | 0x7f => false,
+        0xc2 => !matches!(b.get(i + 1), Some(0x80..=0x9f)),
+        0xe2 => !matches!(
+            (b.get(i + 1), b.get(i + 2)),
+            (Some(0x80), Some(0x8e | 0x8f | 0xaa..=0xae)) | (Some(0x81), Some(0xa6..=0xa9))
+        ),
+        _ => true,
+    })
 }
 
 /// A word without spaces (the verdict).
@@ -200,7 +236,7 @@ mod tests {
         };
         for i in 0..5 {
             r.push_run(
-                Run {
+                &Run {
                     at_ms: i,
                     exit_code: 1,
                     verdict: "unhealthy".into(),
@@ -217,13 +253,29 @@ mod tests {
     fn a_record_reads_back_as_written_and_keeps_the_last_runs() {
         let r = sample();
         assert_eq!(r.runs.len(), 3);
-        assert_eq!(r.runs[0].at_ms, 2);
+        assert_eq!(r.runs()[0].at_ms, 2);
         let text = r.to_text();
         let back = Record::parse(&text).unwrap();
         assert_eq!(back.streak, 3);
         assert_eq!(back.targets, vec![1, u64::MAX]);
-        assert_eq!(back.runs[2].line, "unhealthy: run 4\\nforged line");
+        assert_eq!(back.runs()[2].line, "unhealthy: run 4\\nforged line");
         assert_eq!(Record::parse(&back.to_text()).unwrap(), back);
+    }
+
+    #[test]
+    fn plain_text_is_what_printable_leaves_alone() {
+        for text in [
+            "a…b",
+            "é ü",
+            "\u{202e}x",
+            "\u{85}",
+            "\u{2068}",
+            "\u{200f}",
+            "tab\t",
+            "\u{7f}",
+        ] {
+            assert_eq!(plain(text), printable(text, 100) == text, "{text:?}");
+        }
     }
 
     #[test]
@@ -238,6 +290,9 @@ mod tests {
             Err(Unreadable::Version("99".into()))
         );
         let text = sample().to_text().replace("streak 3", "streak x");
+        assert_eq!(Record::parse(&text), Err(Unreadable::Corrupt));
+        // A run line that would print a terminal escape is not ours.
+        let text = format!("{}run 1 1 1 unhealthy \u{1b}[31mred\n", sample().to_text());
         assert_eq!(Record::parse(&text), Err(Unreadable::Corrupt));
         let text = format!("{}unknown field\n", sample().to_text());
         assert_eq!(Record::parse(&text), Err(Unreadable::Corrupt));
@@ -260,12 +315,12 @@ mod tests {
                 micros: u64::MAX,
                 line,
             };
-            r.push_run(run, MAX_HISTORY as usize);
+            r.push_run(&run, MAX_HISTORY as usize);
         }
         r.subjects = "s".repeat(100_000);
         r.targets = vec![u64::MAX; 1000];
         let text = r.to_text();
         assert!(text.len() <= MAX_RECORD_BYTES, "{}", text.len());
-        assert_eq!(Record::parse(&text).unwrap().runs.len(), 1000);
+        assert_eq!(Record::parse(&text).unwrap().runs().len(), 1000);
     }
 }
