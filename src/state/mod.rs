@@ -10,8 +10,10 @@
 //! replaced whole (write beside, rename over) under a lock with a give-up
 //! time (`lock.rs`); a record is text with a version, bounded, and a file
 //! that is not one is replaced with a note, never trusted (`record.rs`).
-//! Measured on tmpfs: an update (lock, read, write, rename) costs some
-//! 40 µs of a run.
+//! Measured on tmpfs, side by side with a plain run (500 each): an update
+//! (lock, read, write, rename, 27 system calls) adds 0.06 to 0.08 ms with
+//! `--restart-after`, 0.1 ms with `--history 20`, 0.5 ms with a full
+//! `--history 1000` (so runs are copied on as kept, never re-escaped).
 
 pub mod dir;
 pub mod lock;
