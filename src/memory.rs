@@ -86,10 +86,9 @@ impl Memory {
             return None;
         }
         let targets = targets_of(cli);
-        let mut parts: Vec<&[u8]> = vec![subcommand(&cli.command).as_bytes()];
-        parts.extend(targets.iter().map(|t| t.as_bytes()));
-        // The options that change what is checked, as given and from the
-        // environment (not how the result is shown, nor these options).
+        // The options that change what is checked, as given or from the
+        // environment (not how the result is shown, nor these options),
+        // whatever their order or spelling: a sum of one hash per value.
         let counts = |i: &usize| {
             let opt = &OPTIONS[*i];
             opt.heading != MEMORY && !matches!(opt.long, "quiet" | "verbose")
@@ -100,10 +99,16 @@ impl Memory {
             .filter(|i| counts(i))
             .filter_map(|&i| Some((i, std::env::var_os(OPTIONS[i].env?)?)))
             .collect();
-        for (i, value) in cli.given.iter().filter(|(i, _)| counts(i)).chain(&env) {
-            parts.push(OPTIONS[*i].long.as_bytes());
-            parts.push(value.as_encoded_bytes());
-        }
+        let options = cli
+            .given
+            .iter()
+            .filter(|(i, _)| counts(i))
+            .chain(&env)
+            .map(|(i, v)| Key::of(&[OPTIONS[*i].long.as_bytes(), v.as_encoded_bytes()]).0)
+            .fold(0u64, u64::wrapping_add)
+            .to_le_bytes();
+        let mut parts: Vec<&[u8]> = vec![subcommand(&cli.command).as_bytes(), &options];
+        parts.extend(targets.iter().map(|t| t.as_bytes()));
         Some(Memory {
             path: opts.state_dir.clone().unwrap_or_default(),
             key: Key::of(&parts),

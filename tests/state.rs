@@ -633,3 +633,58 @@ fn a_pid1_that_would_not_act_on_the_signal_is_not_sent_it() {
         .unhealthy()
         .says("ignores SIGKILL sent from inside it");
 }
+
+#[test]
+fn one_record_per_check_set_whatever_its_spelling() {
+    let dir = fresh_dir("hp-state-key-");
+    let sd = s(&dir);
+    let target = dead_target();
+    probe(&[
+        "--state-dir",
+        &sd,
+        "--history",
+        "5",
+        "--timeout",
+        "2s",
+        "-4",
+        &target,
+    ])
+    .unhealthy();
+    // The same check, spelled otherwise, output and memory options aside: the same record.
+    probe_env(
+        &["-4", "-q", "--history", "9", &target],
+        &[
+            ("HEALTHPROBE_TIMEOUT", "2s"),
+            ("HEALTHPROBE_STATE_DIR", &sd),
+        ],
+    )
+    .unhealthy();
+    probe(&[
+        "--state-dir",
+        &sd,
+        "--history",
+        "5",
+        "--format",
+        "json",
+        "--timeout=2s",
+        "-4",
+        &target,
+    ])
+    .unhealthy();
+    let json = history_json(&sd);
+    assert_eq!(jq(".check_sets | length", &json), "1", "{json}");
+    assert_eq!(jq(".check_sets[0].unhealthy_in_a_row", &json), "3");
+    // Another deadline is another check set: a record of its own.
+    probe(&[
+        "--state-dir",
+        &sd,
+        "--history",
+        "5",
+        "--timeout",
+        "3s",
+        "-4",
+        &target,
+    ])
+    .unhealthy();
+    assert_eq!(jq(".check_sets | length", &history_json(&sd)), "2");
+}
