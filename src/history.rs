@@ -7,7 +7,7 @@
 //! This is for a person and prints every kept run (up to 1000 per check
 //! set); the 4 KiB bound is the checks' output's, which a runtime keeps.
 
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
 use crate::memory::target_hash;
 use crate::report::{format_duration, json_string};
@@ -60,9 +60,26 @@ pub fn run(targets: &[String], opts: &Options) -> (String, u8) {
     (text, code::HEALTHY)
 }
 
-/// `2026-12-06T12:01:03Z`.
+/// `2026-12-06T12:01:03Z`: the civil date of the Unix day (Howard
+/// Hinnant's days-to-civil), smaller than a date library's formatter.
 fn utc(ms: u64) -> String {
-    humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_millis(ms)).to_string()
+    let secs = ms / 1000;
+    let z = (secs / 86_400) as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let t = secs % 86_400;
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        t / 3600,
+        t / 60 % 60,
+        t % 60
+    )
 }
 
 /// `12:01:03Z`: the time of day of [`utc`].
@@ -140,4 +157,26 @@ fn json(name: &str, r: &Record) -> String {
         json_string(&summary(r)),
         runs.join(",")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::UNIX_EPOCH;
+
+    #[test]
+    fn utc_times_read_as_rfc3339_says() {
+        // humantime (a dependency already) is the oracle.
+        for ms in [
+            0,
+            951_782_400_000,
+            1_709_164_799_999,
+            1_796_601_543_491,
+            4_102_444_800_000,
+        ] {
+            let want = humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_millis(ms));
+            assert_eq!(utc(ms), want.to_string(), "{ms}");
+        }
+        assert_eq!(clock(1_796_601_543_491), "23:59:03Z");
+    }
 }
