@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use crate::memory::target_hash;
 use crate::report::{format_duration, json_string};
-use crate::state::{Record, Store};
+use crate::state::{MAX_RECORDS, Record, Store};
 use crate::values::{Format, Options};
 use crate::verdict::code;
 
@@ -32,8 +32,8 @@ pub fn run(targets: &[String], opts: &Options) -> (String, u8) {
     };
     let wanted: Vec<u64> = targets.iter().map(|t| target_hash(t)).collect();
     // The same targets, in any order.
-    let sets: Vec<(String, Record)> = store
-        .records()
+    let (sets, more) = store.records();
+    let sets: Vec<(String, Record)> = sets
         .into_iter()
         .filter(|(_, r)| {
             wanted.is_empty()
@@ -50,13 +50,21 @@ pub fn run(targets: &[String], opts: &Options) -> (String, u8) {
             code::FAILED,
         );
     }
-    let text = match opts.format {
+    let mut text: String = match opts.format {
         Format::Line => sets.iter().map(|(name, r)| lines(name, r)).collect(),
         Format::Json => {
             let sets: Vec<String> = sets.iter().map(|(name, r)| json(name, r)).collect();
-            format!("{{\"check_sets\":[{}]}}\n", sets.join(","))
+            format!(
+                "{{\"check_sets\":[{}],\"more_than_{MAX_RECORDS}\":{more}}}\n",
+                sets.join(",")
+            )
         }
     };
+    if more && opts.format == Format::Line {
+        text.push_str(&format!(
+            "(only the first {MAX_RECORDS} records in {shown} were read)\n"
+        ));
+    }
     (text, code::HEALTHY)
 }
 

@@ -688,3 +688,25 @@ fn one_record_per_check_set_whatever_its_spelling() {
     .unhealthy();
     assert_eq!(jq(".check_sets | length", &history_json(&sd)), "2");
 }
+
+#[test]
+fn history_reads_at_most_256_records_and_says_so() {
+    let dir = fresh_dir("hp-state-many-");
+    let sd = s(&dir);
+    probe(&["--state-dir", &sd, "--history", "1", &dead_target()]).unhealthy();
+    let rec = record_in(&dir);
+    for i in 0..256 {
+        std::fs::copy(&rec, dir.join(format!("{i:016x}.rec"))).unwrap();
+    }
+    let out = Command::new(bin())
+        .args(["history", "--state-dir", &sd])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.matches("exit 1 ").count(), 256, "{text}");
+    assert!(
+        text.ends_with(&format!("(only the first 256 records in {sd} were read)\n")),
+        "{text}"
+    );
+    assert_eq!(jq(".more_than_256", &history_json(&sd)), "true");
+}

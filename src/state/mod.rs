@@ -127,10 +127,13 @@ impl Store {
         Ok(notes)
     }
 
-    /// Every record in the directory we can read (at most [`MAX_RECORDS`]).
-    pub fn records(&self) -> Vec<(String, Record)> {
-        self.dir
-            .names(RECORD, MAX_RECORDS)
+    /// Every record in the directory we can read, at most [`MAX_RECORDS`];
+    /// `true` when there were more files than that.
+    pub fn records(&self) -> (Vec<(String, Record)>, bool) {
+        let mut names = self.dir.names(RECORD, MAX_RECORDS + 1);
+        let more = names.len() > MAX_RECORDS;
+        names.truncate(MAX_RECORDS);
+        let records = names
             .into_iter()
             .filter_map(|name| match self.dir.read(&name, MAX_RECORD_BYTES) {
                 Found::Ours(bytes) => {
@@ -139,7 +142,8 @@ impl Store {
                 }
                 _ => None,
             })
-            .collect()
+            .collect();
+        (records, more)
     }
 
     pub fn path(&self) -> &Path {
