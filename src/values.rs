@@ -377,9 +377,12 @@ impl RestartSignal {
 
     /// `TERM`, `SIGTERM`, `term`.
     pub fn parse(s: &str) -> Result<RestartSignal, String> {
-        let upper = s.trim().to_ascii_uppercase();
-        let name = upper.strip_prefix("SIG").unwrap_or(&upper);
-        if name == "KILL" {
+        let s = s.trim();
+        let name = match s.get(..3) {
+            Some(sig) if sig.eq_ignore_ascii_case("SIG") => &s[3..],
+            _ => s,
+        };
+        if name.eq_ignore_ascii_case("KILL") {
             return Err("PID 1 of a container ignores SIGKILL sent from inside it; \
                  use TERM (the default), INT, QUIT, HUP, USR1 or USR2"
                 .into());
@@ -387,7 +390,7 @@ impl RestartSignal {
         Self::ALL
             .into_iter()
             .zip(Self::NAMES)
-            .find(|(_, n)| *n == name)
+            .find(|(_, n)| n.eq_ignore_ascii_case(name))
             .map(|(sig, _)| sig)
             .ok_or_else(|| "possible values: TERM, INT, QUIT, HUP, USR1, USR2".into())
     }
