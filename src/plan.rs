@@ -29,7 +29,8 @@ pub fn uses(given: &Given) -> Groups {
             Command::Tcp { .. }
             | Command::File { .. }
             | Command::Exec { .. }
-            | Command::Install { .. },
+            | Command::Install { .. }
+            | Command::History { .. },
         ) => Groups::NONE,
         Some(Command::Wait { targets, .. } | Command::Serve { targets }) => of_targets(targets),
         None => of_targets(&given.targets),
@@ -95,6 +96,7 @@ fn kinds(cli: Cli) -> Result<Vec<Check>> {
         Some(Command::Wait { targets, .. } | Command::Serve { targets }) => {
             target_checks(&targets, opts)
         }
+        Some(Command::History { .. }) => bail!("history runs no checks"),
         None => target_checks(&cli.targets, opts),
     }
 }

@@ -96,6 +96,114 @@ pub fn render(headline: &str, reports: &[CheckReport], elapsed: Duration, verbos
     out
 }
 
+/// `--format json`: one JSON object instead of the line, for tools reading
+/// `docker inspect`: the verdict, the exit code, each check's subject,
+/// health, result (and excerpt on failure) and milliseconds, and the notes.
+/// Every text is made printable as in the line, then JSON-escaped; checks
+/// that would not fit in [`MAX_OUTPUT`] are counted in `omitted`.
+pub fn render_json(
+    verdict: &str,
+    exit_code: u8,
+    reports: &[CheckReport],
+    elapsed: Duration,
+    notes: &[String],
+) -> String {
+    let tail = match notes {
+        [] => String::new(),
+        notes => format!(
+            ",\"note\":{}",
+            json_string(&printable(&notes.join("; "), MAX_LINE))
+        ),
+    };
+    let mut out = format!(
+        "{{\"verdict\":{},\"exit_code\":{exit_code},\"ms\":{},\"checks\":[",
+        json_string(verdict),
+        json_ms(elapsed)
+    );
+    // `],"omitted":N` and `}` and the newline.
+    const CLOSING: usize = 32;
+    let mut omitted = 0;
+    for (i, r) in reports.iter().enumerate() {
+        let mut item = format!(
+            "{{\"subject\":{},\"health\":\"{}\",\"result\":{},\"ms\":{}",
+            json_string(&printable(&r.subject, MAX_SUBJECT)),
+            match r.health {
+                Health::Healthy => "healthy",
+                Health::Warning => "warning",
+                Health::Unhealthy => "unhealthy",
+            },
+            json_string(&printable(&r.result, MAX_SUBJECT)),
+            json_ms(r.elapsed)
+        );
+        if !r.health.is_healthy()
+            && let Some(excerpt) = r.excerpt.as_deref().map(escape_excerpt)
+            && !excerpt.is_empty()
+        {
+            let _ = write!(item, ",\"excerpt\":{}", json_string(&excerpt));
+        }
+        item.push('}');
+        if out.len() + 1 + item.len() + tail.len() + CLOSING > MAX_OUTPUT {
+            omitted = reports.len() - i;
+            break;
+        }
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&item);
+    }
+    out.push(']');
+    if omitted > 0 {
+        let _ = write!(out, ",\"omitted\":{omitted}");
+    }
+    out.push_str(&tail);
+    out.push_str("}\n");
+    out
+}
+
+/// Milliseconds with one decimal, as a JSON number.
+fn json_ms(d: Duration) -> String {
+    format!("{:.1}", d.as_secs_f64() * 1000.0)
+}
+
+/// `text` as a JSON string literal.
+pub fn json_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// `text` (the whole output) with `notes` added to its first line, which
+/// stays within `max` bytes with its newline: the line is cut, the notes
+/// (what the probe did about PID 1, the state it could not keep) are kept.
+pub fn with_notes(text: &str, notes: &[String], max: usize) -> String {
+    if notes.is_empty() {
+        return text.to_string();
+    }
+    let (first, rest) = text.split_once('\n').unwrap_or((text, ""));
+    let note = printable(&notes.join("; "), max / 2);
+    let room = max.saturating_sub(note.len() + 3);
+    let mut out = format!("{}; {note}\n", cut(first, room));
+    for line in rest.lines() {
+        if out.len() + line.len() + 1 > MAX_OUTPUT {
+            break;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
 /// Writes `text` to stdout in one write; a closed stdout (EPIPE) is not worth a panic.
 pub fn print(text: &str) {
     let mut out = std::io::stdout().lock();

@@ -444,6 +444,18 @@ pub struct Options {
     pub max_redirs: u32,
     /// Speak HTTP/2 (h2c with prior knowledge, or offered by ALPN).
     pub http2: bool,
+    /// Where the record of past runs is kept (used only by the next three).
+    pub state_dir: Option<PathBuf>,
+    /// Signal PID 1 after this many unhealthy runs in a row.
+    pub restart_after: Option<u32>,
+    /// The signal --restart-after sends.
+    pub restart_signal: RestartSignal,
+    /// Until the first healthy run is recorded, retry this often within a run.
+    pub start_interval: Option<Duration>,
+    /// Keep the last N runs for `healthprobe history`.
+    pub history: Option<u16>,
+    /// What the run prints: the line, or one JSON object.
+    pub format: Format,
     /// The options whose value came from a variable, for messages to name
     /// what the user set.
     pub from_env: FromEnv,
@@ -471,6 +483,108 @@ impl Options {
             .iter()
             .find(|(l, _)| *l == long)
             .map_or(flag, |(_, var)| var)
+    }
+}
+
+impl Options {
+    /// Whether a feature that keeps a record across runs is asked for
+    /// (`--state-dir` alone is not one).
+    pub fn remembers(&self) -> bool {
+        self.restart_after.is_some() || self.start_interval.is_some() || self.history.is_some()
+    }
+}
+
+/// The most runs `--history` keeps.
+pub const MAX_HISTORY: u16 = 1000;
+/// The most unhealthy runs in a row `--restart-after` waits for.
+pub const MAX_RESTART_AFTER: u32 = 10_000;
+
+/// `--history N`: 1 to [`MAX_HISTORY`].
+pub fn parse_history(s: &str) -> Result<u16, String> {
+    match s.trim().parse::<u16>() {
+        Ok(n @ 1..=MAX_HISTORY) => Ok(n),
+        _ => Err(format!("keeps 1 to {MAX_HISTORY} runs")),
+    }
+}
+
+/// `--restart-after N`: 1 to [`MAX_RESTART_AFTER`].
+pub fn parse_restart_after(s: &str) -> Result<u32, String> {
+    match s.trim().parse::<u32>() {
+        Ok(n @ 1..=MAX_RESTART_AFTER) => Ok(n),
+        _ => Err(format!(
+            "a count of unhealthy runs, 1 to {MAX_RESTART_AFTER}"
+        )),
+    }
+}
+
+/// The signals `--restart-after` may send to PID 1.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RestartSignal {
+    #[default]
+    Term,
+    Int,
+    Quit,
+    Hup,
+    Usr1,
+    Usr2,
+}
+
+impl RestartSignal {
+    pub const NAMES: [&'static str; 6] = ["TERM", "INT", "QUIT", "HUP", "USR1", "USR2"];
+    const ALL: [RestartSignal; 6] = [
+        RestartSignal::Term,
+        RestartSignal::Int,
+        RestartSignal::Quit,
+        RestartSignal::Hup,
+        RestartSignal::Usr1,
+        RestartSignal::Usr2,
+    ];
+
+    /// `TERM`, `SIGTERM`, `term`.
+    pub fn parse(s: &str) -> Result<RestartSignal, String> {
+        let s = s.trim();
+        let name = match s.get(..3) {
+            Some(sig) if sig.eq_ignore_ascii_case("SIG") => &s[3..],
+            _ => s,
+        };
+        if name.eq_ignore_ascii_case("KILL") {
+            return Err("PID 1 of a container ignores SIGKILL sent from inside it; \
+                 use TERM (the default), INT, QUIT, HUP, USR1 or USR2"
+                .into());
+        }
+        Self::ALL
+            .into_iter()
+            .zip(Self::NAMES)
+            .find(|(_, n)| n.eq_ignore_ascii_case(name))
+            .map(|(sig, _)| sig)
+            .ok_or_else(|| "possible values: TERM, INT, QUIT, HUP, USR1, USR2".into())
+    }
+
+    /// `TERM`.
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+}
+
+/// What a run prints.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Format {
+    /// The one line.
+    #[default]
+    Line,
+    /// One JSON object, for tools reading `docker inspect`.
+    Json,
+}
+
+impl Format {
+    pub const NAMES: [&'static str; 2] = ["line", "json"];
+
+    pub fn parse(s: &str) -> Result<Format, String> {
+        match s {
+            "line" => Ok(Format::Line),
+            "json" => Ok(Format::Json),
+            _ => Err("possible values: line, json".into()),
+        }
     }
 }
 

@@ -73,6 +73,17 @@ impl Verdict {
         }
     }
 
+    /// The verdict in one word, for records and JSON.
+    pub fn word(self) -> &'static str {
+        match self {
+            Verdict::Healthy => "healthy",
+            Verdict::Unhealthy => "unhealthy",
+            Verdict::Warning => "warning",
+            Verdict::Critical => "critical",
+            Verdict::Starting { .. } => "starting",
+        }
+    }
+
     /// The word (or words) that start the line.
     pub fn headline(self) -> String {
         match self {
@@ -102,12 +113,23 @@ fn age_from_proc(uptime: &str, stat: &str, ticks_per_second: u64) -> Option<Dura
         return None;
     }
     let uptime: f64 = uptime.split_whitespace().next()?.parse().ok()?;
-    // The command name (field 2) may contain spaces and parentheses: count from the last ')'.
-    let after_comm = &stat[stat.rfind(')')? + 1..];
-    // Field 22 (starttime) is the 20th field after the command name.
-    let start_ticks: u64 = after_comm.split_whitespace().nth(19)?.parse().ok()?;
+    let start_ticks = start_ticks(stat)?;
     let started = start_ticks as f64 / ticks_per_second as f64;
     Some(Duration::from_secs_f64((uptime - started).max(0.0)))
+}
+
+/// When PID 1 started (clock ticks after boot): tells one container's
+/// life from the next.
+pub fn pid1_start() -> Option<u64> {
+    start_ticks(&std::fs::read_to_string("/proc/1/stat").ok()?)
+}
+
+/// Field 22 (starttime) of a /proc/PID/stat line.
+fn start_ticks(stat: &str) -> Option<u64> {
+    // The command name (field 2) may contain spaces and parentheses: count from the last ')'.
+    let after_comm = &stat[stat.rfind(')')? + 1..];
+    // Field 22 is the 20th field after the command name.
+    after_comm.split_whitespace().nth(19)?.parse().ok()
 }
 
 #[cfg(test)]

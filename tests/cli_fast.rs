@@ -28,6 +28,10 @@ fn the_table_is_the_help() {
     assert!(top.len() <= 4096, "{} bytes", top.len());
     for o in &OPTIONS {
         let help = match o.level {
+            // The options that remember runs: `healthprobe history --help`.
+            Level::Global if o.heading == healthprobe::cli::options::MEMORY => {
+                healthprobe::cli::help::render(Some(Sub::History), &schemes)
+            }
             Level::Global => top.clone(),
             Level::Only(sub) => healthprobe::cli::help::render(Some(sub), &schemes),
         };

@@ -164,6 +164,73 @@ expect_last() { # expect_last ID CODE TEXT
   esac
 }
 
+# --- M. memory across runs: --restart-after, --start-interval (issue 29) ------
+# HEALTHPROBE_E2E_ONLY=memory runs this part alone (after the images are built).
+log "M. --restart-after restarts a container whose PID 1 handles SIGTERM, not one whose PID 1 would ignore it; --start-interval"
+health_json() { docker inspect --format '{{json .State}}' "$1"; }
+# restart: PID 1 is a shell that exits on SIGTERM; the app makes /www/health at start.
+P=$(free_port)
+build_image restart 0:0 "[\"/healthprobe\", \"--restart-after\", \"3\", \"--timeout\", \"2s\", \"http://localhost:$P/health\"]" \
+  "--interval=1s --timeout=4s --retries=3"
+c=$(run_container --restart unless-stopped hpe2e-restart sh -c \
+  "echo ok > /www/health; trap 'exit 0' TERM; /bin/busybox httpd -f -p 127.0.0.1:$P -h /www & wait")
+wait_status "$c" healthy 20
+docker exec "$c" /bin/busybox rm /www/health
+t=0
+until [ "$(docker inspect --format '{{.RestartCount}}' "$c")" -ge 1 ]; do
+  t=$((t + 1))
+  [ $t -le 100 ] || { health_json "$c" | head -c 3000; fail "the engine did not restart ${c:0:12} within 20s"; }
+  sleep 0.2
+done
+log "  restarted after $((t / 5))s of failing (RestartCount $(docker inspect --format '{{.RestartCount}}' "$c"))"
+wait_status "$c" healthy 20
+expect_last "$c" 0 "healthy: GET http://localhost:$P/health -> 200 OK"
+docker rm -f "$c" >/dev/null
+# no handler: PID 1 is busybox sleep, the app a daemon; the probe does not signal and says why.
+P=$(free_port)
+build_image nohandler 0:0 "[\"/healthprobe\", \"--restart-after\", \"3\", \"--timeout\", \"2s\", \"http://localhost:$P/health\"]" \
+  "--interval=1s --timeout=4s --retries=3"
+c=$(run_container --restart unless-stopped hpe2e-nohandler sh -c \
+  "echo ok > /www/health; /bin/busybox httpd -p 127.0.0.1:$P -h /www; exec /bin/busybox sleep 1000")
+wait_status "$c" healthy 20
+docker exec "$c" /bin/busybox rm /www/health
+wait_status "$c" unhealthy 20
+sleep 2
+expect_last "$c" 1 "failures in a row: PID 1 (busybox) has no SIGTERM handler and would not stop: not sent (run the container with --init, or handle SIGTERM in the app)"
+[ "$(docker inspect --format '{{.RestartCount}} {{.State.Running}}' "$c")" = "0 true" ] \
+  || fail "${c:0:12} without a SIGTERM handler was signalled or restarted"
+docker rm -f "$c" >/dev/null
+# start-up: interval 5s, the app ready at 6.5s; healthy at ~6.5s with --start-interval, at the 10s check without.
+P1=$(free_port) P2=$(free_port)
+build_image fast 0:0 "[\"/healthprobe\", \"--start-interval\", \"100ms\", \"--timeout\", \"3s\", \"http://localhost:$P1/health\"]" \
+  "--interval=5s --timeout=4s"
+build_image slow 0:0 "[\"/healthprobe\", \"--timeout\", \"3s\", \"http://localhost:$P2/health\"]" \
+  "--interval=5s --timeout=4s"
+app() { echo "echo ok > /www/health; /bin/busybox sleep 6.5; exec /bin/busybox httpd -f -p 127.0.0.1:$1 -h /www"; }
+fast=$(run_container hpe2e-fast sh -c "$(app "$P1")")
+slow=$(run_container hpe2e-slow sh -c "$(app "$P2")")
+wait_status "$slow" healthy 20
+wait_status "$fast" healthy 1
+healthy_after() { # seconds from the container's start to the end of its first healthy check
+  health_json "$1" | python3 -c '
+import json, sys, datetime
+s = json.load(sys.stdin)
+t = lambda v: datetime.datetime.fromisoformat(v[:26].rstrip("Z") if "." in v else v.rstrip("Z"))
+start = t(s["StartedAt"])
+ok = [e for e in s["Health"]["Log"] if e["ExitCode"] == 0]
+print("%.2f" % (t(ok[0]["End"]) - start).total_seconds())'
+}
+tf=$(healthy_after "$fast") ts=$(healthy_after "$slow")
+log "  healthy after ${tf}s with --start-interval 100ms, ${ts}s without (app ready at 6.5s, interval 5s)"
+expect_last "$fast" 0 "attempts"
+python3 -c "import sys; f, s = $tf, $ts; sys.exit(0 if 6.4 <= f <= 7.5 and s >= 9.5 else 1)" \
+  || fail "time to healthy: ${tf}s with --start-interval (want 6.5-7.5s), ${ts}s without (want >= 10s)"
+docker rm -f "$fast" "$slow" >/dev/null
+if [ "${HEALTHPROBE_E2E_ONLY:-}" = memory ]; then
+  log "memory across runs passed in $(($(date +%s) - T0))s"
+  exit 0
+fi
+
 # --- 1. http in a scratch image: starting -> unhealthy (404) -> healthy -> unhealthy
 log "1. http probe: starting -> unhealthy -> healthy -> unhealthy"
 P=$(free_port)

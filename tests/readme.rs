@@ -569,8 +569,23 @@ fn every_example_runs_and_gives_a_verdict() {
                 };
                 env.push((name.as_str(), value));
             }
+            // Each example remembers in a directory of its own, so that no
+            // count carries from one to the next: one run of an example with
+            // --restart-after N (N > 1) never signals this machine's PID 1.
+            let state = std::env::temp_dir().join(common::unique("hp-readme-state-"));
+            let state = state.to_string_lossy().into_owned();
+            env.push(("HEALTHPROBE_STATE_DIR", state.as_str()));
+            if let Some(i) = args.iter().position(|a| a == "--restart-after") {
+                let n: u32 = args.get(i + 1).and_then(|n| n.parse().ok()).unwrap_or(0);
+                assert!(
+                    n > 1,
+                    "{}: --restart-after {n} would signal PID 1",
+                    e.source
+                );
+            }
             let argv: Vec<&str> = args.iter().map(String::as_str).collect();
             let run = probe_env(&argv, &env);
+            let _ = std::fs::remove_dir_all(&state);
             let first = run.out.lines().next().unwrap_or("");
             let verdict = ["healthy: ", "unhealthy: ", "wait: "]
                 .iter()

@@ -1067,3 +1067,50 @@ fn a_pipelined_head_split_after_a_slow_answer_gets_its_own_head_limit() {
     assert_eq!(statuses(&second), [404], "{second}");
     served.stop();
 }
+
+#[test]
+fn format_json_answers_the_runs_json_object() {
+    let (backend, port) = tcp_backend();
+    let target = format!("tcp://127.0.0.1:{port}");
+    let served = serve(&["--format", "json", &target, "--cache", "100ms"]);
+    // The printed lines stay lines: a log reads them.
+    let first = served
+        .line(Duration::from_secs(5))
+        .expect("the first verdict");
+    assert!(first.starts_with("healthy: tcp"), "{first}");
+    let ok = curl(&[&served.url("/healthz")]);
+    assert_eq!(statuses(&ok), [200], "{ok}");
+    assert!(ok.contains("Content-Type: application/json"), "{ok}");
+    // What a run with --format json prints, read by jq, timings aside.
+    let fields = |json: &str| {
+        let mut jq = std::process::Command::new("jq")
+            .args([
+                "-c",
+                "[.verdict, .exit_code, [.checks[] | .subject, .health]]",
+            ])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("jq");
+        use std::io::Write as _;
+        jq.stdin
+            .take()
+            .expect("stdin")
+            .write_all(json.as_bytes())
+            .expect("write");
+        let out = jq.wait_with_output().expect("jq output");
+        assert!(out.status.success(), "jq refused {json:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let printed = probe(&["--format", "json", &target]);
+    assert_eq!(fields(body_of(&ok)), fields(&printed.out));
+    drop(backend);
+    thread::sleep(Duration::from_millis(200));
+    let bad = curl(&[&served.url("/healthz")]);
+    assert_eq!(statuses(&bad), [503], "{bad}");
+    assert!(
+        fields(body_of(&bad)).starts_with("[\"unhealthy\",1,"),
+        "{bad}"
+    );
+    served.stop();
+}

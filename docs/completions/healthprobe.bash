@@ -11,7 +11,7 @@ _healthprobe() {
     fi
     for ((i = 1; i < COMP_CWORD; i++)); do
         case ${COMP_WORDS[i]} in
-            http|tcp|file|wait|grpc|exec|install|serve) [[ -z $sub ]] && sub=${COMP_WORDS[i]} ;;
+            http|tcp|file|wait|grpc|exec|install|serve|history) [[ -z $sub ]] && sub=${COMP_WORDS[i]} ;;
             --)
                 if [[ $sub == exec || $sub == wait ]]; then
                     COMPREPLY=($(compgen -c -- "$cur"))
@@ -29,11 +29,19 @@ _healthprobe() {
             COMPREPLY=($(compgen -W "docker consul" -- "$cur"))
             return
             ;;
-        --timeout|--start-period|--method|-X|--data|-d|--status|--header|-H|--host|--max-redirs|--body-contains|--body-not-contains|--header-contains|--body-json|--basic-auth|--max-age|--contains|--min-size|--max-size|--interval|--attempt-timeout|--max-interval|--service|--authority|--stdout-contains|--expect-exit|--listen|--cache)
+        --restart-signal)
+            COMPREPLY=($(compgen -W "TERM INT QUIT HUP USR1 USR2" -- "$cur"))
+            return
+            ;;
+        --format)
+            COMPREPLY=($(compgen -W "line json" -- "$cur"))
+            return
+            ;;
+        --timeout|--start-period|--method|-X|--data|-d|--status|--header|-H|--host|--max-redirs|--body-contains|--body-not-contains|--header-contains|--body-json|--basic-auth|--max-age|--contains|--min-size|--max-size|--interval|--attempt-timeout|--max-interval|--service|--authority|--stdout-contains|--expect-exit|--state-dir|--listen|--restart-after|--cache|--start-interval|--history)
             return
             ;;
     esac
-    local opts="--timeout -q --quiet -v --verbose -4 --ipv4 -6 --ipv6 --start-period --exit-codes --invert -X --method -d --data --status -H --header --host -L --location --max-redirs --http2 --body-contains --body-not-contains --header-contains --body-json --basic-auth --unix-socket -k --insecure --cacert --cert --key -h --help -V --version"
+    local opts="--timeout -q --quiet -v --verbose -4 --ipv4 -6 --ipv6 --start-period --exit-codes --invert -X --method -d --data --status -H --header --host -L --location --max-redirs --http2 --body-contains --body-not-contains --header-contains --body-json --basic-auth --unix-socket -k --insecure --cacert --cert --key --state-dir --restart-after --restart-signal --start-interval --history --format -h --help -V --version"
     case $sub in
         file) opts="$opts --max-age --non-empty --contains --min-size --max-size" ;;
         wait) opts="$opts --interval --attempt-timeout --backoff --max-interval" ;;
@@ -47,7 +55,7 @@ _healthprobe() {
     fi
     local schemes="http:// https:// tcp:// grpc:// grpcs:// redis:// rediss:// postgres:// postgresql:// mysql:// amqp:// amqps:// mqtt:// mqtts:// memcached:// nats:// dns:"
     case $sub in
-        "") COMPREPLY=($(compgen -W "http tcp file wait grpc exec install serve $schemes" -- "$cur")) ;;
+        "") COMPREPLY=($(compgen -W "http tcp file wait grpc exec install serve history $schemes" -- "$cur")) ;;
         file) COMPREPLY=($(compgen -f -- "$cur")) ;;
         exec) COMPREPLY=($(compgen -c -- "$cur")) ;;
         *) COMPREPLY=($(compgen -W "$schemes" -- "$cur")) ;;

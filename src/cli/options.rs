@@ -15,9 +15,9 @@ use std::ffi::OsStr;
 use std::path::PathBuf;
 
 use crate::values::{
-    ExitCodes, ExitSet, Header, MAX_REDIRS_CEILING, Options, StatusSet, parse_basic_auth,
-    parse_count, parse_duration, parse_host_name, parse_listen, parse_method, parse_nonempty,
-    parse_size, parse_timeout,
+    ExitCodes, ExitSet, Format, Header, MAX_REDIRS_CEILING, Options, RestartSignal, StatusSet,
+    parse_basic_auth, parse_count, parse_duration, parse_history, parse_host_name, parse_listen,
+    parse_method, parse_nonempty, parse_restart_after, parse_size, parse_timeout,
 };
 pub use crate::values::{Group, Groups};
 
@@ -32,10 +32,11 @@ pub enum Sub {
     Exec,
     Install,
     Serve,
+    History,
 }
 
 impl Sub {
-    pub const ALL: [Sub; 8] = [
+    pub const ALL: [Sub; 9] = [
         Sub::Http,
         Sub::Tcp,
         Sub::File,
@@ -44,6 +45,7 @@ impl Sub {
         Sub::Exec,
         Sub::Install,
         Sub::Serve,
+        Sub::History,
     ];
 
     pub fn name(self) -> &'static str {
@@ -56,6 +58,7 @@ impl Sub {
             Sub::Exec => "exec",
             Sub::Install => "install",
             Sub::Serve => "serve",
+            Sub::History => "history",
         }
     }
 
@@ -74,6 +77,7 @@ impl Sub {
             Sub::Exec => "Runs PROGRAM (no shell); healthy when it exits 0",
             Sub::Install => "Copies this binary to DIR/healthprobe",
             Sub::Serve => "Answers HTTP /healthz and gRPC health checks with the TARGETs' verdict",
+            Sub::History => "Runs kept by --history; its --help: --restart-after, --start-interval",
         }
     }
 
@@ -87,6 +91,7 @@ impl Sub {
             Sub::Wait => "TARGET... [-- PROGRAM [ARGS...]]",
             Sub::Install => "DIR",
             Sub::Serve => "[--listen ADDR:PORT] [TARGET...]",
+            Sub::History => "[--format json] [TARGET...]",
         }
     }
 }
@@ -177,9 +182,11 @@ fn flag(v: &OsStr) -> Result<bool, String> {
 
 const HTTP: Option<&str> = Some("HTTP");
 const TLS: Option<&str> = Some("TLS");
+/// Listed by `healthprobe history --help` only (see `help.rs`).
+pub const MEMORY: Option<&str> = Some("Memory across runs");
 
 /// The options, in the order the help lists them.
-pub static OPTIONS: [Opt; 43] = [
+pub static OPTIONS: [Opt; 49] = [
     Opt {
         long: "timeout",
         short: None,
@@ -887,6 +894,23 @@ pub static OPTIONS: [Opt; 43] = [
         },
     },
     Opt {
+        long: "state-dir",
+        short: None,
+        env: Some("HEALTHPROBE_STATE_DIR"),
+        takes: Takes::One("DIR"),
+        default: Some("/dev/shm/healthprobe"),
+        choices: &[],
+        level: Level::Global,
+        group: Group::Run,
+        heading: MEMORY,
+        help: "Where the options below keep their record (private, 0700)",
+        secret: false,
+        set: |o, v| {
+            o.state_dir = path(v)?;
+            Ok(())
+        },
+    },
+    Opt {
         long: "listen",
         short: None,
         env: Some("HEALTHPROBE_LISTEN"),
@@ -904,6 +928,23 @@ pub static OPTIONS: [Opt; 43] = [
         },
     },
     Opt {
+        long: "restart-after",
+        short: None,
+        env: Some("HEALTHPROBE_RESTART_AFTER"),
+        takes: Takes::One("N"),
+        default: None,
+        choices: &[],
+        level: Level::Global,
+        group: Group::Run,
+        heading: MEMORY,
+        help: "Signal PID 1 once after N unhealthy runs in a row",
+        secret: false,
+        set: |o, v| {
+            o.restart_after = Some(parse_restart_after(text(v)?)?);
+            Ok(())
+        },
+    },
+    Opt {
         long: "cache",
         short: None,
         env: Some("HEALTHPROBE_CACHE"),
@@ -917,6 +958,74 @@ pub static OPTIONS: [Opt; 43] = [
         secret: false,
         set: |o, v| {
             o.cache = parse_duration(text(v)?)?;
+            Ok(())
+        },
+    },
+    Opt {
+        long: "restart-signal",
+        short: None,
+        env: Some("HEALTHPROBE_RESTART_SIGNAL"),
+        takes: Takes::One("SIGNAL"),
+        default: Some("TERM"),
+        choices: &RestartSignal::NAMES,
+        level: Level::Global,
+        group: Group::Run,
+        heading: MEMORY,
+        help: "TERM, INT, QUIT, HUP, USR1 or USR2",
+        secret: false,
+        set: |o, v| {
+            o.restart_signal = RestartSignal::parse(text(v)?)?;
+            Ok(())
+        },
+    },
+    Opt {
+        long: "start-interval",
+        short: None,
+        env: Some("HEALTHPROBE_START_INTERVAL"),
+        takes: Takes::One("DURATION"),
+        default: None,
+        choices: &[],
+        level: Level::Global,
+        group: Group::Run,
+        heading: MEMORY,
+        help: "Until the first healthy run, retry this often within a run",
+        secret: false,
+        set: |o, v| {
+            o.start_interval = Some(parse_timeout(text(v)?)?);
+            Ok(())
+        },
+    },
+    Opt {
+        long: "history",
+        short: None,
+        env: Some("HEALTHPROBE_HISTORY"),
+        takes: Takes::One("N"),
+        default: None,
+        choices: &[],
+        level: Level::Global,
+        group: Group::Run,
+        heading: MEMORY,
+        help: "Keep the last N runs for `healthprobe history`",
+        secret: false,
+        set: |o, v| {
+            o.history = Some(parse_history(text(v)?)?);
+            Ok(())
+        },
+    },
+    Opt {
+        long: "format",
+        short: None,
+        env: Some("HEALTHPROBE_FORMAT"),
+        takes: Takes::One("FORMAT"),
+        default: Some("line"),
+        choices: &Format::NAMES,
+        level: Level::Global,
+        group: Group::Run,
+        heading: MEMORY,
+        help: "line, or json: one JSON object",
+        secret: false,
+        set: |o, v| {
+            o.format = Format::parse(text(v)?)?;
             Ok(())
         },
     },

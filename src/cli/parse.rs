@@ -88,6 +88,10 @@ pub enum Command {
     Serve {
         targets: Vec<String>,
     },
+    /// `history [TARGET...]`: the recorded runs (of these targets' check sets).
+    History {
+        targets: Vec<String>,
+    },
 }
 
 /// The command line read, its options not yet applied.
@@ -100,12 +104,25 @@ pub struct Given {
     values: Vec<(usize, OsString)>,
 }
 
-/// The command line and the environment, fully read.
-#[derive(Debug, Clone, PartialEq)]
+/// The command line and the environment, fully read. Two spellings of
+/// one request are equal (how the values were given is not compared).
+#[derive(Debug, Clone)]
 pub struct Cli {
     pub command: Option<Command>,
     pub targets: Vec<String>,
     pub options: Options,
+    /// The options' values as given on the command line (index into
+    /// [`OPTIONS`], value), and the options read from a variable: what the
+    /// state's key is made of (`memory.rs`).
+    pub given: Vec<(usize, OsString)>,
+    pub from_env: Vec<usize>,
+}
+
+impl PartialEq for Cli {
+    fn eq(&self, other: &Cli) -> bool {
+        (&self.command, &self.targets, &self.options)
+            == (&other.command, &other.targets, &other.options)
+    }
 }
 
 /// Where HEALTHPROBE_* variables come from. Each is read at most once, and
@@ -356,6 +373,12 @@ pub fn parse(args: &[OsString], env: &Env) -> Result<Parsed, UsageError> {
             }
             Some(Command::Exec { command: program })
         }
+        Some(Sub::History) => Some(Command::History {
+            targets: positionals
+                .iter()
+                .map(|a| text(a))
+                .collect::<Result<_, _>>()?,
+        }),
     };
     let targets = match (&command, positionals.is_empty()) {
         (Some(_), _) => Vec::new(),
@@ -514,6 +537,23 @@ fn targets_from_env(env: &Env) -> Result<Vec<String>, UsageError> {
 }
 
 /// Where an option's value came from.
+impl Command {
+    /// Its subcommand.
+    pub fn sub(&self) -> Sub {
+        match self {
+            Command::Http { .. } => Sub::Http,
+            Command::Tcp { .. } => Sub::Tcp,
+            Command::File { .. } => Sub::File,
+            Command::Wait { .. } => Sub::Wait,
+            Command::Grpc { .. } => Sub::Grpc,
+            Command::Exec { .. } => Sub::Exec,
+            Command::Install { .. } => Sub::Install,
+            Command::Serve { .. } => Sub::Serve,
+            Command::History { .. } => Sub::History,
+        }
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Source {
     Unset,
@@ -524,16 +564,7 @@ enum Source {
 impl Given {
     /// The subcommand, if any.
     pub fn sub(&self) -> Option<Sub> {
-        self.command.as_ref().map(|c| match c {
-            Command::Http { .. } => Sub::Http,
-            Command::Tcp { .. } => Sub::Tcp,
-            Command::File { .. } => Sub::File,
-            Command::Wait { .. } => Sub::Wait,
-            Command::Grpc { .. } => Sub::Grpc,
-            Command::Exec { .. } => Sub::Exec,
-            Command::Install { .. } => Sub::Install,
-            Command::Serve { .. } => Sub::Serve,
-        })
+        self.command.as_ref().map(Command::sub)
     }
 
     /// Applies the command line's values, then the variables of the options
@@ -607,10 +638,18 @@ impl Given {
         }
         settle_conflicts(&mut options, &source)?;
         settle_waiting(&options, sub, &source)?;
+        let from_env = match options.remembers() {
+            true => (0..OPTIONS.len())
+                .filter(|&i| source[i] == Source::Env)
+                .collect(),
+            false => Vec::new(),
+        };
         Ok(Cli {
             command: self.command,
             targets: self.targets,
             options,
+            given: self.values,
+            from_env,
         })
     }
 }

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use crate::deadline::Deadline;
 use crate::probe::{self, Check};
 use crate::report;
-use crate::values::Options;
+use crate::values::{Format, Options};
 use crate::verdict::Verdict;
 
 /// Stack of the thread that runs the checks: that of the threads `run_all`
@@ -28,6 +28,9 @@ pub struct Answer {
     pub line: String,
     /// The same with -v's details.
     pub verbose: String,
+    /// With --format json: the one JSON object a run prints, answered
+    /// instead of the line (as application/json).
+    pub json: Option<String>,
     at: Instant,
 }
 
@@ -58,6 +61,8 @@ struct Runner {
     exit_codes: crate::values::ExitCodes,
     /// --quiet: no verdict lines.
     quiet: bool,
+    /// --format: what a request gets (the printed lines stay lines).
+    format: Format,
 }
 
 impl Health {
@@ -84,6 +89,7 @@ impl Health {
             start_period: opts.start_period,
             exit_codes: opts.exit_codes,
             quiet: opts.quiet,
+            format: opts.format,
         };
         let shared = Arc::clone(&health);
         std::thread::Builder::new()
@@ -177,10 +183,13 @@ impl Runner {
         let verdict = Verdict::decide(&reports, self.start_period, self.exit_codes);
         let headline = verdict.headline();
         let elapsed = deadline.elapsed();
-        // --format json (issue 27): the JSON body is rendered here, from the
-        // same `reports`, into a field of its own; `http1::answer` picks it.
+        let json = (self.format == Format::Json).then(|| {
+            let code = verdict.exit_code(self.exit_codes);
+            report::render_json(verdict.word(), code, &reports, elapsed, &[])
+        });
         Answer {
             healthy: verdict == Verdict::Healthy,
+            json,
             line: report::render(&headline, &reports, elapsed, false),
             verbose: report::render(&headline, &reports, elapsed, true),
             at: Instant::now(),

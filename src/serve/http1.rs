@@ -172,6 +172,7 @@ fn answer(conn: &mut Conn, health: &Health, req: &Request) -> bool {
         return false;
     }
     let keep = req.keep_alive;
+    let mut json = false;
     let (status, body, allow) = match (req.health, req.method_ok) {
         (None, _) => (
             "404 Not Found",
@@ -184,13 +185,15 @@ fn answer(conn: &mut Conn, health: &Health, req: &Request) -> bool {
             true,
         ),
         (Some(verbose), true) => match health.answer(health.run_limit + WRITE_LIMIT) {
-            // --format json (issue 27): the body (rendered in health.rs) and its
-            // Content-Type (in response_head) are chosen here.
             Some(a) => (
                 status_of(a.healthy),
-                match verbose {
-                    true => a.verbose.clone(),
-                    false => a.line.clone(),
+                match (&a.json, verbose) {
+                    (Some(j), _) => {
+                        json = true;
+                        j.clone()
+                    }
+                    (None, true) => a.verbose.clone(),
+                    (None, false) => a.line.clone(),
                 },
                 false,
             ),
@@ -203,7 +206,10 @@ fn answer(conn: &mut Conn, health: &Health, req: &Request) -> bool {
     };
     // A stop lets this answer out, then closes.
     let keep = keep && !conn.stopping();
-    let head = response_head(status, body.len(), allow, keep, req.say_keep_alive);
+    let mut head = response_head(status, body.len(), allow, keep, req.say_keep_alive);
+    if json {
+        head = head.replacen("text/plain; charset=utf-8", "application/json", 1);
+    }
     let mut out = head.into_bytes();
     if !req.head_only {
         out.extend_from_slice(body.as_bytes());
