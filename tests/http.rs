@@ -1399,6 +1399,21 @@ fn http2_is_offered_by_alpn_and_http1_is_the_fallback_as_with_curl() {
         "-> 302 -> https://localhost:{}/echo -> 200 OK",
         h2.port
     ));
+    // The CA from the variable is read too: -L may lead http:// to https://.
+    probe_env(
+        &["-L", "--body-contains", &body, &url],
+        &[
+            ("HEALTHPROBE_CACERT", cacert),
+            ("HEALTHPROBE_BASIC_AUTH", "user:pw5ecret"),
+        ],
+    )
+    .healthy();
+    probe_env(
+        &["--body-contains", &body, &url],
+        &[("HEALTHPROBE_CACERT", cacert)],
+    )
+    .unhealthy()
+    .says("302");
 }
 
 #[test]

@@ -28,7 +28,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::options::{Groups, OPTIONS, Opt, Sub, Takes};
+use super::options::{Group, Groups, OPTIONS, Opt, Sub, Takes};
 use crate::report::shown;
 use crate::values::Options;
 
@@ -537,6 +537,56 @@ fn targets_from_env(env: &Env) -> Result<Vec<String>, UsageError> {
 }
 
 /// Where an option's value came from.
+/// Applies the variables of the options not given on the command line that
+/// may be given after `sub` and belong to the groups `uses`.
+fn read_env(
+    env: &Env,
+    sub: Option<Sub>,
+    uses: Groups,
+    options: &mut Options,
+    source: &mut [Source; OPTIONS.len()],
+) -> Result<(), UsageError> {
+    for (index, opt) in OPTIONS.iter().enumerate() {
+        if source[index] != Source::Unset || !opt.allowed_in(sub) || !uses.has(opt.group) {
+            continue;
+        }
+        let Some(name) = opt.env else { continue };
+        let Some(value) = env.get(name) else { continue };
+        let invalid = |why: String| {
+            UsageError(match opt.secret {
+                true => format!("{name}: {why}"),
+                false => format!(
+                    "{name}: {why} (the value is {})",
+                    shown(&value.to_string_lossy())
+                ),
+            })
+        };
+        match opt.takes {
+            Takes::Many(_) => {
+                let text = value
+                    .to_str()
+                    .ok_or_else(|| invalid("not valid UTF-8".into()))?;
+                for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                    let line = OsStr::new(line.trim_end_matches('\r'));
+                    (opt.set)(options, line).map_err(|why| {
+                        UsageError(match opt.secret {
+                            true => format!("{name}: {why}"),
+                            false => format!(
+                                "{name}: {why} (the line is {})",
+                                shown(&line.to_string_lossy())
+                            ),
+                        })
+                    })?;
+                }
+            }
+            _ => (opt.set)(options, &value).map_err(invalid)?,
+        }
+        source[index] = Source::Env;
+        options.from_env.0.push((opt.long, name));
+    }
+    Ok(())
+}
+
 impl Command {
     /// Its subcommand.
     pub fn sub(&self) -> Sub {
@@ -587,43 +637,12 @@ impl Given {
             })?;
             source[*index] = Source::Args;
         }
-        for (index, opt) in OPTIONS.iter().enumerate() {
-            if source[index] != Source::Unset || !opt.allowed_in(sub) || !uses.has(opt.group) {
-                continue;
-            }
-            let Some(name) = opt.env else { continue };
-            let Some(value) = env.get(name) else { continue };
-            let invalid = |why: String| {
-                UsageError(match opt.secret {
-                    true => format!("{name}: {why}"),
-                    false => format!(
-                        "{name}: {why} (the value is {})",
-                        shown(&value.to_string_lossy())
-                    ),
-                })
-            };
-            match opt.takes {
-                Takes::Many(_) => {
-                    let text = value
-                        .to_str()
-                        .ok_or_else(|| invalid("not valid UTF-8".into()))?;
-                    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-                        let line = OsStr::new(line.trim_end_matches('\r'));
-                        (opt.set)(&mut options, line).map_err(|why| {
-                            UsageError(match opt.secret {
-                                true => format!("{name}: {why}"),
-                                false => format!(
-                                    "{name}: {why} (the line is {})",
-                                    shown(&line.to_string_lossy())
-                                ),
-                            })
-                        })?;
-                    }
-                }
-                _ => (opt.set)(&mut options, &value).map_err(invalid)?,
-            }
-            source[index] = Source::Env;
-            options.from_env.0.push((opt.long, name));
+        read_env(env, sub, uses, &mut options, &mut source)?;
+        // -L may take an http:// check to https://: then it reads the TLS
+        // variables too (a plain run without -L reads none of them).
+        if options.location && uses.has(Group::Http) && !uses.has(Group::Tls) {
+            let tls = Groups::of(&[Group::Tls]);
+            read_env(env, sub, tls, &mut options, &mut source)?;
         }
         // Only the defaults this run can read: a plain check does not pay
         // for parsing wait's durations or exec's status list.

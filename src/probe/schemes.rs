@@ -236,7 +236,11 @@ fn http(t: &str, row: &SchemeRow, cx: &mut Context) -> Result<Check> {
     let mut url = target::parse_url(&target::with_default_scheme(t), row.scheme)?;
     // Sent, and shown, as curl sends it: without dot segments.
     url.path = target::without_dot_segments(&url.path);
-    let tls = cx.tls_of(row)?;
+    // -L may lead an http:// check to https://.
+    let tls = match cx.opts.location {
+        true => cx.tls()?,
+        false => cx.tls_of(row)?,
+    };
     let opts = cx.opts;
     // POST when there is a body to send, as curl -d does.
     let method = match (&opts.method, &opts.data) {
