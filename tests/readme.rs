@@ -531,6 +531,7 @@ fn every_example_runs_and_gives_a_verdict() {
         let _graphql = Server::http("127.0.0.1:4000", APP);
         let _db = Server::raw("127.0.0.1:5432", |_, _| {});
         let mut healthy = 0;
+        let (mut served, mut histories) = (0, 0);
         for e in &examples {
             // `wait` would wait its whole --timeout for hosts that are not
             // here, and musl's resolver its own 5 s for a name server it
@@ -589,6 +590,7 @@ fn every_example_runs_and_gives_a_verdict() {
             if serve {
                 serve_example(&e.source, &args, &env);
                 let _ = std::fs::remove_dir_all(&state);
+                served += 1;
                 continue;
             }
             // `history` shows what runs kept: one is kept first, of the app.
@@ -599,6 +601,7 @@ fn every_example_runs_and_gives_a_verdict() {
                 let _ = std::fs::remove_dir_all(&state);
                 assert_eq!(run.code, 0, "{}: {run:?}", e.source);
                 assert!(run.out.contains("200 OK"), "{}: {run:?}", e.source);
+                histories += 1;
                 continue;
             }
             let argv: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -624,10 +627,15 @@ fn every_example_runs_and_gives_a_verdict() {
             }
         }
         eprintln!(
-            "{} examples run, {healthy} of them healthy against the app",
+            "{} examples run, {healthy} of them healthy against the app; \
+             {served} of serve, {histories} of history",
             examples.len()
         );
         assert!(healthy >= 15, "{healthy} examples checked the app");
+        assert!(
+            served >= 4 && histories >= 2,
+            "{served} serve, {histories} history"
+        );
     });
     let _ = std::fs::remove_dir_all(&tls);
 }
@@ -675,7 +683,8 @@ fn serve_example(source: &str, args: &[String], env: &[(&str, &str)]) {
         let mut answer = String::new();
         if let Ok(mut conn) = std::net::TcpStream::connect(&listen) {
             let _ = conn.set_read_timeout(Some(std::time::Duration::from_secs(15)));
-            let _ = conn.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            let _ =
+                conn.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
             let _ = conn.read_to_string(&mut answer);
         }
         answer
@@ -685,7 +694,9 @@ fn serve_example(source: &str, args: &[String], env: &[(&str, &str)]) {
     let status = child.wait().unwrap_or_else(|e| panic!("{source}: {e}"));
     let first = first.unwrap_or_else(|_| panic!("{source}: no start line"));
     assert!(
-        first.starts_with(&format!("serving /healthz and grpc.health.v1 on {listen} for ")),
+        first.starts_with(&format!(
+            "serving /healthz and grpc.health.v1 on {listen} for "
+        )),
         "{source}: {first}"
     );
     let answer = asked.unwrap_or_default();
