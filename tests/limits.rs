@@ -307,7 +307,7 @@ fn a_mysql_greeting_is_at_most_16_kib() {
     probe(&[&format!("mysql://{}", s.addr)])
         .unhealthy()
         .one_line()
-        .says("a 16385-byte greeting: not a MySQL server?");
+        .says("a 16385-byte packet: not a MySQL server?");
 }
 
 #[test]
@@ -674,4 +674,306 @@ fn a_wait_attempt_takes_at_most_5s() {
         .unhealthy()
         .says("wait: unhealthy: ")
         .says("timed out after 5s");
+}
+
+// ------------------------------------------------------------ redirects, HTTP/2
+
+#[test]
+fn an_http2_request_body_is_at_most_16_kib() {
+    // MAX_BODY (src/probe/http/h2.rs): one DATA frame. Refused before
+    // connecting; 16 KiB itself goes on to connect (and is refused there).
+    let url = format!("http://127.0.0.1:{}/", closed_port());
+    let over = "a".repeat(16 * 1024 + 1);
+    probe(&["--http2", "-d", &over, &url])
+        .unhealthy()
+        .one_line()
+        .says("request body of 16385 bytes, larger than 16 KiB over HTTP/2");
+    let at = "a".repeat(16 * 1024);
+    probe(&["--http2", "-d", &at, &url])
+        .unhealthy()
+        .one_line()
+        .says("connection refused")
+        .never_says("larger than");
+}
+
+// ------------------------------------------------------------ state
+
+#[test]
+fn restart_after_counts_at_most_10000_runs() {
+    // MAX_RESTART_AFTER (src/values.rs).
+    let url = format!("tcp://127.0.0.1:{}", closed_port());
+    probe(&["--restart-after", "10001", &url])
+        .unhealthy()
+        .one_line()
+        .says("invalid value \"10001\" for --restart-after <N>: a count of unhealthy runs, 1 to 10000");
+    // 10000 is taken: one unhealthy run of a streak of 10000 signals nothing.
+    let dir = std::env::temp_dir().join(unique("hp-limits-state-"));
+    let dir = dir.to_string_lossy().into_owned();
+    probe(&["--state-dir", &dir, "--restart-after", "10000", &url])
+        .unhealthy()
+        .one_line()
+        .says("connection refused")
+        .never_says("invalid value")
+        .never_says("PID 1");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_state_record_lists_at_most_256_targets_and_keeps_runs_of_596_bytes() {
+    // MAX_TARGETS and MAX_RUN (src/state/record.rs): a record past either
+    // is not one the probe wrote; it is replaced and the line says so.
+    let dir = std::env::temp_dir().join(unique("hp-limits-record-"));
+    let url = format!("tcp://127.0.0.1:{}", closed_port());
+    let dir_arg = dir.to_string_lossy().into_owned();
+    let run = || probe(&["--state-dir", &dir_arg, "--history", "5", &url]);
+    run().unhealthy().one_line();
+    let rec = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "rec"))
+        .expect("a record");
+    let written = std::fs::read_to_string(&rec).unwrap();
+    let with = |targets: usize, run_len: usize| -> String {
+        let hashes: Vec<String> = (0..targets).map(|i| format!("{i:016x}")).collect();
+        let head = "1796603678193 1 4174 unhealthy unhealthy: ";
+        let entry = format!("{head}{}", "x".repeat(run_len - head.len()));
+        written
+            .lines()
+            .map(|l| match l.split_once(' ') {
+                Some(("targets", _)) => format!("targets {}", hashes.join(" ")),
+                Some(("run", _)) => format!("run {entry}"),
+                _ => l.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+            + "\n"
+    };
+    for (targets, run_len, replaced) in [(256, 596, false), (257, 596, true), (256, 597, true)] {
+        std::fs::write(&rec, with(targets, run_len)).unwrap();
+        let r = run();
+        r.unhealthy().one_line();
+        match replaced {
+            true => r.says("was corrupt: replaced"),
+            false => r.never_says("replaced"),
+        };
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// ------------------------------------------------------------ logins
+
+/// A fake server: `script` runs on each connection, which then stays open
+/// a moment.
+fn fake(script: impl Fn(&mut std::net::TcpStream) + Send + Sync + Copy + 'static) -> Server {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+                script(&mut s);
+                linger();
+            });
+        }
+    });
+    Server::at(addr)
+}
+
+/// Reads one length-prefixed startup-phase message (SSLRequest, startup);
+/// answers `N` to SSLRequests until the startup message.
+fn pg_startup(s: &mut std::net::TcpStream) {
+    use std::io::Read;
+    loop {
+        let mut len = [0u8; 4];
+        if s.read_exact(&mut len).is_err() {
+            return;
+        }
+        let mut body = vec![
+            0u8;
+            (u32::from_be_bytes(len) as usize)
+                .saturating_sub(4)
+                .min(4096)
+        ];
+        if s.read_exact(&mut body).is_err() {
+            return;
+        }
+        if !body.starts_with(&80_877_103u32.to_be_bytes()) {
+            return;
+        }
+        let _ = s.write_all(b"N");
+    }
+}
+
+/// One typed frontend message's body.
+fn pg_message(s: &mut std::net::TcpStream) -> Vec<u8> {
+    use std::io::Read;
+    let mut head = [0u8; 5];
+    let _ = s.read_exact(&mut head);
+    let len = u32::from_be_bytes([head[1], head[2], head[3], head[4]]) as usize;
+    let mut body = vec![0u8; len.saturating_sub(4).min(4096)];
+    let _ = s.read_exact(&mut body);
+    body
+}
+
+fn pg_auth(code: u32, data: &[u8]) -> Vec<u8> {
+    let mut out = vec![b'R'];
+    out.extend(((8 + data.len()) as u32).to_be_bytes());
+    out.extend(code.to_be_bytes());
+    out.extend(data);
+    out
+}
+
+fn pg_status(n: usize) -> Vec<u8> {
+    let param = b"application_name\x00x\x00";
+    let mut one = vec![b'S'];
+    one.extend(((param.len() + 4) as u32).to_be_bytes());
+    one.extend(param);
+    one.repeat(n)
+}
+
+const PG_READY: &[u8] = b"Z\0\0\0\x05I";
+
+fn pg_login(addr: std::net::SocketAddr) -> Run {
+    probe(&[
+        "--timeout",
+        "3s",
+        &format!("postgres://app:Hunter2Secret@{addr}/orders?sslmode=disable"),
+    ])
+}
+
+#[test]
+fn postgres_takes_at_most_4_authentication_requests() {
+    // MAX_AUTH_REQUESTS (src/probe/postgres.rs): authentication messages,
+    // AuthenticationOk included. Cleartext asked 4 times, then OK: 5.
+    let over = fake(|s| {
+        pg_startup(s);
+        for _ in 0..4 {
+            let _ = s.write_all(&pg_auth(3, b""));
+            pg_message(s);
+        }
+        let _ = s.write_all(&pg_auth(0, b""));
+        let _ = s.write_all(PG_READY);
+    });
+    pg_login(over.addr)
+        .unhealthy()
+        .one_line()
+        .says("more than 4 authentication requests from the server")
+        .never_says("Hunter2");
+    let at = fake(|s| {
+        pg_startup(s);
+        for _ in 0..3 {
+            let _ = s.write_all(&pg_auth(3, b""));
+            pg_message(s);
+        }
+        let _ = s.write_all(&pg_auth(0, b""));
+        let _ = s.write_all(PG_READY);
+    });
+    pg_login(at.addr)
+        .healthy()
+        .one_line()
+        .says("logged in to orders");
+}
+
+#[test]
+fn postgres_reads_at_most_64_messages_before_ready_for_query() {
+    // MAX_LOGIN_MESSAGES: AuthenticationOk, then ParameterStatus messages.
+    let over = fake(|s| {
+        pg_startup(s);
+        let _ = s.write_all(&pg_auth(0, b""));
+        let _ = s.write_all(&pg_status(63));
+        let _ = s.write_all(PG_READY);
+    });
+    pg_login(over.addr)
+        .unhealthy()
+        .one_line()
+        .says("no ReadyForQuery among the server's first 64 messages");
+    let at = fake(|s| {
+        pg_startup(s);
+        let _ = s.write_all(&pg_auth(0, b""));
+        let _ = s.write_all(&pg_status(62));
+        let _ = s.write_all(PG_READY);
+    });
+    pg_login(at.addr).healthy().one_line();
+}
+
+/// Offers SCRAM-SHA-256 and answers the client's first message with
+/// `server_first(client_nonce)`.
+fn pg_scram(s: &mut std::net::TcpStream, server_first: fn(&str) -> String) {
+    pg_startup(s);
+    let _ = s.write_all(&pg_auth(10, b"SCRAM-SHA-256\0\0"));
+    let first = pg_message(s);
+    let text = String::from_utf8_lossy(&first).into_owned();
+    let nonce = text.split("r=").nth(1).unwrap_or_default().to_string();
+    let _ = s.write_all(&pg_auth(11, server_first(&nonce).as_bytes()));
+    pg_message(s);
+}
+
+#[test]
+fn a_scram_message_is_at_most_1024_bytes_and_its_count_at_most_2_31_minus_1() {
+    // MAX_SCRAM_MESSAGE and MAX_ITERATIONS (src/probe/postgres/scram.rs).
+    let long = fake(|s| {
+        pg_scram(s, |nonce| {
+            let first = format!("r={nonce}srv,s=c2FsdHNhbHQ=,i=4096,");
+            format!("{first}{}", "x".repeat(1025 - first.len()))
+        })
+    });
+    pg_login(long.addr)
+        .unhealthy()
+        .one_line()
+        .says("the server's SCRAM message is over 1024 bytes");
+    let count = fake(|s| {
+        pg_scram(s, |nonce| {
+            format!("r={nonce}srv,s=c2FsdHNhbHQ=,i=2147483648")
+        })
+    });
+    pg_login(count.addr)
+        .unhealthy()
+        .one_line()
+        .says("the server's SCRAM iteration count 2147483648 is not between 1 and 2147483647");
+}
+
+fn mysql_packet(seq: u8, payload: &[u8]) -> Vec<u8> {
+    let mut packet = (payload.len() as u32).to_le_bytes()[..3].to_vec();
+    packet.push(seq);
+    packet.extend(payload);
+    packet
+}
+
+/// A MySQL 8 greeting offering caching_sha2_password, then `notes`
+/// fast-authentication notes after the login request, then an OK.
+fn mysql_notes(s: &mut std::net::TcpStream, notes: u8) {
+    use std::io::Read;
+    let mut g = vec![10];
+    g.extend(b"8.4.0-fake\0");
+    g.extend([1, 0, 0, 0]);
+    g.extend(b"abcdefgh\0");
+    g.extend([0xff, 0xff, 45, 2, 0, 0xff, 0xdf, 21]);
+    g.extend([0u8; 10]);
+    g.extend(b"ijklmnopqrst\0caching_sha2_password\0");
+    let _ = s.write_all(&mysql_packet(0, &g));
+    let mut head = [0u8; 4];
+    let _ = s.read_exact(&mut head);
+    let mut body = vec![0u8; u32::from_le_bytes([head[0], head[1], head[2], 0]) as usize];
+    let _ = s.read_exact(&mut body);
+    for i in 0..notes {
+        let _ = s.write_all(&mysql_packet(2 + i, &[0x01, 0x03]));
+    }
+    let _ = s.write_all(&mysql_packet(2 + notes, &[0, 0, 0, 2, 0, 0, 0]));
+}
+
+#[test]
+fn a_mysql_login_reads_at_most_8_packets() {
+    // MAX_LOGIN_PACKETS (src/probe/mysql.rs): fast-authentication notes
+    // and no OK among the first 8.
+    let over = fake(|s| mysql_notes(s, 8));
+    probe(&[&format!("mysql://app:Pw5ecret@{}/orders", over.addr)])
+        .unhealthy()
+        .one_line()
+        .says("no OK among the server's first 8 packets of the login");
+    let at = fake(|s| mysql_notes(s, 7));
+    probe(&[&format!("mysql://app:Pw5ecret@{}/orders", at.addr)])
+        .healthy()
+        .one_line()
+        .says("logged in to orders (8.4.0-fake)");
 }

@@ -531,18 +531,22 @@ fn every_example_runs_and_gives_a_verdict() {
         let _graphql = Server::http("127.0.0.1:4000", APP);
         let _db = Server::raw("127.0.0.1:5432", |_, _| {});
         let mut healthy = 0;
+        let (mut served, mut histories) = (0, 0);
         for e in &examples {
             // `wait` would wait its whole --timeout for hosts that are not
             // here, and musl's resolver its own 5 s for a name server it
             // cannot reach: the deadline is short, the rest of the command
             // line is the example's.
             let mut args = e.args.clone();
+            // `serve` answers until stopped: its timeout goes after it.
+            let serve = args.first().is_some_and(|a| a == "serve");
+            let at = usize::from(serve);
             match args.iter().position(|a| a == "--timeout") {
                 Some(i) if args.iter().any(|a| a == "wait") => args[i + 1] = "300ms".into(),
                 Some(_) => {}
                 None if e.env.iter().any(|(k, _)| k == "HEALTHPROBE_TIMEOUT") => {}
                 None => args
-                    .splice(0..0, ["--timeout".to_string(), "500ms".to_string()])
+                    .splice(at..at, ["--timeout".to_string(), "500ms".to_string()])
                     .for_each(drop),
             }
             for i in 1..args.len() {
@@ -583,11 +587,29 @@ fn every_example_runs_and_gives_a_verdict() {
                     e.source
                 );
             }
+            if serve {
+                serve_example(&e.source, &args, &env);
+                let _ = std::fs::remove_dir_all(&state);
+                served += 1;
+                continue;
+            }
+            // `history` shows what runs kept: one is kept first, of the app.
+            if args.iter().any(|a| a == "history") {
+                probe_env(&["--history", "3", "http://localhost:8080/health"], &env).healthy();
+                let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+                let run = probe_env(&argv, &env);
+                let _ = std::fs::remove_dir_all(&state);
+                assert_eq!(run.code, 0, "{}: {run:?}", e.source);
+                assert!(run.out.contains("200 OK"), "{}: {run:?}", e.source);
+                histories += 1;
+                continue;
+            }
             let argv: Vec<&str> = args.iter().map(String::as_str).collect();
             let run = probe_env(&argv, &env);
             let _ = std::fs::remove_dir_all(&state);
             let first = run.out.lines().next().unwrap_or("");
-            let verdict = ["healthy: ", "unhealthy: ", "wait: "]
+            // `--format json`: the verdict is the object's first field.
+            let verdict = ["healthy: ", "unhealthy: ", "wait: ", "{\"verdict\":\""]
                 .iter()
                 .any(|p| first.starts_with(p));
             // The slim build says so of a TLS example, and that is all.
@@ -605,12 +627,87 @@ fn every_example_runs_and_gives_a_verdict() {
             }
         }
         eprintln!(
-            "{} examples run, {healthy} of them healthy against the app",
+            "{} examples run, {healthy} of them healthy against the app; \
+             {served} of serve, {histories} of history",
             examples.len()
         );
         assert!(healthy >= 15, "{healthy} examples checked the app");
+        assert!(
+            served >= 4 && histories >= 2,
+            "{served} serve, {histories} history"
+        );
     });
     let _ = std::fs::remove_dir_all(&tls);
+}
+
+/// Runs a `serve` example on a port of its own (its `--listen` replaced),
+/// asks `/healthz` once, and stops it: its start line, an answer of 200 or
+/// 503 whose body is a verdict, and exit 0 at SIGTERM.
+fn serve_example(source: &str, args: &[String], env: &[(&str, &str)]) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("{source}: no free port: {e}"));
+    let listen = format!("127.0.0.1:{port}");
+    let mut args = args.to_vec();
+    match args.iter().position(|a| a == "--listen") {
+        Some(i) => args[i + 1] = listen.clone(),
+        None => args
+            .splice(1..1, ["--listen".to_string(), listen.clone()])
+            .for_each(drop),
+    }
+    let mut cmd = std::process::Command::new(common::bin());
+    cmd.args(&args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("HEALTHPROBE_") {
+            cmd.env_remove(&k);
+        }
+    }
+    cmd.envs(env.iter().copied());
+    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("{source}: {e}"));
+    let stdout = child.stdout.take().expect("piped");
+    let (tx, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let first = lines.recv_timeout(std::time::Duration::from_secs(5));
+    let asked = first.as_ref().ok().map(|_| {
+        let mut answer = String::new();
+        if let Ok(mut conn) = std::net::TcpStream::connect(&listen) {
+            let _ = conn.set_read_timeout(Some(std::time::Duration::from_secs(15)));
+            let _ =
+                conn.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            let _ = conn.read_to_string(&mut answer);
+        }
+        answer
+    });
+    // SAFETY: kill has no memory effects; the pid is our child, not yet reaped.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = child.wait().unwrap_or_else(|e| panic!("{source}: {e}"));
+    let first = first.unwrap_or_else(|_| panic!("{source}: no start line"));
+    assert!(
+        first.starts_with(&format!(
+            "serving /healthz and grpc.health.v1 on {listen} for "
+        )),
+        "{source}: {first}"
+    );
+    let answer = asked.unwrap_or_default();
+    let body = answer.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    assert!(
+        (answer.starts_with("HTTP/1.1 200 ") && body.starts_with("healthy: "))
+            || (answer.starts_with("HTTP/1.1 503 ") && body.starts_with("unhealthy: ")),
+        "{source}: not a verdict: {answer:?}"
+    );
+    assert!(!answer.contains("s3cret-from-env"), "{source}: {answer}");
+    assert_eq!(status.code(), Some(0), "{source}: serve's exit at SIGTERM");
 }
 
 /// What the README's app answers: every example's body check holds.

@@ -1114,3 +1114,34 @@ fn format_json_answers_the_runs_json_object() {
     );
     served.stop();
 }
+
+#[test]
+fn an_idle_kept_alive_connection_is_closed_after_5s() {
+    // IDLE_LIMIT (src/serve/http1.rs): after an answer, a kept-alive
+    // connection waits 5 s for its next request, then it is closed.
+    let (_backend, port) = tcp_backend();
+    let served = serve(&[&format!("tcp://127.0.0.1:{port}")]);
+    let mut conn = TcpStream::connect(served.addr()).unwrap();
+    conn.set_read_timeout(Some(scaled(Duration::from_secs(10))))
+        .unwrap();
+    conn.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut buf = [0u8; 4096];
+    let n = conn.read(&mut buf).unwrap();
+    assert!(buf[..n].starts_with(b"HTTP/1.1 200"), "{:?}", &buf[..n]);
+    let answered = Instant::now();
+    // Nothing more comes until the close.
+    loop {
+        match conn.read(&mut buf) {
+            Ok(0) => break,
+            Ok(_) => continue,
+            Err(e) => panic!("not closed within 10 s: {e}"),
+        }
+    }
+    let idle = answered.elapsed();
+    assert!(
+        idle >= Duration::from_millis(4800) && idle <= scaled(Duration::from_millis(6500)),
+        "closed after {idle:?}"
+    );
+    served.stop();
+}
