@@ -17,6 +17,7 @@ use crate::cli::options::MEMORY;
 use crate::cli::{Cli, Command, OPTIONS};
 use crate::deadline::Deadline;
 use crate::probe::Check;
+use crate::redacted::{is_secret_header, redact_userinfo};
 use crate::restart::{self, Decision, Kick};
 use crate::state::{Key, Record, Run, Store, fnv};
 use crate::target;
@@ -62,9 +63,10 @@ pub fn targets_of(cli: &Cli) -> Vec<String> {
 }
 
 /// The hash `history TARGET` looks a target up by (the record keeps no
-/// target in clear: a URL may hold a password).
+/// target in clear). It is taken of the target without its password: a
+/// fast hash of a password would let whoever reads the file test guesses.
 pub fn target_hash(target: &str) -> u64 {
-    fnv(0xcbf2_9ce4_8422_2325, target.as_bytes())
+    fnv(0xcbf2_9ce4_8422_2325, redact_userinfo(target).as_bytes())
 }
 
 impl Memory {
@@ -94,7 +96,24 @@ impl Memory {
             .iter()
             .filter(|(i, _)| counts(i))
             .chain(&env)
-            .map(|(i, v)| Key::of(&[OPTIONS[*i].long.as_bytes(), v.as_encoded_bytes()]).0)
+            .map(|(i, v)| {
+                // A credential counts by its option, never by its value (see
+                // target_hash).
+                let opt = &OPTIONS[*i];
+                let bytes = v.as_encoded_bytes();
+                let credential = opt.secret
+                    || (opt.long == "header"
+                        && bytes
+                            .split(|&b| b == b':')
+                            .next()
+                            .and_then(|n| std::str::from_utf8(n).ok())
+                            .is_some_and(|n| is_secret_header(n.trim())));
+                let value = match credential {
+                    true => &[][..],
+                    false => bytes,
+                };
+                Key::of(&[OPTIONS[*i].long.as_bytes(), value]).0
+            })
             .fold(0u64, u64::wrapping_add)
             .to_le_bytes();
         let mut parts: Vec<&[u8]> = vec![
@@ -104,7 +123,8 @@ impl Memory {
                 .as_bytes(),
             &options,
         ];
-        parts.extend(targets.iter().map(|t| t.as_bytes()));
+        let shown: Vec<String> = targets.iter().map(|t| redact_userinfo(t)).collect();
+        parts.extend(shown.iter().map(|t| t.as_bytes()));
         Some(Memory {
             path: opts.state_dir.clone().unwrap_or_default(),
             key: Key::of(&parts),

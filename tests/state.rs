@@ -717,3 +717,57 @@ fn history_reads_at_most_256_records_and_says_so() {
     );
     assert_eq!(jq(".more_than_256", &history_json(&sd)), "true");
 }
+
+#[test]
+fn the_record_is_keyed_without_the_passwords_it_was_given() {
+    // A fast hash of a password in the state file would let whoever reads
+    // it test guesses offline: credentials count by where they stand, not
+    // by their value, so two runs that differ only in them share a record.
+    let dir = fresh_dir("hp-state-secret-");
+    let sd = s(&dir);
+    let port = closed_port();
+    for (password, token) in [
+        ("Fir5tPassw0rd", "tok-one-123456"),
+        ("Sec0ndPassw0rd", "tok-two-654321"),
+    ] {
+        let target = format!("http://app:{password}@127.0.0.1:{port}/");
+        let header = format!("Authorization: Bearer {token}");
+        probe(&[
+            "--state-dir",
+            &sd,
+            "--history",
+            "5",
+            "--timeout",
+            "2s",
+            "-H",
+            &header,
+            &target,
+        ])
+        .unhealthy()
+        .never_says(password);
+    }
+    let json = history_json(&sd);
+    assert_eq!(jq(".check_sets | length", &json), "1", "{json}");
+    assert_eq!(
+        jq(".check_sets[0].unhealthy_in_a_row", &json),
+        "2",
+        "{json}"
+    );
+    // history finds it by the target with any password.
+    for target in [format!("http://app:Other@127.0.0.1:{port}/")] {
+        let out = Command::new(bin())
+            .args(["history", "--format", "json", "--state-dir", &sd, &target])
+            .output()
+            .unwrap();
+        let json = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(jq(".check_sets | length", &json), "1", "{target}: {json}");
+    }
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        for secret in ["Fir5tPassw0rd", "Sec0ndPassw0rd", "tok-one", "tok-two"] {
+            assert!(!text.contains(secret), "{secret} in the state file");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
