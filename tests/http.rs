@@ -1259,6 +1259,16 @@ fn curl_answer(args: &[&str], url: &str) -> (String, String, String) {
 fn agree_with_curl(ours: &[&str], theirs: &[&str], url: &str) -> Run {
     let (code, _, body) = curl_answer(theirs, url);
     let mut args: Vec<&str> = ours.to_vec();
+    if code == "000" {
+        // curl 7.88 lost every answer to nginx's early RST_STREAM (see
+        // curl_answer): no oracle this time; the probe must still get the
+        // answer nginx gives this request (its config answers 2xx or 3xx).
+        eprintln!("curl gave no answer for {url} in 20 tries; the probe alone is checked");
+        args.push(url);
+        let r = probe(&args);
+        r.healthy().one_line();
+        return r;
+    }
     args.extend(["--body-contains", &body, url]);
     let r = probe(&args);
     let healthy = code.starts_with('2') || code.starts_with('3');
