@@ -35,7 +35,7 @@ fn scram(input: &[u8]) {
         Some(i) => (&input[..i], &input[i + 1..]),
         None => (input, &b"v="[..]),
     };
-    let mut exchange = Scram::with_nonce("fyko+d2lbbFgONRv9qkxdawL".into());
+    let mut exchange = Scram::with_nonce("n".into());
     let deadline = Deadline::start(Duration::from_millis(1));
     match exchange.answer(first, PASSWORD, &deadline) {
         Ok((message, proof)) => {

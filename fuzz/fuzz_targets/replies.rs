@@ -61,7 +61,8 @@ fn location(pick: u8, location: &[u8]) {
         max: 10,
         schemes: vec![scheme("http", 80), scheme("https", 443)],
     };
-    let base = target::parse_url(base, follow.schemes[0]).unwrap();
+    let scheme = follow.schemes[usize::from(base.starts_with("https"))];
+    let base = target::parse_url(base, scheme).unwrap();
     match redirect::resolve(&base, location, &follow) {
         Ok(url) => {
             assert!(url.user.is_none() && url.password.is_none());

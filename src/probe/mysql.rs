@@ -197,8 +197,10 @@ impl Login<'_> {
                             "more than {MAX_AUTH_SWITCHES} authentication switches from the server"
                         ));
                     }
-                    let (name, nonce) = auth_switch(&payload);
-                    plugin = name;
+                    // The name as shown and matched: without a scramble
+                    // we sent, should the server echo one in it.
+                    plugin = auth_switch(&scrub_bytes(payload.clone(), &self.derived)).0;
+                    let (_, nonce) = auth_switch(&payload);
                     notes.detail(format!(
                         "the server switches to {}",
                         printable(&plugin, MAX_NAME)
