@@ -169,6 +169,16 @@ fn history_keeps_the_last_runs_and_sums_them_up() {
     probe(&["history", "--state-dir", &s(&dir), "tcp://127.0.0.1:1"])
         .unhealthy()
         .says("no runs recorded for tcp://127.0.0.1:1");
+    // A target typed with its password is named without it.
+    probe(&[
+        "history",
+        "--state-dir",
+        &s(&dir),
+        "postgres://app:Hunter2Secret@127.0.0.1:1/db",
+    ])
+    .unhealthy()
+    .says("no runs recorded for postgres://app:***@127.0.0.1:1/db")
+    .never_says("Hunter2Secret");
     // Another check set in the same directory has a record of its own.
     let other = dead_target();
     probe(&["--state-dir", &s(&dir), "--history", "2", &other]).unhealthy();
