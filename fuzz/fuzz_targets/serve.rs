@@ -97,9 +97,20 @@ fn h2(input: &[u8]) {
             trailers: vec![(&b"grpc-status"[..], b"0".to_vec())],
         }
     };
-    server::serve(&mut client, &[], Instant::now() + Duration::from_secs(1), &limits, &mut respond);
+    server::serve(
+        &mut client,
+        &[],
+        Instant::now() + Duration::from_secs(1),
+        &limits,
+        &mut respond,
+    );
     // Each request takes at least one 9-byte frame in; each frame in earns
     // at most an answer (some 80 bytes) or 26 bytes of credit back.
     assert!(requests <= input.len() / 9, "{requests} requests");
-    assert!(client.written <= 10 * input.len() + 128, "{} for {}", client.written, input.len());
+    assert!(
+        client.written <= 10 * input.len() + 128,
+        "{} for {}",
+        client.written,
+        input.len()
+    );
 }

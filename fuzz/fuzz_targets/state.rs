@@ -62,7 +62,11 @@ fuzz_target!(|input: &[u8]| {
     }
     for run in record.runs() {
         assert!(!run.line.chars().any(char::is_control), "{:?}", run.line);
-        assert!(!run.verdict.chars().any(char::is_control), "{:?}", run.verdict);
+        assert!(
+            !run.verdict.chars().any(char::is_control),
+            "{:?}",
+            run.verdict
+        );
     }
     let again = record.to_text();
     let back = Record::parse(&again).expect("a record written reads back");
