@@ -104,6 +104,34 @@ fn a_run_that_remembers_nothing_touches_no_state() {
 }
 
 #[test]
+fn a_password_in_a_target_is_not_hashed_into_the_record() {
+    // FNV-1a is fast: its hash of a URL with a password in it would let
+    // whoever reads the record try passwords offline (issue 28: nothing
+    // derived from a password is kept).
+    let dir = fresh_dir("hp-state-pw-");
+    let target = "postgres://app:Hunter2Secret@127.0.0.1:1/orders";
+    probe(&["--state-dir", &s(&dir), "--history", "2", target]).unhealthy();
+    let hash = format!(
+        "{:016x}",
+        healthprobe::state::fnv(0xcbf2_9ce4_8422_2325, target.as_bytes())
+    );
+    let mut records = 0;
+    for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+        records += usize::from(name.ends_with(".rec"));
+        assert!(!text.contains(&hash), "{name}: {text}");
+        assert!(!text.contains("Hunter2Secret"), "{name}: {text}");
+    }
+    assert_eq!(records, 1);
+    // `history TARGET` still finds the record by the target as typed.
+    probe(&["history", "--state-dir", &s(&dir), target])
+        .healthy()
+        .says("postgres app@127.0.0.1:1/orders")
+        .never_says("Hunter2Secret");
+}
+
+#[test]
 fn history_keeps_the_last_runs_and_sums_them_up() {
     let dir = fresh_dir("hp-state-hist-");
     let live = TcpListener::bind("127.0.0.1:0").unwrap();
