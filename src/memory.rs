@@ -122,7 +122,18 @@ impl Memory {
             .iter()
             .filter(|(i, _)| counts(i))
             .chain(&env)
-            .map(|(i, v)| Key::of(&[OPTIONS[*i].long.as_bytes(), v.as_encoded_bytes()]).0)
+            .map(|(i, v)| {
+                let opt = &OPTIONS[*i];
+                // A value that may be a credential counts up to its first
+                // `:` only (a header's name, --basic-auth's user): no
+                // password is hashed into the record's name.
+                let v = v.as_encoded_bytes();
+                let v = match opt.secret {
+                    true => v.split(|&b| b == b':').next().unwrap_or_default(),
+                    false => v,
+                };
+                Key::of(&[opt.long.as_bytes(), v]).0
+            })
             .fold(0u64, u64::wrapping_add)
             .to_le_bytes();
         let mut parts: Vec<&[u8]> = vec![

@@ -124,6 +124,33 @@ fn a_password_in_a_target_is_not_hashed_into_the_record() {
         assert!(!text.contains("Hunter2Secret"), "{name}: {text}");
     }
     assert_eq!(records, 1);
+    // Nor a password given as an option: changing it keeps the record.
+    let http = "http://127.0.0.1:1/health";
+    for password in ["Hunter2Secret", "Other9Secret"] {
+        let auth = format!("app:{password}");
+        let header = format!("Authorization: Bearer {password}");
+        probe(&[
+            "--state-dir",
+            &s(&dir),
+            "--history",
+            "2",
+            "--basic-auth",
+            &auth,
+            "-H",
+            &header,
+            http,
+        ])
+        .unhealthy();
+    }
+    let records = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".rec"))
+        .count();
+    assert_eq!(
+        records, 2,
+        "one record for the postgres target, one for {http}"
+    );
     // `history TARGET` still finds the record by the target as typed.
     probe(&["history", "--state-dir", &s(&dir), target])
         .healthy()
