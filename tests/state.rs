@@ -104,6 +104,42 @@ fn a_run_that_remembers_nothing_touches_no_state() {
 }
 
 #[test]
+fn a_healthy_run_that_could_not_be_recorded_ends_the_streak() {
+    // Unhealthy twice, then healthy while the record cannot be written (a
+    // directory where its temporary file goes), then unhealthy once more:
+    // that is one failure in a row, not three (issue 29: a healthy run
+    // resets the count; --restart-after would signal on the old one).
+    let dir = fresh_dir("hp-state-unrecorded-");
+    let live = TcpListener::bind("127.0.0.1:0").unwrap();
+    let target = format!("tcp://127.0.0.1:{}", live.local_addr().unwrap().port());
+    let run = || probe(&["--state-dir", &s(&dir), "--history", "5", &target]);
+    let record = || {
+        std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == "rec"))
+    };
+    run().healthy();
+    let name = record().expect("a record");
+    let blocker = PathBuf::from(format!("{}.tmp", name.display()));
+    drop(live);
+    run().unhealthy();
+    run().unhealthy();
+    let summary = probe(&["history", "--state-dir", &s(&dir)]);
+    summary.says("unhealthy 2 in a row");
+    let live = TcpListener::bind(target.trim_start_matches("tcp://")).unwrap();
+    std::fs::create_dir(&blocker).unwrap();
+    run().healthy().says("judged without recording");
+    std::fs::remove_dir(&blocker).unwrap();
+    drop(live);
+    run().unhealthy();
+    probe(&["history", "--state-dir", &s(&dir)])
+        .says("unhealthy 1 in a row")
+        .never_says("unhealthy 3 in a row");
+}
+
+#[test]
 fn a_password_in_a_target_is_not_hashed_into_the_record() {
     // FNV-1a is fast: its hash of a URL with a password in it would let
     // whoever reads the record try passwords offline (issue 28: nothing
