@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 seconds=${1:-60}
 command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
-for target in targets cli report hpack h2 json; do
+for target in targets cli report hpack h2 json serve state login replies; do
   echo "== fuzz $target for ${seconds}s"
   cargo fuzz run --sanitizer none "$target" -- -max_total_time="$seconds" -max_len=4096 2>&1 | tail -3
 done

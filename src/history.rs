@@ -43,7 +43,14 @@ pub fn run(targets: &[String], opts: &Options) -> (String, u8) {
     if sets.is_empty() {
         let which = match targets {
             [] => String::new(),
-            _ => format!(" for {}", targets.join(" ")),
+            // As typed, but never a password typed in one.
+            _ => {
+                let shown: Vec<_> = targets
+                    .iter()
+                    .map(|t| crate::target::shown_path(t))
+                    .collect();
+                format!(" for {}", shown.join(" "))
+            }
         };
         return (
             format!("no runs recorded{which} in {shown}\n"),

@@ -17,7 +17,6 @@ use crate::cli::options::MEMORY;
 use crate::cli::{Cli, Command, OPTIONS};
 use crate::deadline::Deadline;
 use crate::probe::Check;
-use crate::redacted::{is_secret_header, redact_userinfo};
 use crate::restart::{self, Decision, Kick};
 use crate::state::{Key, Record, Run, Store, fnv};
 use crate::target;
@@ -63,10 +62,33 @@ pub fn targets_of(cli: &Cli) -> Vec<String> {
 }
 
 /// The hash `history TARGET` looks a target up by (the record keeps no
-/// target in clear). It is taken of the target without its password: a
-/// fast hash of a password would let whoever reads the file test guesses.
+/// target in clear: a URL may hold a password). Taken without the
+/// password: a fast hash of it would let whoever reads the record try
+/// passwords offline.
 pub fn target_hash(target: &str) -> u64 {
-    fnv(0xcbf2_9ce4_8422_2325, redact_userinfo(target).as_bytes())
+    fnv(0xcbf2_9ce4_8422_2325, without_password(target).as_bytes())
+}
+
+/// `scheme://user:***@host/...`: the target with the user information's
+/// password (or, without a `:`, all of it: redis and nats read that as a
+/// password or token) replaced. Only the authority is looked at (it ends at
+/// the first `/`, `?` or `#` after `://`), so targets that differ elsewhere
+/// stay apart.
+pub fn without_password(target: &str) -> std::borrow::Cow<'_, str> {
+    let Some(start) = target.find("://").map(|i| i + 3) else {
+        return target.into();
+    };
+    let end = target[start..]
+        .find(['/', '?', '#'])
+        .map_or(target.len(), |i| start + i);
+    let Some(at) = target[start..end].rfind('@').map(|i| start + i) else {
+        return target.into();
+    };
+    let user = match target[start..at].find(':') {
+        Some(colon) => &target[start..start + colon],
+        None => "",
+    };
+    format!("{}{user}:***{}", &target[..start], &target[at..]).into()
 }
 
 impl Memory {
@@ -77,7 +99,11 @@ impl Memory {
         if !opts.remembers() {
             return None;
         }
-        let targets = targets_of(cli);
+        // Hashed into the record's name and kept in it: never a password.
+        let targets: Vec<String> = targets_of(cli)
+            .iter()
+            .map(|t| without_password(t).into_owned())
+            .collect();
         // The options that change what is checked, as given or from the
         // environment (not how the result is shown, nor these options),
         // whatever their order or spelling: a sum of one hash per value.
@@ -97,22 +123,16 @@ impl Memory {
             .filter(|(i, _)| counts(i))
             .chain(&env)
             .map(|(i, v)| {
-                // A credential counts by its option, never by its value (see
-                // target_hash).
                 let opt = &OPTIONS[*i];
-                let bytes = v.as_encoded_bytes();
-                let credential = opt.secret
-                    || (opt.long == "header"
-                        && bytes
-                            .split(|&b| b == b':')
-                            .next()
-                            .and_then(|n| std::str::from_utf8(n).ok())
-                            .is_some_and(|n| is_secret_header(n.trim())));
-                let value = match credential {
-                    true => &[][..],
-                    false => bytes,
+                // A value that may be a credential counts up to its first
+                // `:` only (a header's name, --basic-auth's user): no
+                // password is hashed into the record's name.
+                let v = v.as_encoded_bytes();
+                let v = match opt.secret {
+                    true => v.split(|&b| b == b':').next().unwrap_or_default(),
+                    false => v,
                 };
-                Key::of(&[OPTIONS[*i].long.as_bytes(), value]).0
+                Key::of(&[opt.long.as_bytes(), v]).0
             })
             .fold(0u64, u64::wrapping_add)
             .to_le_bytes();
@@ -123,12 +143,14 @@ impl Memory {
                 .as_bytes(),
             &options,
         ];
-        let shown: Vec<String> = targets.iter().map(|t| redact_userinfo(t)).collect();
-        parts.extend(shown.iter().map(|t| t.as_bytes()));
+        parts.extend(targets.iter().map(|t| t.as_bytes()));
         Some(Memory {
             path: opts.state_dir.clone().unwrap_or_default(),
             key: Key::of(&parts),
-            targets: targets.iter().map(|t| target_hash(t)).collect(),
+            targets: targets
+                .iter()
+                .map(|t| fnv(0xcbf2_9ce4_8422_2325, t.as_bytes()))
+                .collect(),
             subjects: String::new(),
             restart_after: opts.restart_after,
             restart_signal: opts.restart_signal,
@@ -316,4 +338,29 @@ fn now_ms() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_left_out_of_what_is_hashed() {
+        for (typed, kept) in [
+            ("postgres://app:pw@db/x", "postgres://app:***@db/x"),
+            ("redis://:pw@db", "redis://:***@db"),
+            ("redis://pw@db", "redis://:***@db"),
+            ("http://u:p@h1/a@b", "http://u:***@h1/a@b"),
+            ("http://h/a@b:c", "http://h/a@b:c"),
+            ("tcp://db:5432", "tcp://db:5432"),
+            ("db:5432", "db:5432"),
+        ] {
+            assert_eq!(without_password(typed), kept, "{typed}");
+        }
+        assert_ne!(
+            target_hash("http://u:p@h1/a@b"),
+            target_hash("http://u:p@h2/a@b")
+        );
+        assert_eq!(target_hash("mysql://a:x@db"), target_hash("mysql://a:y@db"));
+    }
 }

@@ -104,6 +104,97 @@ fn a_run_that_remembers_nothing_touches_no_state() {
 }
 
 #[test]
+fn a_healthy_run_that_could_not_be_recorded_ends_the_streak() {
+    // Unhealthy twice, then healthy while the record cannot be written (a
+    // directory where its temporary file goes), then unhealthy once more:
+    // that is one failure in a row, not three (issue 29: a healthy run
+    // resets the count; --restart-after would signal on the old one).
+    let dir = fresh_dir("hp-state-unrecorded-");
+    let live = TcpListener::bind("127.0.0.1:0").unwrap();
+    let target = format!("tcp://127.0.0.1:{}", live.local_addr().unwrap().port());
+    let run = || probe(&["--state-dir", &s(&dir), "--history", "5", &target]);
+    let record = || {
+        std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == "rec"))
+    };
+    run().healthy();
+    let name = record().expect("a record");
+    let blocker = PathBuf::from(format!("{}.tmp", name.display()));
+    drop(live);
+    run().unhealthy();
+    run().unhealthy();
+    let summary = probe(&["history", "--state-dir", &s(&dir)]);
+    summary.says("unhealthy 2 in a row");
+    let live = TcpListener::bind(target.trim_start_matches("tcp://")).unwrap();
+    std::fs::create_dir(&blocker).unwrap();
+    run().healthy().says("judged without recording");
+    std::fs::remove_dir(&blocker).unwrap();
+    drop(live);
+    run().unhealthy();
+    probe(&["history", "--state-dir", &s(&dir)])
+        .says("unhealthy 1 in a row")
+        .never_says("unhealthy 3 in a row");
+}
+
+#[test]
+fn a_password_in_a_target_is_not_hashed_into_the_record() {
+    // FNV-1a is fast: its hash of a URL with a password in it would let
+    // whoever reads the record try passwords offline (issue 28: nothing
+    // derived from a password is kept).
+    let dir = fresh_dir("hp-state-pw-");
+    let target = "postgres://app:Hunter2Secret@127.0.0.1:1/orders";
+    probe(&["--state-dir", &s(&dir), "--history", "2", target]).unhealthy();
+    let hash = format!(
+        "{:016x}",
+        healthprobe::state::fnv(0xcbf2_9ce4_8422_2325, target.as_bytes())
+    );
+    let mut records = 0;
+    for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+        records += usize::from(name.ends_with(".rec"));
+        assert!(!text.contains(&hash), "{name}: {text}");
+        assert!(!text.contains("Hunter2Secret"), "{name}: {text}");
+    }
+    assert_eq!(records, 1);
+    // Nor a password given as an option: changing it keeps the record.
+    let http = "http://127.0.0.1:1/health";
+    for password in ["Hunter2Secret", "Other9Secret"] {
+        let auth = format!("app:{password}");
+        let header = format!("Authorization: Bearer {password}");
+        probe(&[
+            "--state-dir",
+            &s(&dir),
+            "--history",
+            "2",
+            "--basic-auth",
+            &auth,
+            "-H",
+            &header,
+            http,
+        ])
+        .unhealthy();
+    }
+    let records = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".rec"))
+        .count();
+    assert_eq!(
+        records, 2,
+        "one record for the postgres target, one for {http}"
+    );
+    // `history TARGET` still finds the record by the target as typed.
+    probe(&["history", "--state-dir", &s(&dir), target])
+        .healthy()
+        .says("postgres app@127.0.0.1:1/orders")
+        .never_says("Hunter2Secret");
+}
+
+#[test]
 fn history_keeps_the_last_runs_and_sums_them_up() {
     let dir = fresh_dir("hp-state-hist-");
     let live = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -169,6 +260,16 @@ fn history_keeps_the_last_runs_and_sums_them_up() {
     probe(&["history", "--state-dir", &s(&dir), "tcp://127.0.0.1:1"])
         .unhealthy()
         .says("no runs recorded for tcp://127.0.0.1:1");
+    // A target typed with its password is named without it.
+    probe(&[
+        "history",
+        "--state-dir",
+        &s(&dir),
+        "postgres://app:Hunter2Secret@127.0.0.1:1/db",
+    ])
+    .unhealthy()
+    .says("no runs recorded for postgres://app:***@127.0.0.1:1/db")
+    .never_says("Hunter2Secret");
     // Another check set in the same directory has a record of its own.
     let other = dead_target();
     probe(&["--state-dir", &s(&dir), "--history", "2", &other]).unhealthy();
@@ -754,14 +855,13 @@ fn the_record_is_keyed_without_the_passwords_it_was_given() {
         "{json}"
     );
     // history finds it by the target with any password.
-    for target in [format!("http://app:Other@127.0.0.1:{port}/")] {
-        let out = Command::new(bin())
-            .args(["history", "--format", "json", "--state-dir", &sd, &target])
-            .output()
-            .unwrap();
-        let json = String::from_utf8(out.stdout).unwrap();
-        assert_eq!(jq(".check_sets | length", &json), "1", "{target}: {json}");
-    }
+    let target = format!("http://app:Other@127.0.0.1:{port}/");
+    let out = Command::new(bin())
+        .args(["history", "--format", "json", "--state-dir", &sd, &target])
+        .output()
+        .unwrap();
+    let json = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(jq(".check_sets | length", &json), "1", "{target}: {json}");
     for entry in std::fs::read_dir(&dir).unwrap() {
         let bytes = std::fs::read(entry.unwrap().path()).unwrap();
         let text = String::from_utf8_lossy(&bytes);

@@ -37,10 +37,15 @@ fuzz_target!(|input: &[u8]| {
     let Ok(mut conn) = Connection::start(peer) else {
         return;
     };
-    let _ = conn.send_request(b"", &[0, 0, 0, 0, 0]);
+    let _ = conn.send_request(b"", Some(&[0, 0, 0, 0, 0]));
     let mut header_bytes = 0;
     let result = conn.read_response(
-        |headers| header_bytes += headers.iter().map(|(n, v)| n.len() + v.len() + 32).sum::<usize>(),
+        |headers| {
+            header_bytes += headers
+                .iter()
+                .map(|(n, v)| n.len() + v.len() + 32)
+                .sum::<usize>()
+        },
         |_| Ok(()),
     );
     assert!(header_bytes <= 2 * 16 * 1024, "{header_bytes}");

@@ -13,9 +13,9 @@ fuzz_target!(|input: &[u8]| {
     let Ok(spec) = std::str::from_utf8(spec) else {
         return;
     };
-    if let Ok(check) = JsonCheck::parse(spec) {
-        if let Err(m) = check.check(body) {
-            assert!(!m.why.contains('\n') || spec.contains('\n'), "{:?}", m.why);
-        }
+    if let Ok(check) = JsonCheck::parse(spec)
+        && let Err(m) = check.check(body)
+    {
+        assert!(!m.why.contains('\n') || spec.contains('\n'), "{:?}", m.why);
     }
 });

@@ -29,8 +29,17 @@ fuzz_target!(|input: &[u8]| {
     };
     let reports = vec![r; 1 + n % 30];
     for verbose in [false, true] {
-        let out = report::render("unhealthy", &reports, Duration::from_micros(n as u64), verbose);
-        let limit = if verbose { report::MAX_OUTPUT } else { report::MAX_LINE };
+        let out = report::render(
+            "unhealthy",
+            &reports,
+            Duration::from_micros(n as u64),
+            verbose,
+        );
+        let limit = if verbose {
+            report::MAX_OUTPUT
+        } else {
+            report::MAX_LINE
+        };
         assert!(out.len() <= limit, "{} bytes", out.len());
         if !verbose {
             assert_eq!(out.matches('\n').count(), 1);

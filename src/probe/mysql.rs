@@ -197,11 +197,10 @@ impl Login<'_> {
                             "more than {MAX_AUTH_SWITCHES} authentication switches from the server"
                         ));
                     }
-                    let rest = &payload[1..];
-                    let name_end = rest.iter().position(|&b| b == 0).unwrap_or(rest.len());
-                    plugin = String::from_utf8_lossy(&rest[..name_end]).into_owned();
-                    let nonce = rest.get(name_end + 1..).unwrap_or_default();
-                    let nonce = nonce.strip_suffix(&[0]).unwrap_or(nonce);
+                    // The name as shown and matched: without a scramble
+                    // we sent, should the server echo one in it.
+                    plugin = auth_switch(&scrub_bytes(payload.clone(), &self.derived)).0;
+                    let (_, nonce) = auth_switch(&payload);
                     notes.detail(format!(
                         "the server switches to {}",
                         printable(&plugin, MAX_NAME)
@@ -256,16 +255,16 @@ impl Login<'_> {
 }
 
 /// What a login needs from the greeting.
-struct Greeting {
+pub struct Greeting {
     version: String,
     capabilities: u32,
     /// The 20-byte challenge (both parts).
-    nonce: Vec<u8>,
+    pub nonce: Vec<u8>,
     plugin: String,
 }
 
 impl Greeting {
-    fn parse(payload: &[u8]) -> Option<Greeting> {
+    pub fn parse(payload: &[u8]) -> Option<Greeting> {
         let rest = payload.get(1..)?;
         let end = rest.iter().position(|&b| b == 0)?;
         let version = printable(&String::from_utf8_lossy(&rest[..end]), MAX_NAME);
@@ -290,6 +289,16 @@ impl Greeting {
             plugin,
         })
     }
+}
+
+/// An AuthSwitchRequest (`0xfe`, the plugin's name, NUL, its challenge,
+/// perhaps a final NUL): the name and the challenge.
+pub fn auth_switch(payload: &[u8]) -> (String, &[u8]) {
+    let rest = payload.get(1..).unwrap_or_default();
+    let name_end = rest.iter().position(|&b| b == 0).unwrap_or(rest.len());
+    let name = String::from_utf8_lossy(&rest[..name_end]).into_owned();
+    let nonce = rest.get(name_end + 1..).unwrap_or_default();
+    (name, nonce.strip_suffix(&[0]).unwrap_or(nonce))
 }
 
 /// mysql_native_password: SHA1(password) XOR SHA1(nonce SHA1(SHA1(password))).
@@ -337,7 +346,7 @@ fn write_packet(conn: &mut impl Write, seq: u8, payload: &[u8]) -> std::io::Resu
 }
 
 /// One packet's sequence number and payload, or why it is not one.
-fn read_packet(conn: &mut impl Read) -> std::io::Result<Result<(u8, Vec<u8>), String>> {
+pub fn read_packet(conn: &mut impl Read) -> std::io::Result<Result<(u8, Vec<u8>), String>> {
     let mut head = [0u8; 4];
     conn.read_exact(&mut head)?;
     let len = usize::from(head[0]) | usize::from(head[1]) << 8 | usize::from(head[2]) << 16;
@@ -350,7 +359,7 @@ fn read_packet(conn: &mut impl Read) -> std::io::Result<Result<(u8, Vec<u8>), St
 }
 
 /// `error 1045: Access denied ...` from an error packet.
-fn error_text(payload: &[u8]) -> String {
+pub fn error_text(payload: &[u8]) -> String {
     let code = payload
         .get(1..3)
         .map_or(0, |c| u16::from_le_bytes([c[0], c[1]]));
@@ -363,7 +372,7 @@ fn error_text(payload: &[u8]) -> String {
 }
 
 /// The verdict on the greeting.
-fn judge(payload: &[u8]) -> Outcome {
+pub fn judge(payload: &[u8]) -> Outcome {
     match payload[0] {
         10 => {
             let version = payload[1..]

@@ -36,7 +36,7 @@
 //! plaintext.
 //! Any other value is a usage error, as it is to pg_isready.
 
-mod scram;
+pub mod scram;
 
 use std::io::{Read, Write};
 use std::sync::Arc;
@@ -512,7 +512,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// What the server sent.
-enum Message {
+pub enum Message {
     /// A protocol-3 message: its type byte and body.
     V3(u8, Vec<u8>),
     /// `E` and text, not a length: a protocol-2 error; the bytes after `E`
@@ -523,7 +523,7 @@ enum Message {
 }
 
 /// One backend message.
-fn read_message(conn: &mut impl Read) -> std::io::Result<Message> {
+pub fn read_message(conn: &mut impl Read) -> std::io::Result<Message> {
     let mut head = [0u8; 5];
     conn.read_exact(&mut head)?;
     let len = u32::from_be_bytes([head[1], head[2], head[3], head[4]]) as usize;
@@ -543,7 +543,7 @@ fn read_message(conn: &mut impl Read) -> std::io::Result<Message> {
 
 /// The rest of a protocol-2 error after its `E` (`start` read already), up
 /// to its NUL, the end of the stream or [`MAX_V2_ERROR`] bytes, as the reason.
-fn read_v2_error(conn: &mut impl Read, start: &[u8]) -> std::io::Result<String> {
+pub fn read_v2_error(conn: &mut impl Read, start: &[u8]) -> std::io::Result<String> {
     let mut text = start.to_vec();
     let mut byte = [0u8];
     while text.len() < MAX_V2_ERROR && !text.contains(&0) {
@@ -561,14 +561,14 @@ fn read_v2_error(conn: &mut impl Read, start: &[u8]) -> std::io::Result<String> 
 
 /// The fields of an ErrorResponse that a reason needs.
 #[derive(Debug, Default, PartialEq)]
-struct ErrorFields {
+pub struct ErrorFields {
     severity: String,
     code: String,
     message: String,
 }
 
 impl ErrorFields {
-    fn parse(body: &[u8]) -> ErrorFields {
+    pub fn parse(body: &[u8]) -> ErrorFields {
         let mut fields = ErrorFields::default();
         for field in body.split(|&b| b == 0) {
             let Some((&kind, value)) = field.split_first() else {
@@ -587,7 +587,7 @@ impl ErrorFields {
 
     /// `the database system is starting up (57P03)`: a long message is cut
     /// so that the code still fits in the line.
-    fn text(&self) -> String {
+    pub fn text(&self) -> String {
         format!("{} ({})", cut(&self.message, MAX_SHOWN_MESSAGE), self.code)
     }
 }

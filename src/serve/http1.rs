@@ -28,7 +28,7 @@ pub const IDLE_LIMIT: Duration = Duration::from_secs(5);
 pub const WRITE_LIMIT: Duration = Duration::from_secs(2);
 
 /// What a request asks, once its head is read.
-struct Request {
+pub struct Request {
     head_only: bool,
     /// GET or HEAD: the methods answered.
     method_ok: bool,
@@ -104,14 +104,14 @@ pub fn serve(conn: &mut Conn, health: &Health, opened: Instant) {
     }
 }
 
-enum Parsed {
+pub enum Parsed {
     Whole(Request, usize),
     Partial,
     TooManyFields,
     Bad,
 }
 
-fn parse(bytes: &[u8]) -> Parsed {
+pub fn parse(bytes: &[u8]) -> Parsed {
     let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut req = httparse::Request::new(&mut fields);
     let used = match req.parse(bytes) {

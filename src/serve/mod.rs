@@ -22,7 +22,7 @@
 mod conn;
 mod grpc;
 mod health;
-mod http1;
+pub mod http1;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::BorrowedFd;

@@ -121,6 +121,11 @@ impl Dir {
         })
     }
 
+    /// Removes the file `name`, if it can (nothing to do if it is gone).
+    pub fn remove(&self, name: &str) {
+        let _ = rustix::fs::unlinkat(&self.fd, name, AtFlags::empty());
+    }
+
     /// Opens (making it if needed) `name` for locking.
     pub fn lock_file(&self, name: &str) -> Result<OwnedFd, String> {
         let flags =

@@ -123,7 +123,14 @@ impl Store {
             }
         };
         let record = change(record);
-        self.dir.replace(&name, record.to_text().as_bytes())?;
+        if let Err(why) = self.dir.replace(&name, record.to_text().as_bytes()) {
+            // The record on disk now lags this run: left there, a streak it
+            // holds would go on past a healthy run that was not recorded
+            // (and --restart-after would signal after failures that were
+            // not in a row). Removed, the counts start again.
+            self.dir.remove(&name);
+            return Err(why);
+        }
         Ok(notes)
     }
 

@@ -138,6 +138,10 @@ fn parse_field(r: &mut Record, name: &str, value: &str) -> Option<()> {
         "healthy" => r.ever_healthy = flag(value)?,
         "last-healthy" => {
             let (at, text) = value.split_once(' ').unwrap_or((value, ""));
+            // Printed by `history` as it is: as plain as a run line.
+            if !plain(text) {
+                return None;
+            }
             r.last_healthy = Some((num(at)?, text.to_string()));
         }
         "targets" => {
@@ -148,7 +152,12 @@ fn parse_field(r: &mut Record, name: &str, value: &str) -> Option<()> {
                 r.targets.push(u64::from_str_radix(t, 16).ok()?);
             }
         }
-        "subjects" => r.subjects = value.to_string(),
+        "subjects" => {
+            if !plain(value) {
+                return None;
+            }
+            r.subjects = value.to_string();
+        }
         "run" => {
             // Copied on as it is: checked only for what it must not hold.
             if r.runs.len() == MAX_HISTORY as usize || !plain(value) || value.len() > MAX_RUN {
@@ -294,6 +303,16 @@ mod tests {
         // A run line that would print a terminal escape is not ours.
         let text = format!("{}run 1 1 1 unhealthy \u{1b}[31mred\n", sample().to_text());
         assert_eq!(Record::parse(&text), Err(Unreadable::Corrupt));
+        // Nor one whose heading or last healthy answer would (`history`
+        // prints both as they are).
+        for field in [
+            "subjects \u{1b}[2J",
+            "last-healthy 5 a\u{0}b",
+            "subjects a\u{9b}1m",
+        ] {
+            let text = format!("{}{field}\n", sample().to_text());
+            assert_eq!(Record::parse(&text), Err(Unreadable::Corrupt), "{field:?}");
+        }
         let text = format!("{}unknown field\n", sample().to_text());
         assert_eq!(Record::parse(&text), Err(Unreadable::Corrupt));
         let many = format!(

@@ -24,7 +24,7 @@
 //! of code (8 KiB of file), about 7,000 of them the record types (symbol
 //! sizes: reading MX/NS/SRV/TXT/CNAME data, `type=`/`expect=`, the line).
 
-mod message;
+pub mod message;
 mod system;
 mod transport;
 

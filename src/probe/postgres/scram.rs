@@ -46,7 +46,8 @@ impl Scram {
         Ok(Scram::with_nonce(base64(&raw)))
     }
 
-    fn with_nonce(nonce: String) -> Scram {
+    /// An exchange with a chosen nonce (tests and fuzzing).
+    pub fn with_nonce(nonce: String) -> Scram {
         // PostgreSQL takes the user from the startup message: `n=` is empty.
         let first_bare = format!("n=,r={nonce}");
         Scram {
