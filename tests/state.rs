@@ -271,8 +271,9 @@ fn history_keeps_the_last_runs_and_sums_them_up() {
     .says("no runs recorded for postgres://app:***@127.0.0.1:1/db")
     .never_says("Hunter2Secret");
     // Another check set in the same directory has a record of its own.
+    // (-4 keeps it apart even when the kernel hands out the same closed port.)
     let other = dead_target();
-    probe(&["--state-dir", &s(&dir), "--history", "2", &other]).unhealthy();
+    probe(&["--state-dir", &s(&dir), "--history", "2", "-4", &other]).unhealthy();
     let all = probe(&["history", "--format", "json", "--state-dir", &s(&dir)]);
     assert_eq!(jq(".check_sets | length", &all.out), "2");
     probe(&["--history", "1001", &target])
