@@ -541,7 +541,10 @@ podman_cycle() { # podman_cycle PLATFORM DIR
   P=$(free_port)
   ctx="$WORK/pctx-$dir"
   mkdir -p "$ctx/www"
-  pm build -q --format docker --platform "$platform" -t "localhost/hpe2e-dist:$dir" . >/dev/null 2>"$WORK/podman-build.log" \
+  # --no-cache: Podman 4.3 stamps one variant (v7) on every entry of the
+  # manifest list built above, and a cached s390x layer brought it into this
+  # image, which `FROM ... --platform linux/s390x` then did not find.
+  pm build -q --no-cache --format docker --platform "$platform" -t "localhost/hpe2e-dist:$dir" . >/dev/null 2>"$WORK/podman-build.log" \
     || { tail -20 "$WORK/podman-build.log"; fail "podman build $platform"; }
   cat >"$ctx/Dockerfile" <<EOT
 FROM localhost/hpe2e-dist:$dir
