@@ -139,13 +139,22 @@ impl Secrets<'_> {
 }
 
 pub fn scrub(text: &[u8], secrets: &Secrets<'_>) -> Vec<u8> {
-    let nonempty = |list: &[&'_ str]| -> Vec<Vec<u8>> {
+    let names: Vec<&[u8]> = secrets.names.iter().map(|s| s.as_bytes()).collect();
+    let passwords: Vec<&[u8]> = secrets.passwords.iter().map(|s| s.as_bytes()).collect();
+    scrub_bytes(text, &names, &passwords)
+}
+
+/// [`scrub`] for secrets that need not be text (a MySQL scramble):
+/// `names` hidden as words, `passwords` wherever they or a start of them
+/// [`MIN_ECHO`] bytes long appear.
+pub fn scrub_bytes(text: &[u8], names: &[&[u8]], passwords: &[&[u8]]) -> Vec<u8> {
+    let nonempty = |list: &[&[u8]]| -> Vec<Vec<u8>> {
         list.iter()
             .filter(|s| !s.is_empty())
-            .map(|s| s.as_bytes().to_vec())
+            .map(|s| s.to_vec())
             .collect()
     };
-    let (names, passwords) = (nonempty(&secrets.names), nonempty(&secrets.passwords));
+    let (names, passwords) = (nonempty(names), nonempty(passwords));
     if names.is_empty() && passwords.is_empty() {
         return text.to_vec();
     }

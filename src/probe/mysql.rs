@@ -31,7 +31,7 @@ use crate::deadline::Deadline;
 use crate::net::conn::Conn;
 use crate::net::describe_io;
 use crate::probe::{Notes, Outcome, Probe};
-use crate::redacted::SecretString;
+use crate::redacted::{SecretString, scrub_bytes};
 use crate::report::printable;
 use crate::target::Url;
 
@@ -189,7 +189,7 @@ impl Login<'_> {
                         ),
                     }));
                 }
-                Some(0xff) => return Err(error_text(&scrub_bytes(payload, &self.derived))),
+                Some(0xff) => return Err(error_text(&scrub_derived(&payload, &self.derived))),
                 Some(0xfe) => {
                     switches += 1;
                     if switches > MAX_AUTH_SWITCHES {
@@ -199,7 +199,7 @@ impl Login<'_> {
                     }
                     // The name as shown and matched: without a scramble
                     // we sent, should the server echo one in it.
-                    plugin = auth_switch(&scrub_bytes(payload.clone(), &self.derived)).0;
+                    plugin = auth_switch(&scrub_derived(&payload, &self.derived)).0;
                     let (_, nonce) = auth_switch(&payload);
                     notes.detail(format!(
                         "the server switches to {}",
@@ -325,17 +325,11 @@ fn caching_sha2_scramble(password: &[u8], nonce: &[u8]) -> Vec<u8> {
 }
 
 /// A packet from the server without any scramble we sent in it (bytes,
-/// before they are read as text).
-fn scrub_bytes(mut bytes: Vec<u8>, derived: &[Vec<u8>]) -> Vec<u8> {
-    for secret in derived.iter().filter(|d| !d.is_empty()) {
-        while let Some(at) = bytes
-            .windows(secret.len())
-            .position(|w| w == secret.as_slice())
-        {
-            bytes.splice(at..at + secret.len(), *b"***");
-        }
-    }
-    bytes
+/// before they are read as text), by the shared scrub: a whole echo or a
+/// start of one.
+fn scrub_derived(bytes: &[u8], derived: &[Vec<u8>]) -> Vec<u8> {
+    let derived: Vec<&[u8]> = derived.iter().map(Vec::as_slice).collect();
+    scrub_bytes(bytes, &[], &derived)
 }
 
 fn write_packet(conn: &mut impl Write, seq: u8, payload: &[u8]) -> std::io::Result<()> {
@@ -427,7 +421,7 @@ mod tests {
         assert_eq!(native_scramble(b"secret", &nonce), expected);
         assert_eq!(caching_sha2_scramble(b"secret", &nonce).len(), 32);
         assert_eq!(
-            scrub_bytes(b"a \xff\x01 c".to_vec(), &[b"\xff\x01".to_vec()]),
+            scrub_derived(b"a \xff\x01 c", &[b"\xff\x01".to_vec()]),
             b"a *** c"
         );
     }
