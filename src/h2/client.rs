@@ -14,6 +14,7 @@
 
 use std::io::{self, Read, Write};
 
+use super::MAX_IDLE_FRAMES;
 use super::frame::{
     self, AckFlag, ContinuationFlags, DataFlags, Head, HeadersFlags, Kind, Reason, StreamId,
     setting,
@@ -22,8 +23,6 @@ use super::hpack::{self, Header};
 
 /// The decoded header list we accept, per header block (announced).
 pub const MAX_HEADER_LIST: usize = 16 * 1024;
-/// Frames that carry no part of the answer: a server sends a handful.
-const MAX_IDLE_FRAMES: usize = 100;
 /// The receive window, connection and stream alike: the protocol's initial
 /// size, which we never raise. It bounds the body.
 const RECEIVE_WINDOW: i64 = 65_535;

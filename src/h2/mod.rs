@@ -9,3 +9,8 @@ pub mod client;
 pub mod frame;
 pub mod hpack;
 pub mod server;
+
+/// Frames that carry no part of a request or an answer (SETTINGS, PING,
+/// WINDOW_UPDATE, empty DATA or CONTINUATION, unknown types): a peer sends a
+/// handful; past this many, client and server alike end the exchange.
+pub const MAX_IDLE_FRAMES: usize = 100;

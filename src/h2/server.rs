@@ -21,14 +21,13 @@
 use std::io;
 use std::time::{Duration, Instant};
 
+use super::MAX_IDLE_FRAMES;
 use super::client::MAX_HEADER_LIST;
 use super::frame::{self, AckFlag, DataFlags, Head, HeadersFlags, Kind, Reason, StreamId, setting};
 use super::hpack::{self, Decoder, Header};
 
 /// The raw header block (HEADERS and its CONTINUATIONs) we read.
 pub const MAX_HEADER_BLOCK: usize = 16 * 1024;
-/// Frames that carry no part of a request, per request.
-pub const MAX_IDLE_FRAMES: usize = 100;
 
 /// The connection as the server side needs it: reads and writes bounded by
 /// a deadline, and the news that the server is stopping.
