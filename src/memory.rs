@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use std::ffi::OsString;
 
 use crate::cli::options::MEMORY;
-use crate::cli::{Cli, Command, OPTIONS};
+use crate::cli::{Cli, Command, Env, OPTIONS};
 use crate::deadline::Deadline;
 use crate::probe::Check;
 use crate::restart::{self, Decision, Kick};
@@ -115,7 +115,7 @@ impl Memory {
             .from_env
             .iter()
             .filter(|i| counts(i))
-            .filter_map(|&i| Some((i, std::env::var_os(OPTIONS[i].env?)?)))
+            .filter_map(|&i| Some((i, Env::Process.get(OPTIONS[i].env?)?)))
             .collect();
         let options = cli
             .given
